@@ -1,0 +1,37 @@
+"""digitrec: read handwritten digits with a small CNN trained on MNIST.
+
+Reading digits needs only numpy, Pillow and ONNX Runtime; training needs the
+`train` extra (torch). Public names:
+
+    Recognizer, Prediction      load a model, read images            (digitrec.infer)
+    load_mnist, Split           MNIST as uint8 arrays                (digitrec.data)
+    preprocess                  image -> 28x28 MNIST form            (digitrec.preprocess)
+    DigitrecError and subclasses                                     (digitrec.errors)
+
+and, with torch installed: digitrec.models.build, digitrec.train.fit / save.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .data import Split, load_mnist
+from .errors import BadImage, DataError, DigitrecError, ExportError, MissingExtra, ModelError, ModelNotFound
+from .infer import Prediction, Recognizer
+from .preprocess import preprocess
+
+__all__ = [
+    "BadImage",
+    "DataError",
+    "DigitrecError",
+    "ExportError",
+    "MissingExtra",
+    "ModelError",
+    "ModelNotFound",
+    "Prediction",
+    "Recognizer",
+    "Split",
+    "__version__",
+    "load_mnist",
+    "preprocess",
+]

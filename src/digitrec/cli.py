@@ -1,0 +1,255 @@
+"""The `digitrec` command: a thin layer over the Python API (parse, call, print).
+
+Heavy modules (onnxruntime, torch, matplotlib) are imported inside the
+command that needs them, so `digitrec --help` and `digitrec predict` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import DigitrecError
+
+MODEL_HELP = "A shipped model name (seed, strong) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
+DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: the copy carried in data/mnist)."
+
+
+class DigitrecGroup(click.Group):
+    """Turns DigitrecError into a one-line message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DigitrecError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=DigitrecGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digitrec")
+def cli() -> None:
+    """Read handwritten digits with a CNN trained on MNIST.
+
+    \b
+    Quick start:
+      digitrec predict                 read every image in ./images with the shipped model
+      digitrec predict photo.jpg --json
+      digitrec evaluate --model seed   scores on the 10,000 MNIST test digits
+      digitrec train                   train the notebook's network (needs digitrec[train])
+    """
+
+
+# ---------------------------------------------------------------- train
+
+
+@cli.command()
+@click.option("--arch", type=click.Choice(["seed", "strong"]), default="seed", show_default=True, help="Network to train.")
+@click.option("--epochs", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Adam learning rate (peak rate with --schedule onecycle).")
+@click.option("--schedule", type=click.Choice(["constant", "onecycle"]), default="constant", show_default=True, help="Learning-rate schedule; the notebook used a constant rate.")
+@click.option("--augment/--no-augment", default=False, show_default=True, help="Random affine, elastic, stroke, blur, noise, contrast and occlusion augmentation.")
+@click.option("--seed", "seed_", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same run on the same machine.")
+@click.option("--out", type=click.Path(dir_okay=False), default="models/digitrec-seed", show_default=True, help="Where to save: writes OUT.safetensors, OUT.onnx and OUT.json.")
+@click.option("--force", is_flag=True, help="Overwrite an existing model at --out.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--limit", type=click.IntRange(1), default=None, help="Train on the first N training images only (quick tries).")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=None, help="Fail (exit 1) if the final test accuracy is below this, e.g. 0.989.")
+@click.option("--dry-run", is_flag=True, help="One batch of one epoch, then save: checks the whole path in seconds.")
+@click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
+def train(arch, epochs, batch_size, lr, schedule, augment, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, quiet):
+    """Train a network on MNIST and save it (default: the notebook's recipe).
+
+    Prints a Keras-style summary, a progress bar per epoch, and the test-set
+    loss and accuracy after every epoch. Needs the `train` extra (torch).
+    """
+    from .errors import require_torch
+
+    require_torch("digitrec train")
+    from . import models
+    from . import train as training
+    from .data import load_mnist
+    from .store import check_writable, stem_of
+
+    check_writable(stem_of(out), force)  # fail before training, not after
+    train_set, test_set = load_mnist(data_dir)
+    config = training.TrainConfig(
+        arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed_, device=device, limit=limit,
+        schedule=schedule, augment=augment, dry_run=dry_run,
+    )  # fmt: skip
+    if not quiet:
+        click.echo(f"train: {train_set.images.shape} {train_set.images.dtype}, test: {test_set.images.shape}", err=True)
+        click.echo(models.summarize(models.build(arch), arch), err=True)
+    result = training.fit(
+        config, data=(train_set, test_set), on_epoch=lambda e: click.echo(training.format_epoch(e, epochs)), progress=not quiet
+    )
+    final = result.final
+    click.echo(f"Test loss: {final.val_loss:.4f}")
+    click.echo(f"Test accuracy: {final.val_accuracy:.4f}")
+    stem = training.save(result, out, force=force, data_dir=data_dir, check_images=test_set.images)
+    click.echo(f"saved {stem}.safetensors, {stem}.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
+    if min_accuracy is not None and final.val_accuracy < min_accuracy:
+        raise training.TrainingError(f"test accuracy {final.val_accuracy:.4f} is below --min-accuracy {min_accuracy}")
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+@cli.command()
+@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None, help="Also write confusion_matrix.png and misclassified.png into this directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (loss, accuracy, per_class, confusion_matrix).")
+def evaluate(model, data_dir, report_dir, as_json):
+    """Score a model on the 10,000 MNIST test digits.
+
+    Prints loss, accuracy, per-class precision/recall/F1 and the confusion matrix.
+    """
+    from .data import load_split
+    from .evaluate import score, write_report
+    from .infer import Recognizer
+
+    rec = Recognizer.load(model)
+    test = load_split("test", data_dir)
+    probs = rec.predict_arrays(test.images)
+    ev = score(probs, test.labels)
+    report = write_report(ev, test.images, test.labels, probs, report_dir, rec.name) if report_dir else []
+    if as_json:
+        click.echo(json.dumps({"model": rec.name, **ev.as_dict(), "report": [str(p) for p in report]}))
+        return
+    _print_evaluation(rec.name, ev)
+    for p in report:
+        click.echo(f"wrote {p}")
+
+
+def _print_evaluation(name: str, ev) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    errors = int(ev.confusion.sum() - ev.confusion.trace())
+    console.print(f"model [bold]{name}[/] on MNIST test ({int(ev.confusion.sum()):,} digits)")
+    console.print(f"Test loss: {ev.loss:.4f}")
+    console.print(f"Test accuracy: {ev.accuracy:.4f}  ({errors} errors, calibration error {ev.ece:.4f})")
+    per_class = Table(title="per class", title_justify="left")
+    for col in ("digit", "precision", "recall", "F1", "support"):
+        per_class.add_column(col, justify="right")
+    for d in range(10):
+        per_class.add_row(str(d), f"{ev.precision[d]:.4f}", f"{ev.recall[d]:.4f}", f"{ev.f1[d]:.4f}", str(ev.support[d]))
+    console.print(per_class)
+    cm = Table(title="confusion matrix (rows: true digit, columns: predicted)", title_justify="left")
+    cm.add_column("true", justify="right", style="bold")
+    for d in range(10):
+        cm.add_column(str(d), justify="right")
+    for i in range(10):
+        cells = [f"[bold green]{v}[/]" if i == j else (f"[red]{v}[/]" if v else "[dim]·[/]") for j, v in enumerate(ev.confusion[i])]
+        cm.add_row(str(i), *cells)
+    console.print(cm)
+
+
+# ---------------------------------------------------------------- predict
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True, help="Show the K most likely digits.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digit, confidence, probabilities.")
+@click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory.")
+@click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores).")
+def predict(paths, model, top_k, as_json, show_preprocessed, workers):
+    """Read the digit in each image file or folder (default: ./images).
+
+    \b
+    Folders are searched recursively for PNG, JPEG, BMP, GIF, TIFF and WebP files.
+    A file name that does not exist is also looked up in ./images, as the
+    notebook did. Any size, gray or colour, with or without alpha, dark ink on
+    light paper or light ink on dark. Unreadable files get a one-line error on
+    stderr; the others are still read; the exit status is 1 if any file failed.
+    """
+    from .infer import Recognizer
+    from .preprocess import iter_image_paths
+
+    targets = [_find_image(p) for p in paths] or [_find_image("images")]
+    rec = Recognizer.load(model)
+    failed = 0
+    for pred in rec.predict_paths(iter_image_paths(targets), workers=workers):
+        if pred.error:
+            failed += 1
+            click.echo(f"error: {pred.error}", err=True)
+            if not as_json:
+                continue
+        if show_preprocessed and pred.image is not None:
+            _save_preprocessed(pred, Path(show_preprocessed))
+        if as_json:
+            click.echo(json.dumps(pred.as_dict(top_k if top_k > 1 else None)))
+        else:
+            click.echo(_format_prediction(pred, top_k))
+    if failed:
+        sys.exit(1)
+
+
+def _find_image(path: str) -> str:
+    """The notebook's rule: a bare name that is not here is looked up in images/."""
+    p = Path(path)
+    if not p.exists() and len(p.parts) == 1 and (Path("images") / p).exists():
+        return str(Path("images") / p)
+    return path
+
+
+def _format_prediction(pred, top_k: int) -> str:
+    if pred.digit is None:
+        return f"{pred.path}\t-\t{pred.reason}"
+    if top_k == 1:
+        return f"{pred.path}\t{pred.digit}\t{pred.confidence:.4f}"
+    return f"{pred.path}\t" + "  ".join(f"{d}:{p:.4f}" for d, p in pred.top(top_k))
+
+
+def _save_preprocessed(pred, out_dir: Path) -> None:
+    from PIL import Image
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = Path(pred.path).name.rsplit(".", 1)[0] if pred.path else "image"
+    target = out_dir / f"{name}.28x28.png"
+    Image.fromarray((pred.image * 255).round().astype("uint8")).save(target)
+
+
+# ---------------------------------------------------------------- models
+
+
+@cli.command(name="models")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def list_models(as_json):
+    """List the models shipped inside the package, with their test accuracy."""
+    from .store import SHIPPED_DIR, default_model, read_metadata, shipped_models
+
+    rows = []
+    for name in shipped_models():
+        meta = read_metadata(SHIPPED_DIR / name)
+        rows.append({
+            "name": name,
+            "default": name == default_model(),
+            "architecture": meta["architecture"]["name"],
+            "parameters": meta["architecture"]["parameters"],
+            "test_accuracy": meta["metrics"]["test_accuracy"],
+            "command": meta["training"].get("command"),
+        })  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        star = "*" if r["default"] else " "
+        click.echo(f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  test accuracy {r['test_accuracy']:.4f}")
+
+
+def main() -> None:
+    cli(prog_name="digitrec")
+
+
+if __name__ == "__main__":
+    main()

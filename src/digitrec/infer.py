@@ -1,0 +1,200 @@
+"""Recognizer: read digits with ONNX Runtime (no torch), one image or a stream of millions.
+
+    >>> from digitrec import Recognizer
+    >>> rec = Recognizer.load()                 # the shipped default model
+    >>> rec.predict("images/mnist-7.png").digit
+    7
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import BadImage, DigitrecError, ModelError
+from .preprocess import ImageSource, Prepared, prepare
+from .store import model_files, read_metadata, resolve
+
+
+@dataclass
+class Prediction:
+    """What the model read in one image.
+
+    `digit` is None when the image failed to load (`error`) or holds no digit
+    (`reason`). `probabilities` are the 10 class probabilities (calibrated with
+    the model's temperature). `image` is the (28, 28) float32 input the network saw.
+    """
+
+    path: str | None
+    digit: int | None
+    confidence: float
+    probabilities: list[float]
+    reason: str | None = None
+    error: str | None = None
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def top(self, k: int = 3) -> list[tuple[int, float]]:
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(int(d), float(self.probabilities[d])) for d in order]
+
+    def as_dict(self, top_k: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "digit": self.digit,
+            "confidence": round(self.confidence, 6),
+            "probabilities": [round(p, 6) for p in self.probabilities],
+        }
+        if top_k and self.digit is not None:
+            out["top"] = [{"digit": d, "probability": round(p, 6)} for d, p in self.top(top_k)]
+        if self.reason is not None:
+            out["reason"] = self.reason
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """float32 (N, 10) logits -> (N, 10) probabilities."""
+    z = logits / temperature
+    z = np.exp(z - z.max(1, keepdims=True))
+    return z / z.sum(1, keepdims=True)
+
+
+def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
+    # Runs in worker processes: decode + preprocess, errors returned as text, never raised across the pool.
+    try:
+        return path, prepare(path), None
+    except BadImage as e:
+        return path, None, str(e)
+    except Exception as e:  # noqa: BLE001 - a hostile file must not stop the batch
+        return path, None, f"{path}: cannot read image ({type(e).__name__}: {e})"
+
+
+class Recognizer:
+    """An ONNX Runtime session on a digitrec model plus its metadata. Holds no other state."""
+
+    def __init__(self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
+            raise ModelError(f"{onnx_path}: ONNX Runtime cannot load it ({e})") from None
+        self.meta = meta
+        self.path = Path(onnx_path)
+        self.temperature = float(meta.get("temperature", 1.0))
+
+    @classmethod
+    def load(cls, model: str | Path | None = None, threads: int | None = None) -> Recognizer:
+        """Load a shipped model by name ("seed", "strong"), a model path, or the default model (None)."""
+        stem = resolve(model)
+        meta = read_metadata(stem, need="onnx")
+        return cls(model_files(stem)["onnx"], meta, threads)
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name", self.path.stem))
+
+    # ------------------------------------------------------------ arrays
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """float32 (N, 1, 28, 28) in [0, 1] -> logits float32 (N, 10)."""
+        x = np.ascontiguousarray(x, np.float32)
+        if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
+            raise BadImage(f"input of shape {x.shape}: expected (N, 1, 28, 28)")
+        return self.session.run(["logits"], {"image": x})[0]
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """float32 (N, 1, 28, 28) in [0, 1] -> calibrated probabilities float32 (N, 10)."""
+        return softmax(self.logits(x), self.temperature)
+
+    def predict_arrays(self, images: np.ndarray, batch: int = 1024) -> np.ndarray:
+        """MNIST-form images uint8 or float (N, 28, 28) -> probabilities (N, 10), in batches."""
+        images = np.asarray(images)
+        scale = 255.0 if images.dtype == np.uint8 else 1.0
+        out = [
+            self.probabilities(images[i : i + batch, None].astype(np.float32) / scale)
+            for i in range(0, len(images), batch)
+        ]
+        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+
+    # ------------------------------------------------------------ images
+
+    def _results(self, items: list[tuple[str | None, Prepared | None, str | None]]) -> list[Prediction]:
+        ready = [i for i, (_, p, _) in enumerate(items) if p is not None and not p.blank]
+        probs = self.probabilities(np.stack([items[i][1].image for i in ready])[:, None]) if ready else None
+        by_index = dict(zip(ready, probs)) if probs is not None else {}
+        results = []
+        for i, (path, prep, error) in enumerate(items):
+            if error is not None:
+                results.append(Prediction(path, None, 0.0, [0.0] * 10, error=error))
+            elif i not in by_index:
+                results.append(Prediction(path, None, 0.0, [0.0] * 10, reason="blank: no ink found", image=prep.image))
+            else:
+                p = by_index[i]
+                d = int(p.argmax())
+                results.append(Prediction(path, d, float(p[d]), [float(v) for v in p], image=prep.image))
+        return results
+
+    def predict(self, image: ImageSource, name: str | None = None) -> Prediction:
+        """Read one image (path, bytes, file object, Pillow image or array). Raises BadImage if unreadable."""
+        path = name or (str(image) if isinstance(image, (str, os.PathLike)) else None)
+        return self._results([(path, prepare(image, name), None)])[0]
+
+    def predict_paths(
+        self, paths: Iterable[str], workers: int | None = None, batch: int = 256
+    ) -> Iterator[Prediction]:
+        """Stream predictions for image files in order; unreadable files come back with `error` set.
+
+        Decoding and preprocessing run in `workers` processes (default: all
+        cores) once there is more than one batch. Memory stays bounded: at most
+        a few batches of paths are in flight whatever the number of files.
+        """
+        it = iter(paths)
+        first = list(islice(it, batch))
+        if len(first) < batch:
+            yield from self._results([_prepare_one(p) for p in first])
+            return
+        workers = workers or os.cpu_count() or 1
+        if workers <= 1:
+            yield from self._serial(first, it, batch)
+            return
+        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        window = batch * workers * 2
+        with ctx.Pool(workers) as pool:
+            chunk = first + list(islice(it, window - len(first)))
+            while chunk:
+                pending = pool.imap(_prepare_one, chunk, chunksize=max(1, batch // 8))
+                chunk = list(islice(it, window))  # read ahead while the pool works
+                items = list(pending)
+                for i in range(0, len(items), batch):
+                    yield from self._results(items[i : i + batch])
+
+    def _serial(self, first: list[str], rest: Iterator[str], batch: int) -> Iterator[Prediction]:
+        chunk = first
+        while chunk:
+            yield from self._results([_prepare_one(p) for p in chunk])
+            chunk = list(islice(rest, batch))
+
+
+def load(model: str | Path | None = None) -> Recognizer:
+    """Shorthand for `Recognizer.load(model)`."""
+    return Recognizer.load(model)
+
+
+__all__ = ["DigitrecError", "Prediction", "Recognizer", "load", "softmax"]

@@ -1,0 +1,144 @@
+"""Model files on disk: safetensors weights + ONNX graph + JSON metadata, written atomically.
+
+A model called `STEM` is three files side by side:
+
+    STEM.json          metadata (architecture, normalisation, recipe, data checksums, metrics, file digests)
+    STEM.safetensors   the torch weights (for further training or re-export)
+    STEM.onnx          the same network as an ONNX graph (what inference runs on)
+
+The JSON records the SHA-256 of the other two, so loading refuses a set of
+files that were mixed up or damaged. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError, ModelNotFound
+
+FORMAT = "digitrec-model"
+FORMAT_VERSION = 1
+SHIPPED_DIR = Path(__file__).parent / "weights"
+SUFFIXES = (".json", ".onnx", ".safetensors")
+LABELS = list(range(10))
+INPUT_CONTRACT = {
+    "shape": [1, 28, 28],
+    "dtype": "float32",
+    "layout": "NCHW",
+    "scale": "pixel / 255, range [0, 1]",
+    "polarity": "white digit on black background (MNIST)",
+    "preprocessing": "gray, ink-bright, cropped, fit in 20x20 keeping aspect, centre of mass at the centre of 28x28",
+}
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`.
+
+    A crash leaves either the old file or the new one, never half of one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def stem_of(path: str | Path) -> Path:
+    """`models/x.onnx`, `models/x.json` and `models/x` all name the model `models/x`."""
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in SUFFIXES else path
+
+
+def model_files(stem: Path) -> dict[str, Path]:
+    return {s.lstrip("."): stem.with_name(stem.name + s) for s in SUFFIXES}
+
+
+def shipped_models() -> list[str]:
+    """Names of the models that ship inside the package (e.g. "seed", "strong")."""
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.json"))
+
+
+def default_model() -> str:
+    """The model used when none is named: "strong" when shipped, else "seed"."""
+    names = shipped_models()
+    return "strong" if "strong" in names else "seed"
+
+
+def resolve(model: str | Path | None) -> Path:
+    """Turn a shipped model name or a file path into the stem of an existing model."""
+    if model is None:
+        model = default_model()
+    if isinstance(model, str) and model in shipped_models():
+        return SHIPPED_DIR / model
+    stem = stem_of(model)
+    if not model_files(stem)["json"].is_file():
+        known = ", ".join(shipped_models()) or "none"
+        raise ModelNotFound(
+            f"{model}: no such model (expected {model_files(stem)['json']}; shipped models: {known})"
+        )
+    return stem
+
+
+def check_writable(stem: Path, force: bool) -> None:
+    """Refuse to replace an existing model unless `force` is set."""
+    existing = [str(p) for p in model_files(stem).values() if p.exists()]
+    if existing and not force:
+        raise ModelError(f"{existing[0]} already exists; pass --force to overwrite it")
+
+
+def write_metadata(stem: Path, meta: dict[str, Any]) -> None:
+    """Record the digests of the weight files and write the JSON last, so it only ever describes complete files."""
+    files = model_files(stem)
+    meta = dict(meta, format=FORMAT, format_version=FORMAT_VERSION)
+    meta["files"] = {
+        kind: {"name": files[kind].name, "sha256": sha256_file(files[kind])}
+        for kind in ("onnx", "safetensors")
+        if files[kind].exists()
+    }
+    text = json.dumps(meta, indent=2, sort_keys=False) + "\n"
+    atomic_write(files["json"], lambda tmp: tmp.write_text(text))
+
+
+def read_metadata(stem: Path, need: str = "onnx") -> dict[str, Any]:
+    """Read and check the metadata of model `stem`; `need` is the file kind the caller will open."""
+    files = model_files(stem)
+    try:
+        meta = json.loads(files["json"].read_text())
+    except FileNotFoundError:
+        raise ModelNotFound(f"{files['json']}: model metadata not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelError(f"{files['json']}: not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelError(f"{files['json']}: not a digitrec model file (format is not {FORMAT!r})")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{files['json']}: format version {meta.get('format_version')} is not supported (expected {FORMAT_VERSION})"
+        )
+    if meta.get("input", {}).get("shape") != INPUT_CONTRACT["shape"]:
+        raise ModelError(f"{files['json']}: input shape {meta.get('input', {}).get('shape')} is not [1, 28, 28]")
+    entry = meta.get("files", {}).get(need)
+    if entry is None:
+        raise ModelError(f"{files['json']}: metadata lists no {need} file")
+    if not files[need].is_file():
+        raise ModelNotFound(f"{files[need]}: file missing (the metadata expects it)")
+    if sha256_file(files[need]) != entry["sha256"]:
+        raise ModelError(f"{files[need]}: SHA-256 does not match its metadata (damaged or from another model)")
+    return meta

@@ -1,0 +1,324 @@
+"""Train a network on MNIST, the notebook's way by default, and save it as a digitrec model.
+
+Setup -> Prepare the data -> Build the model -> Train -> Evaluate -> Save, as in
+the Keras MNIST example. The loop is written for a 2-core CPU: the whole training
+set stays one uint8 tensor (47 MB) and each batch is sliced out of it and scaled
+on the fly, instead of a per-sample DataLoader; activations use channels_last,
+which makes the CPU max-pool several times faster.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import __version__
+from .data import Split, dataset_checksums, load_mnist
+from .errors import DigitrecError, require_torch
+from .store import INPUT_CONTRACT, LABELS, check_writable, model_files, read_metadata, stem_of, write_metadata
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+DEFAULT_OUT = Path("models") / "digitrec-seed"
+
+
+class TrainingError(DigitrecError):
+    """Training finished below the accuracy floor that was asked for."""
+
+
+@dataclass
+class TrainConfig:
+    """A training recipe. The defaults are the notebook's: seed network, Adam 1e-3, 5 epochs of batch 200."""
+
+    arch: str = "seed"
+    epochs: int = 5
+    batch_size: int = 200
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "auto"
+    limit: int | None = None
+    schedule: str = "constant"  # "constant" (the notebook) or "onecycle"
+    augment: bool = False
+    label_smoothing: float = 0.0
+    weight_decay: float = 0.0
+    hparams: dict[str, Any] = field(default_factory=dict)
+    channels_last: bool = True
+    dry_run: bool = False
+
+
+@dataclass
+class EpochResult:
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    model: Any  # torch.nn.Module, trained, in eval mode, on the CPU
+    config: TrainConfig
+    history: list[EpochResult]
+    seconds: float
+    device: str
+
+    @property
+    def final(self) -> EpochResult:
+        return self.history[-1]
+
+
+def pick_device(name: str = "auto") -> str:
+    """"auto" -> "cuda" when a GPU is visible, else "cpu"; "cuda" without a GPU is an error."""
+    torch = require_torch()
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DigitrecError("--device cuda: no CUDA GPU is visible to torch (this torch build may be CPU-only)")
+    if name not in ("cpu", "cuda"):
+        raise DigitrecError(f"--device {name}: choose auto, cpu or cuda")
+    return name
+
+
+def to_input(images: torch.Tensor, channels_last: bool = True) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1], the network's input."""
+    torch = require_torch()
+    x = images.unsqueeze(1).float().div_(255.0)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def evaluate_torch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of `model` on uint8 images (N, 28, 28) and int64 labels (N,)."""
+    torch = require_torch()
+    import torch.nn.functional as F
+
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(labels), batch):
+            logits = model(to_input(images[i : i + batch]))
+            y = labels[i : i + batch]
+            loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+            correct += (logits.argmax(1) == y).sum().item()
+    return loss_sum / len(labels), correct / len(labels)
+
+
+def _schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
+    torch = require_torch()
+    if config.schedule == "constant":
+        return None
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=steps_per_epoch, pct_start=0.25
+        )
+    raise DigitrecError(f"unknown schedule {config.schedule!r}; choose constant or onecycle")
+
+
+def fit(
+    config: TrainConfig = TrainConfig(),
+    data: tuple[Split, Split] | None = None,
+    data_dir: str | Path | None = None,
+    on_epoch: Callable[[EpochResult], None] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train `config.arch` on MNIST train, validating on MNIST test after every epoch."""
+    torch = require_torch()
+    import torch.nn.functional as F
+
+    from .models import build
+
+    start = time.perf_counter()
+    device = pick_device(config.device)
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+
+    # Prepare the data: uint8 tensors on the device, scaled per batch.
+    train, test = data if data is not None else load_mnist(data_dir)
+    n = len(train) if config.limit is None else min(config.limit, len(train))
+    if n < 1:
+        raise DigitrecError("--limit must be at least 1")
+    x_train = torch.from_numpy(np.ascontiguousarray(train.images[:n])).to(device)
+    y_train = torch.from_numpy(train.labels[:n].astype(np.int64)).to(device)
+    x_test = torch.from_numpy(np.ascontiguousarray(test.images)).to(device)
+    y_test = torch.from_numpy(test.labels.astype(np.int64)).to(device)
+
+    # Build the model.
+    model = build(config.arch, **config.hparams).to(device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.lr, eps=1e-7, weight_decay=config.weight_decay, foreach=True
+    )
+    steps = math.ceil(n / config.batch_size)
+    scheduler = _schedule(config, optimizer, steps)
+    augment = None
+    if config.augment:
+        from .augment import Augmenter
+
+        augment = Augmenter(seed=config.seed, device=device)
+
+    # Train.
+    history: list[EpochResult] = []
+    bar = _progress(progress)
+    with bar:
+        for epoch in range(1, config.epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            order = torch.randperm(n, generator=generator).to(device)
+            task = bar.add_task(f"Epoch {epoch}/{config.epochs}", total=steps, loss=0.0, acc=0.0)
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device, dtype=torch.int64)
+            seen = 0
+            for step in range(steps):
+                idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+                x = to_input(x_train[idx], config.channels_last)
+                y = y_train[idx]
+                if augment is not None:
+                    x = augment(x)
+                logits = model(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                # NOTE: accumulate on the device; a .item() per step would stall a GPU pipeline.
+                loss_sum += loss.detach() * len(y)
+                correct += (logits.detach().argmax(1) == y).sum()
+                seen += len(y)
+                if step % 10 == 9 or step == steps - 1:
+                    bar.update(task, completed=step + 1, loss=loss_sum.item() / seen, acc=correct.item() / seen)
+                if config.dry_run:
+                    break
+            train_seconds = time.perf_counter() - t0
+            val_loss, val_acc = evaluate_torch(model, x_test, y_test)
+            result = EpochResult(epoch, loss_sum.item() / seen, correct.item() / seen, val_loss, val_acc, train_seconds)
+            history.append(result)
+            if on_epoch is not None:
+                on_epoch(result)
+            if config.dry_run:
+                break
+    model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    return TrainResult(model, config, history, time.perf_counter() - start, device)
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}  accuracy {task.fields[acc]:.4f}"),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def format_epoch(r: EpochResult, epochs: int) -> str:
+    """The notebook's per-epoch line: loss, accuracy, val_loss, val_accuracy."""
+    return (
+        f"Epoch {r.epoch}/{epochs} - {r.seconds:.1f}s - loss: {r.loss:.4f} - accuracy: {r.accuracy:.4f}"
+        f" - val_loss: {r.val_loss:.4f} - val_accuracy: {r.val_accuracy:.4f}"
+    )
+
+
+def save(
+    result: TrainResult,
+    out: str | Path = DEFAULT_OUT,
+    force: bool = False,
+    data_dir: str | Path | None = None,
+    extra: dict[str, Any] | None = None,
+    check_images: np.ndarray | None = None,
+) -> Path:
+    """Write `out`.safetensors, `out`.onnx and `out`.json; returns the stem.
+
+    The ONNX graph is checked against torch on `check_images` (uint8 (N, 28, 28))
+    when given, and the largest probability difference is recorded.
+    """
+    from safetensors.torch import save_file
+
+    from .export import check_export, write_onnx
+    from .models import count_parameters
+    from .store import atomic_write
+
+    stem = stem_of(out)
+    check_writable(stem, force)
+    files = model_files(stem)
+    model, config = result.model, result.config
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(files["safetensors"], lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
+    write_onnx(model, files["onnx"], metadata={"architecture": config.arch})
+    final = result.final
+    meta: dict[str, Any] = {
+        "name": stem.name,
+        "architecture": {
+            "name": config.arch,
+            "hparams": config.hparams,
+            "parameters": count_parameters(model),
+        },
+        "input": INPUT_CONTRACT,
+        "output": {"kind": "logits", "labels": LABELS},
+        "temperature": 1.0,
+        "training": {
+            **{k: v for k, v in asdict(config).items() if k not in ("hparams", "device")},
+            "optimizer": "Adam(eps=1e-7)",
+            "loss": "categorical cross-entropy",
+            "device": result.device,
+            "seconds": round(result.seconds, 1),
+            "seconds_per_epoch": [round(e.seconds, 2) for e in result.history],
+            "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        },
+        "data": {"mnist_sha256": dataset_checksums(data_dir)},
+        "metrics": {
+            "test_loss": round(final.val_loss, 6),
+            "test_accuracy": round(final.val_accuracy, 6),
+            "train_loss": round(final.loss, 6),
+            "train_accuracy": round(final.accuracy, 6),
+            "history": [asdict(e) for e in result.history],
+        },
+        "digitrec_version": __version__,
+        "torch_version": require_torch().__version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if check_images is not None:
+        meta["metrics"]["onnx_max_probability_difference"] = check_export(model, files["onnx"], check_images)
+    meta.update(extra or {})
+    write_metadata(stem, meta)
+    return stem
+
+
+def load_torch(model: str | Path | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the torch network of a saved or shipped model from its safetensors weights."""
+    require_torch("loading torch weights")
+    from safetensors.torch import load_file
+
+    from .models import build
+    from .store import resolve
+
+    stem = resolve(model)
+    meta = read_metadata(stem, need="safetensors")
+    net = build(meta["architecture"]["name"], **meta["architecture"].get("hparams", {}))
+    net.load_state_dict(load_file(str(model_files(stem)["safetensors"])))
+    return net.eval(), meta
+
+
+def threads_note() -> str:
+    torch = require_torch()
+    return f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores"

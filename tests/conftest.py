@@ -1,0 +1,53 @@
+"""Shared fixtures: real MNIST, the real shipped model, digits drawn with Pillow. No mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "images"
+
+
+@pytest.fixture(scope="session")
+def test_split():
+    from digitrec.data import load_split
+
+    return load_split("test")
+
+
+@pytest.fixture(scope="session")
+def seed_recognizer():
+    from digitrec import Recognizer
+
+    return Recognizer.load("seed")
+
+
+def draw_seven(size=(200, 160), box=(60, 20, 140, 140), width=10, ink=0, paper=255, mode="L") -> Image.Image:
+    """A pen-drawn 7 (dark on light by default) inside `box` of a `size` canvas."""
+    img = Image.new(mode, size, paper)
+    x0, y0, x1, y1 = box
+    ImageDraw.Draw(img).line([(x0, y0), (x1, y0), (x0 + (x1 - x0) * 0.35, y1)], fill=ink, width=width, joint="curve")
+    return img
+
+
+def sample_digit(name: str) -> int:
+    """images/<kind>-<digit>.<ext> -> digit."""
+    return int(Path(name).stem.rsplit("-", 1)[1])
+
+
+@pytest.fixture
+def mnist_png(tmp_path, test_split):
+    """The first MNIST test digit (a 7) written as a PNG file."""
+    path = tmp_path / "seven.png"
+    Image.fromarray(test_split.images[0]).save(path)
+    assert test_split.labels[0] == 7
+    return path
+
+
+def center_of_mass(a: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.indices(a.shape)
+    return float((ys * a).sum() / a.sum()), float((xs * a).sum() / a.sum())
