@@ -6,10 +6,16 @@ command line (a bare file name is looked up in images/). A few lines over the
 digitrec API; `digitrec --help` has the full tool.
 """
 
+import importlib
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # runs from a clone without installing
+if __name__ != "__main__":
+    # NOTE: `import digitrec` run from the repository root finds this script before the package:
+    # hand the import over to the real package, so `python -c "import digitrec"` works here too.
+    del sys.modules[__name__]
+    sys.modules[__name__] = importlib.import_module("digitrec")
 
 from digitrec import Recognizer, load_mnist  # noqa: E402
 from digitrec.evaluate import score  # noqa: E402

@@ -18,19 +18,43 @@ if TYPE_CHECKING:
 OPSET = 17
 
 
-def onnx_bytes(model: nn.Module, metadata: dict[str, Any] | None = None, outputs: list[str] | None = None) -> bytes:
+def _with_layers(model: nn.Sequential) -> tuple[nn.Module, list[str]]:
+    """Wrap a Sequential so it returns (logits, output of every layer but the last), and name those outputs."""
+    torch = require_torch()
+
+    class Layers(torch.nn.Module):
+        def __init__(self, seq: nn.Sequential) -> None:
+            super().__init__()
+            self.seq = seq
+
+        def forward(self, x):
+            outs = []
+            for layer in list(self.seq)[:-1]:
+                x = layer(x)
+                outs.append(x)
+            return (self.seq[-1](x), *outs)
+
+    names = [f"layer.{name}" for name, _ in model.named_children()][:-1]
+    return Layers(model), ["logits", *names]
+
+
+def onnx_bytes(model: nn.Module, metadata: dict[str, Any] | None = None, layers: bool = False) -> bytes:
     """Serialise `model` (eval mode, CPU, float32) to ONNX with a dynamic batch axis.
 
-    Input "image" (N, 1, 28, 28) float32 in [0, 1]; output "logits" (N, 10) float32
-    (plus any extra outputs the module returns, named by `outputs`).
+    Input "image" (N, 1, 28, 28) float32 in [0, 1]; output "logits" (N, 10) float32.
+    With `layers`, also one output "layer.<name>" per layer of the Sequential, for
+    visualisation; that graph is ~2x slower (ONNX Runtime cannot fuse across an
+    output), so it is a separate file, loaded only when activations are asked for.
     The preprocessing contract, labels and `metadata` go into the graph's metadata_props,
     so the file is usable outside digitrec.
     """
     torch = require_torch("exporting to ONNX")
     import onnx
 
-    outputs = outputs or ["logits"]
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    outputs = ["logits"]
+    if layers:
+        model, outputs = _with_layers(model)
     buf = io.BytesIO()
     # NOTE: the TorchScript exporter: the dynamo one needs onnxscript tracing and is ~10x slower here.
     torch.onnx.export(
@@ -56,10 +80,10 @@ def onnx_bytes(model: nn.Module, metadata: dict[str, Any] | None = None, outputs
     return graph.SerializeToString()
 
 
-def write_onnx(model: nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+def write_onnx(model: nn.Module, path: str | Path, metadata: dict[str, Any] | None = None, layers: bool = False) -> Path:
     """Export `model` to `path` atomically; returns the path."""
     path = Path(path)
-    data = onnx_bytes(model, metadata)
+    data = onnx_bytes(model, metadata, layers)
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
     return path
 

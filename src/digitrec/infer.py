@@ -98,6 +98,8 @@ class Recognizer:
         self.meta = meta
         self.path = Path(onnx_path)
         self.temperature = float(meta.get("temperature", 1.0))
+        self._threads = options.intra_op_num_threads
+        self._layers_session = None  # the slower all-layers graph, opened on first use
 
     @classmethod
     def load(cls, model: str | Path | None = None, threads: int | None = None) -> Recognizer:
@@ -122,6 +124,40 @@ class Recognizer:
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """float32 (N, 1, 28, 28) in [0, 1] -> calibrated probabilities float32 (N, 10)."""
         return softmax(self.logits(x), self.temperature)
+
+    def layer_names(self) -> list[str]:
+        """Names of the layers whose outputs `activations` returns, input to output."""
+        return [o.name.removeprefix("layer.") for o in self._layers().get_outputs()[1:]] + ["logits"]
+
+    def activations(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every layer's output for float32 (N, 1, 28, 28) input: {layer name: (N, ...) float32}.
+
+        Keys follow the network from input to output ("conv1", "relu1", "pool1", ...,
+        "logits"), plus "probabilities" (N, 10). Uses the model's `.layers.onnx` graph.
+        """
+        x = np.ascontiguousarray(x, np.float32)
+        if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
+            raise BadImage(f"input of shape {x.shape}: expected (N, 1, 28, 28)")
+        session = self._layers()
+        outputs = session.run(None, {"image": x})
+        names = [o.name for o in session.get_outputs()]
+        result = {n.removeprefix("layer."): a for n, a in zip(names[1:], outputs[1:])}
+        result["logits"] = outputs[0]
+        result["probabilities"] = softmax(outputs[0], self.temperature)
+        return result
+
+    def _layers(self):
+        if self._layers_session is None:
+            import onnxruntime as ort
+
+            stem = self.path.with_suffix("")
+            read_metadata(stem, need="layers")  # checks its digest
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self._threads
+            options.log_severity_level = 3
+            path = model_files(stem)["layers"]
+            self._layers_session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return self._layers_session
 
     def predict_arrays(self, images: np.ndarray, batch: int = 1024) -> np.ndarray:
         """MNIST-form images uint8 or float (N, 28, 28) -> probabilities (N, 10), in batches."""

@@ -52,7 +52,7 @@ def seed(dropout: float = 0.2) -> nn.Sequential:
 
 
 def _conv_bn(cin: int, cout: int) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
 def strong(width: int = 32, dropout: float = 0.1) -> nn.Sequential:

@@ -47,6 +47,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide shared models from other users
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -64,11 +67,16 @@ def sha256_file(path: Path) -> str:
 def stem_of(path: str | Path) -> Path:
     """`models/x.onnx`, `models/x.json` and `models/x` all name the model `models/x`."""
     path = Path(path)
+    if path.name.endswith(".layers.onnx"):
+        return path.with_name(path.name[: -len(".layers.onnx")])
     return path.with_suffix("") if path.suffix in SUFFIXES else path
 
 
 def model_files(stem: Path) -> dict[str, Path]:
-    return {s.lstrip("."): stem.with_name(stem.name + s) for s in SUFFIXES}
+    """The files of model `stem`: json, onnx, safetensors, and layers (the ONNX graph that also outputs every layer)."""
+    files = {s.lstrip("."): stem.with_name(stem.name + s) for s in SUFFIXES}
+    files["layers"] = stem.with_name(stem.name + ".layers.onnx")
+    return files
 
 
 def shipped_models() -> list[str]:
@@ -110,7 +118,7 @@ def write_metadata(stem: Path, meta: dict[str, Any]) -> None:
     meta = dict(meta, format=FORMAT, format_version=FORMAT_VERSION)
     meta["files"] = {
         kind: {"name": files[kind].name, "sha256": sha256_file(files[kind])}
-        for kind in ("onnx", "safetensors")
+        for kind in ("onnx", "layers", "safetensors")
         if files[kind].exists()
     }
     text = json.dumps(meta, indent=2, sort_keys=False) + "\n"

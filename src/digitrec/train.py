@@ -239,43 +239,11 @@ def format_epoch(r: EpochResult, epochs: int) -> str:
     )
 
 
-def save(
-    result: TrainResult,
-    out: str | Path = DEFAULT_OUT,
-    force: bool = False,
-    data_dir: str | Path | None = None,
-    extra: dict[str, Any] | None = None,
-    check_images: np.ndarray | None = None,
-) -> Path:
-    """Write `out`.safetensors, `out`.onnx and `out`.json; returns the stem.
-
-    The ONNX graph is checked against torch on `check_images` (uint8 (N, 28, 28))
-    when given, and the largest probability difference is recorded.
-    """
-    from safetensors.torch import save_file
-
-    from .export import check_export, write_onnx
-    from .models import count_parameters
-    from .store import atomic_write
-
-    stem = stem_of(out)
-    check_writable(stem, force)
-    files = model_files(stem)
-    model, config = result.model, result.config
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(files["safetensors"], lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
-    write_onnx(model, files["onnx"], metadata={"architecture": config.arch})
-    final = result.final
-    meta: dict[str, Any] = {
-        "name": stem.name,
-        "architecture": {
-            "name": config.arch,
-            "hparams": config.hparams,
-            "parameters": count_parameters(model),
-        },
-        "input": INPUT_CONTRACT,
-        "output": {"kind": "logits", "labels": LABELS},
-        "temperature": 1.0,
+def training_metadata(result: TrainResult, data_dir: str | Path | None = None) -> dict[str, Any]:
+    """Metadata of a finished run: recipe, command, data checksums, metrics, versions, date."""
+    config, final = result.config, result.final
+    return {
+        "architecture": {"name": config.arch, "hparams": config.hparams},
         "training": {
             **{k: v for k, v in asdict(config).items() if k not in ("hparams", "device")},
             "optimizer": "Adam(eps=1e-7)",
@@ -283,7 +251,7 @@ def save(
             "device": result.device,
             "seconds": round(result.seconds, 1),
             "seconds_per_epoch": [round(e.seconds, 2) for e in result.history],
-            "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "command": shlex.join(["digitrec", *sys.argv[1:]]) if Path(sys.argv[0]).name == "digitrec" else shlex.join(sys.argv),
         },
         "data": {"mnist_sha256": dataset_checksums(data_dir)},
         "metrics": {
@@ -293,15 +261,68 @@ def save(
             "train_accuracy": round(final.accuracy, 6),
             "history": [asdict(e) for e in result.history],
         },
-        "digitrec_version": __version__,
         "torch_version": require_torch().__version__,
+    }
+
+
+def write_model(
+    model: nn.Module,
+    out: str | Path,
+    meta: dict[str, Any],
+    force: bool = False,
+    check_images: np.ndarray | None = None,
+) -> Path:
+    """Write `out`.safetensors, `out`.onnx, `out`.layers.onnx and then `out`.json; returns the stem.
+
+    Each file is written atomically. The ONNX graph is checked against torch on
+    `check_images` (uint8 (N, 28, 28)) when given, and the largest probability
+    difference is recorded in the metrics.
+    """
+    from safetensors.torch import save_file
+
+    from .export import check_export, write_onnx
+    from .models import count_parameters, layer_shapes
+    from .store import atomic_write
+
+    stem = stem_of(out)
+    check_writable(stem, force)
+    files = model_files(stem)
+    model = model.to("cpu").eval()
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(files["safetensors"], lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
+    arch = meta["architecture"]["name"]
+    write_onnx(model, files["onnx"], metadata={"architecture": arch})
+    write_onnx(model, files["layers"], metadata={"architecture": arch}, layers=True)
+    meta = {
+        "name": stem.name,
+        **meta,
+        "input": INPUT_CONTRACT,
+        "output": {"kind": "logits", "labels": LABELS},
+        "temperature": meta.get("temperature", 1.0),
+        "digitrec_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    layers = [
+        {"name": name, "type": kind, "output_shape": list(shape), "parameters": params}
+        for name, kind, shape, params in layer_shapes(model)
+    ]
+    meta["architecture"] = {**meta["architecture"], "parameters": count_parameters(model), "layers": layers}
     if check_images is not None:
-        meta["metrics"]["onnx_max_probability_difference"] = check_export(model, files["onnx"], check_images)
-    meta.update(extra or {})
+        diff = check_export(model, files["onnx"], check_images)
+        meta["metrics"] = {**meta.get("metrics", {}), "onnx_max_probability_difference": diff}
     write_metadata(stem, meta)
     return stem
+
+
+def save(
+    result: TrainResult,
+    out: str | Path = DEFAULT_OUT,
+    force: bool = False,
+    data_dir: str | Path | None = None,
+    check_images: np.ndarray | None = None,
+) -> Path:
+    """Save a finished run (weights, ONNX graphs, metadata); returns the stem."""
+    return write_model(result.model, out, training_metadata(result, data_dir), force, check_images)
 
 
 def load_torch(model: str | Path | None = None) -> tuple[nn.Module, dict[str, Any]]:
