@@ -1,0 +1,140 @@
+"""Accuracy and speed of `read_digits` on generated digit strings (MNIST test digits only).
+
+    .venv/bin/python bench/read_accuracy.py            # 500 strings per kind, seed 0
+    .venv/bin/python bench/read_accuracy.py -n 100 --model strong
+
+Each string is 3 to 6 real MNIST *test* digits (never train: the model has
+seen those) placed left to right with a random vertical jitter and size, then:
+
+    clean     dark ink on white, gaps of 2 to 10 MNIST pixels between digits
+    photo     the same on a bigger sheet: paper colour, blue-black ink, shading
+              gradient, blur, sensor noise, JPEG
+    touching  clean, but digits 1 px apart to 3 px overlapping, so most touch
+    touching-photo  both
+
+Reports, per kind, exact-string accuracy (the whole string right), per-digit
+accuracy (1 - edit distance / length) and images per second (one process).
+Public API only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from digitrec import Recognizer
+from digitrec.data import load_split
+from digitrec.segment import read_digits
+
+SPACING = {"spaced": (2, 10), "touching": (-3, 1)}
+KINDS = {"clean": ("spaced", False), "photo": ("spaced", True), "touching": ("touching", False), "touching-photo": ("touching", True)}
+
+
+def compose(images: np.ndarray, gaps: list[int], rng: np.random.Generator) -> np.ndarray:
+    """MNIST digits uint8 (k, 28, 28), white on black -> one line uint8 (28 + 8, W), white on black.
+
+    Each digit is cut to its ink columns and placed `gaps[i]` pixels after the
+    previous one (negative: overlapping), shifted up or down by up to 2 pixels.
+    """
+    parts = []
+    for img in images:
+        cols = np.flatnonzero(img.max(0) > 0)
+        parts.append(img[:, cols[0] : cols[-1] + 1] if cols.size else img[:, 10:18])
+    width = sum(p.shape[1] for p in parts) + sum(gaps) + 16
+    line = np.zeros((36, max(width, 16)), np.uint8)
+    x = 8
+    for i, p in enumerate(parts):
+        y = 4 + int(rng.integers(-2, 3))
+        region = line[y : y + 28, x : x + p.shape[1]]
+        np.maximum(region, p, out=region)
+        x += p.shape[1] + (gaps[i] if i < len(gaps) else 0)
+    return line
+
+
+def render_clean(line: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Line of white-on-black ink -> dark ink on white paper, scaled up 2-4x."""
+    scale = rng.uniform(2, 4)
+    img = Image.fromarray(255 - line).resize((round(line.shape[1] * scale), round(line.shape[0] * scale)), Image.BILINEAR)
+    return img
+
+
+def render_photo(line: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Line of white-on-black ink -> a JPEG 'photo': tinted paper, blue-black ink, shading, blur, noise."""
+    scale = rng.uniform(3, 6)
+    ink = np.asarray(Image.fromarray(line).resize((round(line.shape[1] * scale), round(line.shape[0] * scale)), Image.BILINEAR), np.float32) / 255
+    h, w = ink.shape
+    H, W = int(h * rng.uniform(1.8, 3.0)), int(w * rng.uniform(1.2, 1.6))
+    y0, x0 = int(rng.integers(0, H - h)), int(rng.integers(0, W - w))
+    alpha = np.zeros((H, W), np.float32)
+    alpha[y0 : y0 + h, x0 : x0 + w] = ink * rng.uniform(0.75, 1.0)
+    paper = np.array([rng.uniform(200, 245), rng.uniform(195, 240), rng.uniform(180, 225)], np.float32)
+    pen = np.array([rng.uniform(10, 60), rng.uniform(10, 60), rng.uniform(60, 130)], np.float32)
+    a = paper * (1 - alpha[..., None]) + pen * alpha[..., None]
+    gx, gy = np.linspace(0, 1, W)[None, :], np.linspace(0, 1, H)[:, None]
+    angle = rng.uniform(0, 2 * np.pi)
+    shade = 1.0 - rng.uniform(0.2, 0.45) * np.clip(np.cos(angle) * gx + np.sin(angle) * gy, 0, 1)
+    a = a * shade[..., None] + rng.normal(0, rng.uniform(2, 7), a.shape)
+    img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=int(rng.integers(55, 90)))
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
+    """One generated image of 3-6 MNIST test digits and its true digit string."""
+    spacing, photo = KINDS[kind]
+    k = int(rng.integers(3, 7))
+    idx = rng.integers(0, len(test), k)
+    lo, hi = SPACING[spacing]
+    line = compose(test.images[idx], [int(g) for g in rng.integers(lo, hi + 1, k - 1)], rng)
+    img = render_photo(line, rng) if photo else render_clean(line, rng)
+    return "".join(str(d) for d in test.labels[idx]), img
+
+
+def edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0) -> dict[str, float]:
+    test = load_split("test")
+    rng = np.random.default_rng([seed, list(KINDS).index(kind)])
+    cases = [make_string(test, kind, rng) for _ in range(n)]
+    start = time.perf_counter()
+    read = [read_digits(rec, img).digits for _, img in cases]
+    seconds = time.perf_counter() - start
+    exact = sum(r == t for r, (t, _) in zip(read, cases))
+    digits = sum(len(t) for t, _ in cases)
+    errors = sum(min(edit_distance(r, t), len(t)) for r, (t, _) in zip(read, cases))
+    wrong = [(t, r) for r, (t, _) in zip(read, cases) if r != t]
+    for t, r in wrong[:show]:
+        print(f"  {kind}: true {t} read {r}")
+    return {"exact": exact / n, "per_digit": 1 - errors / digits, "images_per_s": n / seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=500, help="strings per kind (default 500)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default="seed", help="shipped model name or path (default seed)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ", ".join(KINDS))
+    parser.add_argument("--show", type=int, default=0, help="print up to this many misreadings per kind")
+    args = parser.parse_args()
+    rec = Recognizer.load(args.model)
+    print(f"model {rec.name}, {args.n} strings of 3-6 MNIST test digits per kind, seed {args.seed}")
+    print(f"{'kind':<16}{'exact string':>14}{'per digit':>12}{'images/s':>10}")
+    for kind in args.kinds.split(","):
+        r = run(rec, kind, args.n, args.seed, args.show)
+        print(f"{kind:<16}{r['exact']:>14.1%}{r['per_digit']:>12.1%}{r['images_per_s']:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
