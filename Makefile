@@ -1,17 +1,22 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   create .venv, install digitrec (inference only), read the sample images in images/
-#   make test   create .venv, install digitrec[dev] (torch CPU, pytest, ...), run the whole test suite
+#   make test   create .venv, install digitrec[dev] (torch CPU, pytest, ...) and chromium, run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean chromium
 
 demo: $(VENV)/.installed-base
 	$(BIN)/digitrec predict images/
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The browser tests drive the Debian chromium package (never `playwright install`); without it they skip.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed (needs root): tests/test_browser.py will be skipped"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/digitrec bench --quick

@@ -1,0 +1,84 @@
+"""create_app(recognizer): the FastAPI app behind `digitrec serve`.
+
+    /api/...   the REST API (server/api.py), JSON in and out, errors as {"error": "..."}
+    /docs      OpenAPI documentation (FastAPI's default)
+    /          the drawing page (server/static/), shipped as package data, no CDN
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from .. import __version__
+from ..errors import BadImage, DigitrecError, ModelError
+from . import api
+from .inputs import BodyLimit, RequestError, bad_image_status
+
+if TYPE_CHECKING:
+    from ..infer import Recognizer
+
+DEFAULT_MAX_BYTES = 10_000_000
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(recognizer: Recognizer, max_bytes: int = DEFAULT_MAX_BYTES) -> FastAPI:
+    """The app serving `recognizer` (loaded once by the caller); bodies over `max_bytes` get a 413."""
+    app = FastAPI(
+        title="digitrec",
+        version=__version__,
+        description="Read handwritten digits with a CNN trained on MNIST, and look inside it.",
+    )
+    app.state.recognizer = recognizer
+    app.state.max_bytes = max_bytes
+    _warm_layers(recognizer)
+    app.add_middleware(BodyLimit, max_bytes=max_bytes)
+    _add_error_handlers(app)
+    app.include_router(api.router, prefix="/api", tags=["digits"])
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
+    return app
+
+
+def _warm_layers(recognizer: Recognizer) -> None:
+    # NOTE: opens the all-layers graph now, so concurrent first requests don't race to open it.
+    try:
+        recognizer.layer_names()
+    except DigitrecError:
+        pass  # a model without its .layers.onnx: /api/activations answers 503, the rest works
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, e: RequestError) -> JSONResponse:
+        return _error(e.status, e.message)
+
+    @app.exception_handler(BadImage)
+    async def bad_image(request: Request, e: BadImage) -> JSONResponse:
+        return _error(bad_image_status(e), str(e))
+
+    @app.exception_handler(ModelError)
+    async def model_error(request: Request, e: ModelError) -> JSONResponse:
+        return _error(503, str(e))
+
+    @app.exception_handler(DigitrecError)
+    async def digitrec_error(request: Request, e: DigitrecError) -> JSONResponse:
+        return _error(422, str(e))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, e: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(e.detail)}, status_code=e.status_code, headers=e.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, e: RequestValidationError) -> JSONResponse:
+        first = e.errors()[0] if e.errors() else {}
+        return _error(422, f"{'.'.join(str(p) for p in first.get('loc', []))}: {first.get('msg', 'invalid request')}")
