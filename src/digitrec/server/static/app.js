@@ -427,11 +427,13 @@ function buildNetwork(net, key) {
     arrow.className = "arrow";
     arrow.setAttribute("aria-hidden", "true");
     arrow.textContent = "→";
+    arrow.dataset.type = layer.type;
     net.appendChild(arrow);
     const g = geometry(layer, i === state.layers.length - 1);
     const params = layer.parameters ? `${layer.parameters.toLocaleString()} params` : "no params";
-    const shape = layer.shape.join("×");
+    const shape = layer.shape.join("×") + (g.kind === "bars" ? " → softmax" : "");
     const col = column(layer.name, layer.name, `${layer.type} · ${shape}`, params, g.kind === "vector" ? "dense" : g.kind);
+    col.dataset.type = layer.type;
     if (g.kind === "bars") col.appendChild(outBars(layer));
     else col.appendChild(mapsGrid(layer.name, g.c, g.h, g.w, g.kind));
     net.appendChild(col);
@@ -440,7 +442,7 @@ function buildNetwork(net, key) {
 
 function column(name, title, detail, extra, kind) {
   const col = document.createElement("section");
-  col.className = `layer ${kind}`;
+  col.className = `layer layer-${kind}`;
   col.dataset.layer = name;
   col.setAttribute("aria-label", `${title}: ${detail}, ${extra}`);
   col.appendChild(header(title, detail, extra));
@@ -474,6 +476,7 @@ function mapsGrid(name, channels, h, w, kind) {
     cv.className = "map";
     cv.width = w;
     cv.height = h;
+    if (kind === "maps") cv.style.width = cv.style.height = `${Math.min(40, Math.max(28, h * 3))}px`;
     cell.appendChild(cv);
     cell.addEventListener("pointermove", (e) => {
       const r = cv.getBoundingClientRect();
@@ -616,6 +619,10 @@ function paintPatches(canvas, layer, r0, c0, k) {
 async function start() {
   buildBars();
   setupPad();
+  const relu = $("show-relu");
+  const showRelu = () => $("network").classList.toggle("hide-relu", !relu.checked);
+  relu.addEventListener("change", showRelu);
+  showRelu();
   window.addEventListener("resize", setupPad);
   try {
     const [health, model] = await Promise.all([fetch("api/health").then((r) => r.json()), fetch("api/model").then((r) => r.json())]);
