@@ -247,35 +247,48 @@ def list_models(as_json):
         click.echo(f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  test accuracy {r['test_accuracy']:.4f}")
 
 
-# ---------------------------------------------------------------- serve
+# ---------------------------------------------------------------- read
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: every interface).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--max-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, help="Largest request body accepted; bigger ones get a 413.")
-def serve(host, port, model, max_bytes):
-    """Serve the drawing page, live layer views and the REST API (needs digitrec[serve]).
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digits, lines, boxes (box [left, top, right, bottom] in image pixels, digit, confidence, line).")
+def read(paths, model, as_json):
+    """Read every digit in each image: a number, a code, a line of digits.
 
     \b
-    Open http://127.0.0.1:8000/ to draw digits; the API is under /api, its docs at /docs:
-      curl -F file=@images/mnist-7.png http://127.0.0.1:8000/api/predict
+    Prints the file and its digits left to right, leading zeros kept:
+      digitrec read images/multi-2026.png         ->  images/multi-2026.png  2026
+      digitrec read scan.jpg --json               boxes and confidence per digit
+    Digits are found as strokes of ink; broken strokes (a 5's detached bar, a 4
+    drawn in two strokes) are joined and touching digits are split where the
+    network reads the parts better. Several lines are read top to bottom and
+    printed separated by a space. Folders are searched as by predict.
+    Unreadable files get a one-line error on stderr; the others are still read;
+    the exit status is 1 if any file failed.
     """
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn
-    except ImportError as e:
-        from .errors import MissingExtra
-
-        raise MissingExtra(e.name or "fastapi", "serve", "digitrec serve") from None
     from .infer import Recognizer
-    from .server import create_app
+    from .preprocess import iter_image_paths
+    from .segment import read_digits
 
-    app = create_app(Recognizer.load(model), max_bytes=max_bytes)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"digitrec: serving model {app.state.recognizer.name} at http://{shown}:{port}/  (API docs: /docs; Ctrl+C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    rec = Recognizer.load(model)
+    failed = 0
+    for path in iter_image_paths([_find_image(p) for p in paths]):
+        try:
+            reading = read_digits(rec, path)
+        except DigitrecError as e:
+            failed += 1
+            click.echo(f"error: {e}", err=True)
+            if as_json:
+                click.echo(json.dumps({"path": path, "digits": None, "error": str(e)}))
+            continue
+        if as_json:
+            click.echo(json.dumps(reading.as_dict()))
+        else:
+            click.echo(f"{path}\t{reading.digits}" if reading.digits else f"{path}\t-\tno digits found")
+    if failed:
+        sys.exit(1)
 
 
 def main() -> None:
