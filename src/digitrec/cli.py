@@ -247,6 +247,37 @@ def list_models(as_json):
         click.echo(f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  test accuracy {r['test_accuracy']:.4f}")
 
 
+# ---------------------------------------------------------------- serve
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--max-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, help="Largest request body accepted; bigger ones get a 413.")
+def serve(host, port, model, max_bytes):
+    """Serve the drawing page, live layer views and the REST API (needs digitrec[serve]).
+
+    \b
+    Open http://127.0.0.1:8000/ to draw digits; the API is under /api, its docs at /docs:
+      curl -F file=@images/mnist-7.png http://127.0.0.1:8000/api/predict
+    """
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError as e:
+        from .errors import MissingExtra
+
+        raise MissingExtra(e.name or "fastapi", "serve", "digitrec serve") from None
+    from .infer import Recognizer
+    from .server import create_app
+
+    app = create_app(Recognizer.load(model), max_bytes=max_bytes)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"digitrec: serving model {app.state.recognizer.name} at http://{shown}:{port}/  (API docs: /docs; Ctrl+C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 # ---------------------------------------------------------------- read
 
 
