@@ -16,6 +16,12 @@ if __name__ != "__main__":
     # hand the import over to the real package, so `python -c "import digitrec"` works here too.
     del sys.modules[__name__]
     sys.modules[__name__] = importlib.import_module("digitrec")
+elif __spec__ is not None:
+    # `python -m digitrec` from the repository root also finds this script: run the package's CLI instead.
+    import runpy
+
+    runpy.run_module("digitrec", run_name="__main__", alter_sys=True)
+    sys.exit(0)
 
 from digitrec import Recognizer, load_mnist  # noqa: E402
 from digitrec.evaluate import score  # noqa: E402

@@ -53,6 +53,9 @@ def cli() -> None:
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Adam learning rate (peak rate with --schedule onecycle).")
 @click.option("--schedule", type=click.Choice(["constant", "onecycle"]), default="constant", show_default=True, help="Learning-rate schedule; the notebook used a constant rate.")
 @click.option("--augment/--no-augment", default=False, show_default=True, help="Random affine, elastic, stroke, blur, noise, contrast and occlusion augmentation.")
+@click.option("--width", type=click.IntRange(4), default=None, help="Channels of the first layers (strong network only; default 32).")
+@click.option("--nondigit", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Add synthetic non-digit pictures (letters, shapes, noise) as an 11th class, this fraction of each batch (strong network only).")
+@click.option("--holdout", type=click.IntRange(0), default=0, show_default=True, help="Keep the last N training images out of training, to calibrate confidence and rejection.")
 @click.option("--seed", "seed_", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same run on the same machine.")
 @click.option("--out", type=click.Path(dir_okay=False), default="models/digitrec-seed", show_default=True, help="Where to save: writes OUT.safetensors, OUT.onnx and OUT.json.")
 @click.option("--force", is_flag=True, help="Overwrite an existing model at --out.")
@@ -62,7 +65,7 @@ def cli() -> None:
 @click.option("--min-accuracy", type=click.FloatRange(0, 1), default=None, help="Fail (exit 1) if the final test accuracy is below this, e.g. 0.989.")
 @click.option("--dry-run", is_flag=True, help="One batch of one epoch, then save: checks the whole path in seconds.")
 @click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
-def train(arch, epochs, batch_size, lr, schedule, augment, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, quiet):
+def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, quiet):
     """Train a network on MNIST and save it (default: the notebook's recipe).
 
     Prints a Keras-style summary, a progress bar per epoch, and the test-set
@@ -78,13 +81,18 @@ def train(arch, epochs, batch_size, lr, schedule, augment, seed_, out, force, de
 
     check_writable(stem_of(out), force)  # fail before training, not after
     train_set, test_set = load_mnist(data_dir)
+    hparams = {}
+    if arch == "strong":
+        hparams = {"width": width or 32, "classes": 11 if nondigit > 0 else 10}
+    elif width or nondigit:
+        raise click.UsageError("--width and --nondigit apply to --arch strong only; seed is the notebook's network as it was")
     config = training.TrainConfig(
         arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed_, device=device, limit=limit,
-        schedule=schedule, augment=augment, dry_run=dry_run,
+        schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, dry_run=dry_run,
     )  # fmt: skip
     if not quiet:
         click.echo(f"train: {train_set.images.shape} {train_set.images.dtype}, test: {test_set.images.shape}", err=True)
-        click.echo(models.summarize(models.build(arch), arch), err=True)
+        click.echo(models.summarize(models.build(arch, **hparams), arch), err=True)
     result = training.fit(
         config, data=(train_set, test_set), on_epoch=lambda e: click.echo(training.format_epoch(e, epochs)), progress=not quiet
     )

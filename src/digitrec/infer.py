@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .calibrate import Rejection
 from .errors import BadImage, DigitrecError, ModelError
 from .preprocess import ImageSource, Prepared, prepare
 from .store import model_files, read_metadata, resolve
@@ -98,6 +99,7 @@ class Recognizer:
         self.meta = meta
         self.path = Path(onnx_path)
         self.temperature = float(meta.get("temperature", 1.0))
+        self.rejection = Rejection.from_meta(meta)
         self._threads = options.intra_op_num_threads
         self._layers_session = None  # the slower all-layers graph, opened on first use
 
@@ -122,8 +124,12 @@ class Recognizer:
         return self.session.run(["logits"], {"image": x})[0]
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """float32 (N, 1, 28, 28) in [0, 1] -> calibrated probabilities float32 (N, 10)."""
-        return softmax(self.logits(x), self.temperature)
+        """float32 (N, 1, 28, 28) in [0, 1] -> calibrated digit probabilities float32 (N, 10)."""
+        return softmax(self.logits(x)[:, :10], self.temperature)
+
+    def reject_reasons(self, logits: np.ndarray) -> list[str | None]:
+        """Why each row of logits is not a digit (None: it is one); all None for models without rejection."""
+        return self.rejection.reasons(logits) if self.rejection else [None] * len(logits)
 
     def layer_names(self) -> list[str]:
         """Names of the layers whose outputs `activations` returns, input to output."""
@@ -173,8 +179,11 @@ class Recognizer:
 
     def _results(self, items: list[tuple[str | None, Prepared | None, str | None]]) -> list[Prediction]:
         ready = [i for i, (_, p, _) in enumerate(items) if p is not None and not p.blank]
-        probs = self.probabilities(np.stack([items[i][1].image for i in ready])[:, None]) if ready else None
-        by_index = dict(zip(ready, probs)) if probs is not None else {}
+        by_index, reasons = {}, {}
+        if ready:
+            logits = self.logits(np.stack([items[i][1].image for i in ready])[:, None])
+            by_index = dict(zip(ready, softmax(logits[:, :10], self.temperature)))
+            reasons = dict(zip(ready, self.reject_reasons(logits)))
         results = []
         for i, (path, prep, error) in enumerate(items):
             if error is not None:
@@ -184,13 +193,19 @@ class Recognizer:
             else:
                 p = by_index[i]
                 d = int(p.argmax())
-                results.append(Prediction(path, d, float(p[d]), [float(v) for v in p], image=prep.image))
+                reason = reasons[i]
+                digit = None if reason else d
+                results.append(Prediction(path, digit, float(p[d]), [float(v) for v in p], reason, image=prep.image))
         return results
 
     def predict(self, image: ImageSource, name: str | None = None) -> Prediction:
         """Read one image (path, bytes, file object, Pillow image or array). Raises BadImage if unreadable."""
         path = name or (str(image) if isinstance(image, (str, os.PathLike)) else None)
-        return self._results([(path, prepare(image, name), None)])[0]
+        return self.predict_prepared(prepare(image, name), path)
+
+    def predict_prepared(self, prepared: Prepared, name: str | None = None) -> Prediction:
+        """Read an image already brought to MNIST form by `preprocess.prepare` (e.g. to also show it)."""
+        return self._results([(name, prepared, None)])[0]
 
     def predict_paths(
         self, paths: Iterable[str], workers: int | None = None, batch: int = 256

@@ -55,17 +55,18 @@ def _conv_bn(cin: int, cout: int) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
-def strong(width: int = 32, dropout: float = 0.1) -> nn.Sequential:
+def strong(width: int = 32, dropout: float = 0.1, classes: int = 10) -> nn.Sequential:
     """VGG-style CNN with batch norm: 2x(conv-conv-pool), conv, global average pool, linear.
 
-    Input (N, 1, 28, 28) float32 in [0, 1]; output logits (N, 10).
+    Input (N, 1, 28, 28) float32 in [0, 1]; output logits (N, classes): the 10
+    digits, plus an 11th "not a digit" class when `classes` is 11.
     """
     w = width
     layers = [
         *_conv_bn(1, w), *_conv_bn(w, w), nn.MaxPool2d(2),
         *_conv_bn(w, 2 * w), *_conv_bn(2 * w, 2 * w), nn.MaxPool2d(2),
         *_conv_bn(2 * w, 4 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-        nn.Dropout(dropout), nn.Linear(4 * w, 10),
+        nn.Dropout(dropout), nn.Linear(4 * w, classes),
     ]  # fmt: skip
     return nn.Sequential(*layers)
 

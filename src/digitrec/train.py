@@ -54,6 +54,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     weight_decay: float = 0.0
     hparams: dict[str, Any] = field(default_factory=dict)
+    holdout: int = 0  # the last N training images are kept out of training, for calibration
+    nondigit: float = 0.0  # extra "not a digit" pictures per batch, as a fraction of the batch (class 10)
     channels_last: bool = True
     dry_run: bool = False
 
@@ -109,7 +111,7 @@ def evaluate_torch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     loss_sum, correct = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(labels), batch):
-            logits = model(to_input(images[i : i + batch]))
+            logits = model(to_input(images[i : i + batch]))[:, :10]  # digits only, also for 11-class models
             y = labels[i : i + batch]
             loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
             correct += (logits.argmax(1) == y).sum().item()
@@ -147,9 +149,9 @@ def fit(
 
     # Prepare the data: uint8 tensors on the device, scaled per batch.
     train, test = data if data is not None else load_mnist(data_dir)
-    n = len(train) if config.limit is None else min(config.limit, len(train))
+    n = len(train) - config.holdout if config.limit is None else min(config.limit, len(train) - config.holdout)
     if n < 1:
-        raise DigitrecError("--limit must be at least 1")
+        raise DigitrecError(f"no training images left (--limit {config.limit}, --holdout {config.holdout})")
     x_train = torch.from_numpy(np.ascontiguousarray(train.images[:n])).to(device)
     y_train = torch.from_numpy(train.labels[:n].astype(np.int64)).to(device)
     x_test = torch.from_numpy(np.ascontiguousarray(test.images)).to(device)
@@ -169,6 +171,11 @@ def fit(
         from .augment import Augmenter
 
         augment = Augmenter(seed=config.seed, device=device)
+    extra = round(config.batch_size * config.nondigit)
+    if extra:
+        from .nondigits import make
+
+        bank = torch.from_numpy(make(10_000, seed=config.seed)[0]).to(device)
 
     # Train.
     history: list[EpochResult] = []
@@ -186,6 +193,10 @@ def fit(
                 idx = order[step * config.batch_size : (step + 1) * config.batch_size]
                 x = to_input(x_train[idx], config.channels_last)
                 y = y_train[idx]
+                if extra:
+                    pick = torch.randint(len(bank), (extra,), generator=generator).to(device)
+                    x = torch.cat([x, to_input(bank[pick], config.channels_last)])
+                    y = torch.cat([y, torch.full((extra,), 10, device=device, dtype=y.dtype)])
                 if augment is not None:
                     x = augment(x)
                 logits = model(x)

@@ -89,13 +89,6 @@ def model(request: Request) -> dict[str, Any]:
 # ---------------------------------------------------------------- predict
 
 
-def predict_prepared(recognizer: Recognizer, prep: Prepared, name: str | None) -> Prediction:
-    """The recognizer's verdict on an already preprocessed image (blank, rejected or a digit)."""
-    # NOTE: goes through the recognizer's own batch step so the page gets exactly the CLI's verdicts
-    # (including "not a digit" rejection) without preprocessing the image twice.
-    return recognizer._results([(name, prep, None)])[0]
-
-
 def prediction_fields(pred: Prediction, prep: Prepared) -> dict[str, Any]:
     """`Prediction.as_dict()` plus the 28x28 image the network saw and the ink's box."""
     out = pred.as_dict()
@@ -106,7 +99,7 @@ def prediction_fields(pred: Prediction, prep: Prepared) -> dict[str, Any]:
 
 def _predict(recognizer: Recognizer, source: bytes | np.ndarray, name: str | None) -> dict[str, Any]:
     prep = prepare(source, name)
-    return prediction_fields(predict_prepared(recognizer, prep, name), prep)
+    return prediction_fields(recognizer.predict_prepared(prep, name), prep)
 
 
 @router.post("/predict", openapi_extra=IMAGE_BODY)
@@ -176,7 +169,7 @@ def layer_views(meta: dict[str, Any], acts: dict[str, np.ndarray]) -> list[dict[
 
 def _activations(recognizer: Recognizer, source: bytes | np.ndarray, name: str | None) -> dict[str, Any]:
     prep = prepare(source, name)
-    out = prediction_fields(predict_prepared(recognizer, prep, name), prep)
+    out = prediction_fields(recognizer.predict_prepared(prep, name), prep)
     acts = recognizer.activations(prep.image[None, None])
     out["layers"] = layer_views(recognizer.meta, acts)
     return out

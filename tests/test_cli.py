@@ -1,0 +1,128 @@
+"""The `digitrec` command, through click's runner and as real subprocesses."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from conftest import ROOT
+from digitrec.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_help_explains_every_command():
+    out = run("--help").output
+    for command in ("train", "evaluate", "predict", "models"):
+        assert command in out
+    assert "--top-k" in run("predict", "--help").output
+
+
+def test_predict_json_lines_have_the_documented_keys():
+    result = run("predict", "--json", "--model", "seed", ROOT / "images" / "mnist-7.png", ROOT / "images" / "mnist-2.png")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["digit"] for r in rows] == [7, 2]
+    for r in rows:
+        assert isinstance(r["confidence"], float) and len(r["probabilities"]) == 10
+    assert rows[0]["path"] == str(ROOT / "images" / "mnist-7.png")
+
+
+def test_predict_top_k_lists_k_digits():
+    result = run("predict", "--top-k", "3", "--model", "seed", ROOT / "images" / "mnist-7.png")
+    assert result.exit_code == 0 and result.output.count(":") == 3
+
+
+def test_predict_bad_files_get_one_line_errors_and_the_rest_still_runs(tmp_path):
+    (tmp_path / "text.png").write_text("hello")
+    png = tmp_path / "trunc.png"
+    Image.new("L", (64, 64), 255).save(png)
+    png.write_bytes(png.read_bytes()[:60])
+    good = ROOT / "images" / "mnist-0.png"
+    result = run("predict", "--model", "seed", tmp_path / "missing.png", tmp_path / "text.png", png, good)
+    assert result.exit_code == 1
+    errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 3, result.stderr
+    assert "missing.png: no such file" in errors[0]
+    assert "text.png: not an image" in errors[1]
+    assert "trunc.png: truncated" in errors[2]
+    assert result.stdout.strip().endswith("0\t" + result.stdout.strip().split("\t")[-1])
+
+
+def test_predict_refuses_decompression_bombs(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (12_000, 12_000)).save(bomb)  # 144 MP, a few KB on disk
+    result = run("predict", "--model", "seed", bomb)
+    assert result.exit_code == 1 and "image too large" in result.stderr
+
+
+def test_predict_with_no_argument_reads_images_folder(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = run("predict", "--model", "seed")
+    assert result.exit_code == 0
+    assert "images/mnist-7.png\t7" in result.output
+
+
+def test_bare_file_name_is_looked_up_in_images(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = run("predict", "--model", "seed", "--json", "mnist-9.png")
+    assert json.loads(result.output)["digit"] == 9
+
+
+def test_unknown_model_is_one_line_error():
+    result = run("predict", "--model", "nope", ROOT / "images" / "mnist-7.png")
+    assert result.exit_code == 1 and "nope: no such model" in result.output and "Traceback" not in result.output
+
+
+def test_evaluate_json_and_report(tmp_path):
+    result = run("evaluate", "--model", "seed", "--json", "--report", tmp_path / "rep")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["accuracy"] >= 0.989 and data["loss"] < 0.05
+    assert len(data["confusion_matrix"]) == 10 and sum(map(sum, data["confusion_matrix"])) == 10_000
+    assert set(data["per_class"]["3"]) >= {"precision", "recall", "f1"}
+    for name in ("confusion_matrix.png", "misclassified.png"):
+        assert Image.open(tmp_path / "rep" / name).size[0] > 300
+
+
+def test_evaluate_prints_tables():
+    out = run("evaluate", "--model", "seed").output
+    assert "Test accuracy: 0.98" in out and "precision" in out and "confusion matrix" in out
+
+
+def test_train_dry_run_saves_a_loadable_model_and_respects_force(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "tiny"
+    result = run("train", "--dry-run", "--limit", "400", "--quiet", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Test accuracy:" in result.output and (tmp_path / "tiny.onnx").exists()
+    again = run("train", "--dry-run", "--limit", "400", "--quiet", "--out", out)
+    assert again.exit_code == 1 and "--force" in again.output
+    assert run("predict", "--model", out, ROOT / "images" / "mnist-7.png").exit_code == 0
+
+
+def test_train_prints_the_keras_style_summary(tmp_path):
+    pytest.importorskip("torch")
+    result = run("train", "--dry-run", "--limit", "200", "--out", tmp_path / "t")
+    assert "Total params: 113,898" in result.stderr and "Epoch 1/5" in result.output
+
+
+def test_python_m_digitrec_and_console_script_work():
+    out = subprocess.run([sys.executable, "-m", "digitrec", "--version"], capture_output=True, text=True, check=True)
+    assert "digitrec" in out.stdout
+    script = Path(sys.executable).parent / "digitrec"
+    out = subprocess.run([script, "predict", "--json", "--model", "seed", "images/mnist-2.png"], capture_output=True,
+                         text=True, cwd=ROOT, check=True)  # fmt: skip
+    assert json.loads(out.stdout)["digit"] == 2
+
+
+def test_models_lists_the_shipped_models():
+    result = run("models", "--json")
+    names = [m["name"] for m in json.loads(result.output)]
+    assert "seed" in names

@@ -1,0 +1,109 @@
+"""The Recognizer on real MNIST and the real shipped models (ONNX Runtime only)."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import IMAGES, draw_seven, sample_digit
+from digitrec import BadImage, ModelError, ModelNotFound, Recognizer
+from digitrec.evaluate import score
+from digitrec.store import SHIPPED_DIR, model_files, shipped_models
+
+
+def test_shipped_seed_model_scores_at_least_98_9_percent_on_mnist_test(seed_recognizer, test_split):
+    ev = score(seed_recognizer.predict_arrays(test_split.images), test_split.labels)
+    assert ev.accuracy >= 0.989, ev.accuracy
+    assert ev.confusion.sum() == 10_000
+
+
+def test_shipped_models_carry_their_recipe_and_metrics():
+    assert "seed" in shipped_models()
+    meta = json.loads((SHIPPED_DIR / "seed.json").read_text())
+    assert meta["architecture"]["name"] == "seed" and meta["architecture"]["parameters"] == 113_898
+    assert meta["training"]["epochs"] == 5 and meta["training"]["batch_size"] == 200 and meta["training"]["lr"] == 0.001
+    assert meta["training"]["command"].startswith("digitrec train")
+    assert set(meta["data"]["mnist_sha256"]) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}  # fmt: skip
+    assert meta["metrics"]["test_accuracy"] >= 0.989
+    assert meta["input"]["shape"] == [1, 28, 28] and "digitrec_version" in meta and "created" in meta
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in IMAGES.iterdir() if "-" in p.stem and p.stem.rsplit("-", 1)[1].isdigit() and not p.name.startswith("multi-")))
+def test_sample_images_are_read_correctly(name):
+    pred = Recognizer.load().predict(IMAGES / name)
+    assert pred.digit == sample_digit(name), pred
+
+
+def test_predict_accepts_paths_arrays_and_pillow_images(seed_recognizer, test_split, mnist_png):
+    from_path = seed_recognizer.predict(mnist_png)
+    from_array = seed_recognizer.predict(test_split.images[0])
+    from_pil = seed_recognizer.predict(Image.open(mnist_png))
+    assert from_path.digit == from_array.digit == from_pil.digit == 7
+    assert from_path.path == str(mnist_png)
+    assert abs(sum(from_path.probabilities) - 1) < 1e-5 and len(from_path.probabilities) == 10
+
+
+def test_blank_image_is_not_given_a_digit(seed_recognizer):
+    pred = seed_recognizer.predict(Image.new("L", (64, 64), 255))
+    assert pred.digit is None and pred.reason.startswith("blank")
+
+
+def test_predict_paths_streams_in_order_and_reports_bad_files(seed_recognizer, tmp_path, test_split):
+    paths = []
+    for i in range(300):  # more than one batch: exercises the worker pool
+        p = tmp_path / f"{i:04d}.png"
+        Image.fromarray(test_split.images[i]).save(p)
+        paths.append(str(p))
+    (tmp_path / "0100.png").write_bytes(b"not a png at all")
+    results = list(seed_recognizer.predict_paths(paths, workers=2, batch=64))
+    assert [r.path for r in results] == paths
+    assert results[100].error == f"{paths[100]}: not an image (unrecognised format)"
+    good = [i for i in range(300) if i != 100]
+    accuracy = np.mean([results[i].digit == test_split.labels[i] for i in good])
+    assert accuracy > 0.97
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelNotFound, match="no such model"):
+        Recognizer.load(tmp_path / "nothing")
+
+
+def test_model_with_mismatched_files_is_refused(tmp_path):
+    import shutil
+
+    for kind, path in model_files(SHIPPED_DIR / "seed").items():
+        shutil.copy(path, tmp_path / path.name)
+    onnx = tmp_path / "seed.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(ModelError, match="SHA-256 does not match"):
+        Recognizer.load(tmp_path / "seed")
+    meta = json.loads((tmp_path / "seed.json").read_text())
+    meta["format_version"] = 99
+    (tmp_path / "seed.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="format version 99"):
+        Recognizer.load(tmp_path / "seed.json")
+
+
+def test_bad_array_shape_is_a_clear_error(seed_recognizer):
+    with pytest.raises(BadImage, match=r"expected \(N, 1, 28, 28\)"):
+        seed_recognizer.logits(np.zeros((2, 28, 28), np.float32))
+
+
+def test_activations_cover_every_layer(seed_recognizer, test_split):
+    x = test_split.images[:2, None].astype(np.float32) / 255
+    acts = seed_recognizer.activations(x)
+    assert acts["conv1"].shape == (2, 32, 24, 24) and acts["pool2"].shape == (2, 32, 5, 5)
+    assert acts["dense1"].shape == (2, 128) and acts["probabilities"].shape == (2, 10)
+    np.testing.assert_allclose(acts["probabilities"], seed_recognizer.probabilities(x), atol=1e-5)
+
+
+def test_inference_does_not_import_torch():
+    import subprocess
+
+    code = "import sys, digitrec; digitrec.Recognizer.load('seed').predict('images/mnist-7.png'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1], check=True)
+    assert out.stdout.strip() == "False"
