@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import BadImage
+from .infer import softmax
 from .preprocess import (
     MNIST_SIZE,
     ImageSource,
@@ -58,6 +59,10 @@ MIN_HEIGHT = 0.4  # a digit is at least this many line heights tall
 CUT_COST = 0.5  # log-probability charged per stroke a cut crosses
 SKIP_COST = 6.0  # times a piece's share of a digit's ink: cost of calling it noise
 WIDE_COST = 3.0  # per line height of width beyond 0.9: digits are rarely wider than tall
+WIDE = 0.9  # width / height above which a digit is suspiciously wide
+SHORT_COST = 4.0  # per line height of height below SHORT: digits of one line are about as tall
+SHORT = 0.7
+REJECT_COST = 2.0  # for a crop the recognizer rejects as "not a digit"
 MERGE_COST = 2.0  # for joining two strokes that sit side by side into one digit
 MAX_WIDTH = 1.45  # a digit is at most this many line heights wide
 MAX_GAP = 0.12  # pieces further apart than this many line heights are different digits
@@ -134,15 +139,12 @@ def read_digits(recognizer: Recognizer, source: ImageSource, name: str | None = 
     ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
     sy, sx = full_h / gray.shape[0], full_w / gray.shape[1]
 
-    found = segment_lines(recognizer, ink)
-    crops = [img for _, images, _ in found for img in images]
-    rejected = _rejected(recognizer, np.stack(crops)[:, None]) if crops else []
     boxes: list[DigitBox] = []
     lines: list[str] = []
-    for n, (line_boxes, images, probs) in enumerate(found):
+    for n, (line_boxes, images, probs, rejected) in enumerate(segment_lines(recognizer, ink)):
         text = ""
-        for (left, top, right, bottom), img, p in zip(line_boxes, images, probs):
-            digit = None if rejected[len(boxes)] else int(p.argmax())
+        for (left, top, right, bottom), img, p, reject in zip(line_boxes, images, probs, rejected):
+            digit = None if reject else int(p.argmax())
             full = (int(left * sx), int(top * sy), min(full_w, int(np.ceil(right * sx))), min(full_h, int(np.ceil(bottom * sy))))
             boxes.append(DigitBox(full, digit, float(p.max()), img, n))
             text += "" if digit is None else str(digit)
@@ -151,12 +153,12 @@ def read_digits(recognizer: Recognizer, source: ImageSource, name: str | None = 
     return Reading(path, " ".join(lines), boxes, lines)
 
 
-def segment_lines(recognizer: Recognizer, ink: np.ndarray) -> list[tuple[list, list, list]]:
+def segment_lines(recognizer: Recognizer, ink: np.ndarray) -> list[tuple[list, list, list, list]]:
     """Find the digits of float32 (H, W) ink strength in [0, 1] (ink bright), line by line.
 
-    Returns, per text line from the top, (boxes, images, probabilities): work-image
-    boxes (left, top, right, bottom), (28, 28) float32 crops and (10,) probabilities,
-    left to right.
+    Returns, per text line from the top, (boxes, images, probabilities, rejected):
+    work-image boxes (left, top, right, bottom), (28, 28) float32 crops, (10,)
+    probabilities and whether the recognizer rejects the crop, left to right.
     """
     import cv2
 
@@ -332,7 +334,8 @@ def _shape_cost(group: list[_Piece], line_h: float) -> float:
     body, the two strokes of a 4); strokes of neighbouring digits sit side by side.
     """
     width = max(p.x1 for p in group) - min(p.x0 for p in group)
-    cost = WIDE_COST * max(0.0, width / line_h - 0.9)
+    height = max(p.bottom for p in group) - min(p.top for p in group)
+    cost = WIDE_COST * max(0.0, width / max(height, line_h) - WIDE) + SHORT_COST * max(0.0, SHORT - height / line_h)
     labels = {p.label for p in group}
     if len(labels) > 1:
         spans = {k: (min(p.x0 for p in group if p.label == k), max(p.x1 for p in group if p.label == k)) for k in labels}
@@ -346,15 +349,18 @@ def _shape_cost(group: list[_Piece], line_h: float) -> float:
 
 def _best_reading(
     recognizer: Recognizer, ink: np.ndarray, labels: np.ndarray, pieces: list[_Piece], line_h: float
-) -> list[tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]]:
+) -> list[tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, bool]]:
     """Group the pieces of one line into digits maximising the total log-probability (dynamic programming)."""
     n = len(pieces)
     if n == 0:
         return []
     spans = [(i, j) for i in range(n) for j in range(i + 1, min(i + MAX_GROUP, n) + 1) if _feasible(pieces[i:j], line_h)]
     crops = [_crop(ink, labels, pieces[i:j]) for i, j in spans]
-    probs = recognizer.probabilities(np.stack([c[1] for c in crops])[:, None]) if crops else np.zeros((0, 10))
-    candidates = {s: (c[0], c[1], p) for s, c, p in zip(spans, crops, probs)}
+    x = np.stack([c[1] for c in crops])[:, None] if crops else np.zeros((0, 1, MNIST_SIZE, MNIST_SIZE), np.float32)
+    logits = recognizer.logits(x)
+    probs = softmax(logits[:, :10], recognizer.temperature)
+    rejected = _rejected(recognizer, logits)
+    candidates = {s: (c[0], c[1], p, r) for s, c, p, r in zip(spans, crops, probs, rejected)}
     shape = {(i, j): _shape_cost(pieces[i:j], line_h) for i, j in spans}
     # a digit's typical ink: the biggest piece in the line is a fair reference
     digit_area = max(max(p.area for p in pieces), 1)
@@ -372,8 +378,9 @@ def _best_reading(
         for i in range(max(0, j - MAX_GROUP), j):
             if (i, j) not in candidates or best[i] == -np.inf:
                 continue
-            p = candidates[(i, j)][2]
+            _, _, p, rejected = candidates[(i, j)]
             score = best[i] + float(np.log(max(p.max(), 1e-9))) - shape[(i, j)] - pieces[j - 1].cut_after
+            score -= REJECT_COST if rejected else 0.0
             if score > best[j]:
                 best[j], back[j] = score, (i, True)
     chosen = []
@@ -386,12 +393,12 @@ def _best_reading(
     return chosen[::-1]
 
 
-def _rejected(recognizer: Recognizer, x: np.ndarray) -> list[bool]:
-    """For (N, 1, 28, 28) crops: True where the recognizer says "not a digit" (models without rejection: none)."""
+def _rejected(recognizer: Recognizer, logits: np.ndarray) -> list[bool]:
+    """For (N, C) logits: True where the recognizer says "not a digit" (models without rejection: never)."""
     reasons = getattr(recognizer, "reject_reasons", None)
-    if reasons is None:
-        return [False] * len(x)
-    return [r is not None for r in reasons(recognizer.logits(x))]
+    if reasons is None or len(logits) == 0:
+        return [False] * len(logits)
+    return [r is not None for r in reasons(logits)]
 
 
 __all__ = ["DigitBox", "Reading", "read_digits", "segment_lines"]
