@@ -226,3 +226,12 @@ def test_cli_read_json_has_path_digits_and_boxes(test_split, tmp_path):
 def test_cli_read_help_explains_the_command():
     out = CliRunner().invoke(cli, ["read", "--help"]).output
     assert "--json" in out and "touching" in out and "exit status is 1" in out
+
+
+def test_sample_multi_digit_images_read_as_their_names(seed_recognizer):
+    from conftest import IMAGES
+
+    samples = sorted(IMAGES.glob("multi-*"))
+    assert samples, "images/multi-*.png missing: run scripts/make_multi_sample.py"
+    for path in samples:
+        assert read_digits(seed_recognizer, path).digits == path.stem.split("-", 1)[1]
