@@ -19,7 +19,7 @@ chromium:
 		|| echo "chromium could not be installed (needs root): tests/test_browser.py will be skipped"
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/digitrec bench --quick
+	$(BIN)/python bench/run.py --quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
