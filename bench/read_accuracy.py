@@ -13,7 +13,9 @@ seen those) placed left to right with a random vertical jitter and size, then:
     touching-photo  both
 
 Reports, per kind, exact-string accuracy (the whole string right), per-digit
-accuracy (1 - edit distance / length) and images per second (one process).
+accuracy (1 - edit distance / length), the share of strings where the model
+rejected a crop as "not a digit" (left out of the string), and images per
+second (one process). `--no-reject` turns rejection off to show what it costs.
 Public API only.
 """
 
@@ -109,15 +111,17 @@ def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0) -> dict[st
     rng = np.random.default_rng([seed, list(KINDS).index(kind)])
     cases = [make_string(test, kind, rng) for _ in range(n)]
     start = time.perf_counter()
-    read = [read_digits(rec, img).digits for _, img in cases]
+    readings = [read_digits(rec, img) for _, img in cases]
     seconds = time.perf_counter() - start
+    read = [r.digits for r in readings]
+    rejected = sum(any(b.digit is None for b in r.boxes) for r in readings)
     exact = sum(r == t for r, (t, _) in zip(read, cases))
     digits = sum(len(t) for t, _ in cases)
     errors = sum(min(edit_distance(r, t), len(t)) for r, (t, _) in zip(read, cases))
     wrong = [(t, r) for r, (t, _) in zip(read, cases) if r != t]
     for t, r in wrong[:show]:
         print(f"  {kind}: true {t} read {r}")
-    return {"exact": exact / n, "per_digit": 1 - errors / digits, "images_per_s": n / seconds}
+    return {"exact": exact / n, "per_digit": 1 - errors / digits, "rejected": rejected / n, "images_per_s": n / seconds}
 
 
 def main() -> None:
@@ -127,13 +131,16 @@ def main() -> None:
     parser.add_argument("--model", default="seed", help="shipped model name or path (default seed)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ", ".join(KINDS))
     parser.add_argument("--show", type=int, default=0, help="print up to this many misreadings per kind")
+    parser.add_argument("--no-reject", action="store_true", help="turn the model's 'not a digit' rejection off")
     args = parser.parse_args()
     rec = Recognizer.load(args.model)
-    print(f"model {rec.name}, {args.n} strings of 3-6 MNIST test digits per kind, seed {args.seed}")
-    print(f"{'kind':<16}{'exact string':>14}{'per digit':>12}{'images/s':>10}")
+    if args.no_reject:
+        rec.rejection = None
+    print(f"model {rec.name}, {args.n} strings of 3-6 MNIST test digits per kind, seed {args.seed}" + (", rejection off" if args.no_reject else ""))
+    print(f"{'kind':<16}{'exact string':>14}{'per digit':>12}{'rejected':>10}{'images/s':>10}")
     for kind in args.kinds.split(","):
         r = run(rec, kind, args.n, args.seed, args.show)
-        print(f"{kind:<16}{r['exact']:>14.1%}{r['per_digit']:>12.1%}{r['images_per_s']:>10.1f}")
+        print(f"{kind:<16}{r['exact']:>14.1%}{r['per_digit']:>12.1%}{r['rejected']:>10.1%}{r['images_per_s']:>10.1f}")
 
 
 if __name__ == "__main__":
