@@ -169,8 +169,15 @@ def _print_evaluation(name: str, ev) -> None:
 @click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True, help="Show the K most likely digits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digit, confidence, probabilities.")
 @click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory.")
-@click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores).")
-def predict(paths, model, top_k, as_json, show_preprocessed, workers):
+@click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: a quarter of the CPUs).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json (JSON lines), .csv or .parquet; flushed as it goes.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix).")
+@click.option("--resume", is_flag=True, help="Skip the files already in --output and append the rest.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: worker processes on this machine; ray: a Ray cluster (needs digitrec[cluster]).")
+@click.option("--address", default=None, help="Ray cluster address (auto, HOST:6379, ray://HOST:10001); default: start a local Ray instance.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar with files/s and ETA on stderr (default: when stderr is a terminal and --output is given).")
+def predict(paths, model, top_k, as_json, show_preprocessed, workers, output, fmt, resume, force, engine, address, progress):
     """Read the digit in each image file or folder (default: ./images).
 
     \b
@@ -179,11 +186,19 @@ def predict(paths, model, top_k, as_json, show_preprocessed, workers):
     notebook did. Any size, gray or colour, with or without alpha, dark ink on
     light paper or light ink on dark. Unreadable files get a one-line error on
     stderr; the others are still read; the exit status is 1 if any file failed.
+
+    \b
+    Bulk reading (bounded memory, resumable; see README "Bulk reading"):
+      digitrec predict scans/ --output results.parquet           --resume after a crash
+      digitrec predict s3://bucket/scans --engine ray --address auto -o results.parquet
     """
+    targets = [_find_image(p) for p in paths] or [_find_image("images")]
+    if output or engine == "ray":
+        _bulk("predict", targets, model, workers, output, fmt, resume, force, engine, address, progress)
+        return
     from .infer import Recognizer
     from .preprocess import iter_image_paths
 
-    targets = [_find_image(p) for p in paths] or [_find_image("images")]
     rec = Recognizer.load(model)
     failed = 0
     for pred in rec.predict_paths(iter_image_paths(targets), workers=workers):
@@ -199,6 +214,42 @@ def predict(paths, model, top_k, as_json, show_preprocessed, workers):
         else:
             click.echo(_format_prediction(pred, top_k))
     if failed:
+        sys.exit(1)
+
+
+def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress) -> None:
+    """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr."""
+    from . import bulk
+
+    if output is None:
+        if resume or force:
+            raise click.UsageError("--resume and --force need --output")
+        writer, done = bulk.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
+    else:
+        writer, done = bulk.open_output(output, fmt, kind, resume, force)
+    skipped = [0]
+    if engine == "ray":
+        from .cluster import ray_rows
+
+        rows = ray_rows(model, targets, kind, done, address, workers, skipped=skipped)
+    elif kind == "predict":
+        from .infer import Recognizer
+
+        rows = bulk.predict_rows(Recognizer.load(model), targets, done, workers, skipped)
+    else:
+        rows = bulk.read_rows(model, targets, done, workers, skipped)
+    show = progress if progress is not None else (output is not None and sys.stderr.isatty())
+    local = [t for t in targets if "://" not in t]
+    summary = bulk.run(
+        rows, writer, progress=show, total_from=lambda: bulk.count_images(local) - len(done),
+        on_error=lambda e: click.echo(f"error: {e}", err=True),
+    )  # fmt: skip
+    if output is not None:
+        click.echo(
+            f"{output}: {summary.written:,} rows ({summary.errors:,} errors), {skipped[0]:,} already there, "
+            f"{summary.seconds:.1f}s, {summary.rate:,.0f} files/s", err=True,
+        )  # fmt: skip
+    if summary.errors:
         sys.exit(1)
 
 
@@ -293,7 +344,15 @@ def serve(host, port, model, max_bytes):
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digits, lines, boxes (box [left, top, right, bottom] in image pixels, digit, confidence, line).")
-def read(paths, model, as_json):
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json, .csv or .parquet (as predict --output).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix).")
+@click.option("--resume", is_flag=True, help="Skip the files already in --output and append the rest.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: worker processes on this machine; ray: a Ray cluster (needs digitrec[cluster]).")
+@click.option("--address", default=None, help="Ray cluster address; default: start a local Ray instance.")
+@click.option("--workers", type=click.IntRange(1), default=None, help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal and --output is given).")
+def read(paths, model, as_json, output, fmt, resume, force, engine, address, workers, progress):
     """Read every digit in each image: a number, a code, a line of digits.
 
     \b
@@ -307,6 +366,9 @@ def read(paths, model, as_json):
     Unreadable files get a one-line error on stderr; the others are still read;
     the exit status is 1 if any file failed.
     """
+    if output or engine == "ray":
+        _bulk("read", [_find_image(p) for p in paths], model, workers, output, fmt, resume, force, engine, address, progress)
+        return
     from .infer import Recognizer
     from .preprocess import iter_image_paths
     from .segment import read_digits
