@@ -1,0 +1,143 @@
+"""Bulk reading (`--output`, `--resume`, `--engine ray`) on real PNG folders, checked against Recognizer.predict_paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from conftest import ROOT
+from digitrec.bulk import output_files, read_output
+from digitrec.cli import cli
+from digitrec.preprocess import iter_image_paths
+
+
+def write_folder(root: Path, images, n: int) -> Path:
+    """n MNIST test digits as PNGs in two subfolders, plus a text file and a truncated PNG."""
+    for i in range(n):
+        sub = root / f"batch{i % 2}"
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(images[i]).save(sub / f"{i:05d}.png")
+    (root / "batch0" / "text.png").write_text("not an image")
+    good = (root / "batch1" / "00001.png").read_bytes()
+    (root / "batch1" / "truncated.png").write_bytes(good[: len(good) // 2])
+    return root
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, test_split):
+    return write_folder(tmp_path_factory.mktemp("scans") / "scans", test_split.images, 300)
+
+
+@pytest.fixture(scope="module")
+def reference(folder, seed_recognizer):
+    """path -> Prediction.as_dict() from the single-process path."""
+    preds = seed_recognizer.predict_paths(iter_image_paths([str(folder)]), workers=1)
+    return {p.path: p.as_dict() for p in preds}
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["predict", "--model", "seed", "--no-progress", *map(str, args)])
+
+
+def by_path(rows) -> dict:
+    rows = list(rows)
+    paths = [r["path"] for r in rows]
+    assert len(paths) == len(set(paths)), "a path is in the output more than once"
+    return {r["path"]: r for r in rows}
+
+
+def assert_same(rows: dict, reference: dict) -> None:
+    assert rows.keys() == reference.keys()
+    for path, ref in reference.items():
+        row = rows[path]
+        assert row["digit"] == ref["digit"], path
+        assert row["confidence"] == pytest.approx(ref["confidence"], abs=1e-6), path
+        assert row["probabilities"] == pytest.approx(ref["probabilities"], abs=1e-6), path
+        assert row.get("error") == ref.get("error"), path
+        assert row.get("reason") == ref.get("reason"), path
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_output_file_gives_the_same_answers_as_predict_paths(folder, reference, tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow", reason="Parquet output needs the cluster extra (pyarrow)")
+    out = tmp_path / f"results{suffix}"
+    result = run(folder, "--output", out)
+    assert result.exit_code == 1, result.output  # two unreadable files
+    assert_same(by_path(read_output(out)), reference)
+    assert f"{len(reference):,} rows (2 errors)" in result.stderr
+
+
+def test_unreadable_files_are_rows_with_their_error(folder, tmp_path):
+    out = tmp_path / "results.jsonl"
+    result = run(folder, "-o", out)
+    rows = by_path(read_output(out))
+    errors = {Path(p).name: r["error"] for p, r in rows.items() if r.get("error")}
+    assert set(errors) == {"text.png", "truncated.png"}
+    assert "not an image" in errors["text.png"] and "truncated" in errors["truncated.png"]
+    assert sum(line.startswith("error:") for line in result.stderr.splitlines()) == 2
+    assert sum(r["digit"] is not None for r in rows.values()) >= 295
+
+
+def test_resume_after_a_killed_run_reads_only_the_rest(folder, reference, tmp_path):
+    out = tmp_path / "results.jsonl"
+    run(folder, "-o", out)
+    lines = out.read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    out.write_text("".join(lines[:half]) + lines[half][:25])  # killed mid-line
+    result = run(folder, "-o", out, "--resume")
+    assert f"{len(reference) - half:,} rows" in result.stderr and f"{half:,} already there" in result.stderr
+    assert_same(by_path(read_output(out)), reference)
+    assert all(json.loads(line) for line in out.read_text().splitlines())
+
+
+def test_resume_of_parquet_writes_a_part_file(folder, reference, tmp_path):
+    pytest.importorskip("pyarrow", reason="Parquet output needs the cluster extra (pyarrow)")
+    out = tmp_path / "results.parquet"
+    run(folder / "batch0", "-o", out)
+    result = run(folder, "-o", out, "--resume")
+    assert output_files(out) == [out, tmp_path / "results.part-0001.parquet"]
+    assert f"{len(list((folder / 'batch1').iterdir())):,} rows" in result.stderr
+    assert_same(by_path(read_output(out)), reference)
+
+
+def test_existing_output_is_never_overwritten_without_resume_or_force(folder, reference, tmp_path):
+    out = tmp_path / "results.csv"
+    out.write_text("path\nprecious\n")
+    result = run(folder / "batch0" / "00000.png", "-o", out)
+    assert result.exit_code == 1 and "--resume" in result.output and "--force" in result.output
+    assert out.read_text() == "path\nprecious\n"
+    result = run(folder, "-o", out, "--force")
+    assert_same(by_path(read_output(out)), reference)
+
+
+def test_read_writes_every_digit_of_each_image_to_the_output(tmp_path):
+    out = tmp_path / "read.jsonl"
+    missing = tmp_path / "missing.png"
+    result = CliRunner().invoke(cli, ["read", "--model", "seed", str(ROOT / "images" / "multi-2026.png"), str(missing), "-o", str(out), "--workers", "1"])
+    assert result.exit_code == 1, result.output
+    rows = by_path(read_output(out))
+    assert rows[str(ROOT / "images" / "multi-2026.png")]["digits"] == "2026"
+    assert "no such file" in rows[str(missing)]["error"]
+
+
+@pytest.mark.slow
+def test_local_ray_run_gives_exactly_the_single_process_answers(tmp_path, test_split, seed_recognizer):
+    ray = pytest.importorskip("ray", reason="--engine ray needs the cluster extra: pip install -e '.[cluster]'")
+    folder = write_folder(tmp_path / "many", test_split.images, 2000)
+    preds = seed_recognizer.predict_paths(iter_image_paths([str(folder)]), workers=1)
+    reference = {p.path: p.as_dict() for p in preds}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        out = tmp_path / "ray.jsonl"
+        result = run(folder, str(tmp_path / "vanished.png"), "--engine", "ray", "-o", out)
+    finally:
+        ray.shutdown()
+    assert result.exit_code == 1, result.output
+    rows = by_path(read_output(out))
+    assert "no such file" in rows.pop(str(tmp_path / "vanished.png"))["error"]
+    assert_same(rows, reference)
