@@ -64,22 +64,38 @@ def cli() -> None:
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 @click.option("--min-accuracy", type=click.FloatRange(0, 1), default=None, help="Fail (exit 1) if the final test accuracy is below this, e.g. 0.989.")
 @click.option("--dry-run", is_flag=True, help="One batch of one epoch, then save: checks the whole path in seconds.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options.")
 @click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
-def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, quiet):
+def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, resume, quiet):
     """Train a network on MNIST and save it (default: the notebook's recipe).
 
     Prints a Keras-style summary, a progress bar per epoch, and the test-set
     loss and accuracy after every epoch. Needs the `train` extra (torch).
+    The full training state is checkpointed after every epoch (OUT.ckpt.*,
+    removed once the model is saved), so --resume continues after a crash.
+
+    \b
+    Several processes or machines (DistributedDataParallel, gloo on CPU, NCCL on GPU):
+      torchrun --nproc-per-node 2 -m digitrec train --limit 20000
+      torchrun --nnodes 2 --nproc-per-node 4 --rdzv-backend c10d --rdzv-endpoint HOST:29400 -m digitrec train
+    --batch-size is the global batch (split across processes), so --lr needs no change.
     """
     from .errors import require_torch
 
     require_torch("digitrec train")
-    from . import models
+    from . import distributed, models
     from . import train as training
+    from .calibrate import calibrate_model
+    from .checkpoint import paths as checkpoint_paths
+    from .checkpoint import remove as remove_checkpoint
     from .data import load_mnist
     from .store import check_writable, stem_of
 
-    check_writable(stem_of(out), force)  # fail before training, not after
+    world = distributed.world_from_env()
+    stem = stem_of(out)
+    check_writable(stem, force)  # fail before training, not after
+    if not resume and checkpoint_paths(stem)[1].exists() and not force:
+        raise click.ClickException(f"{checkpoint_paths(stem)[1]}: a checkpoint of an unfinished run exists; pass --resume to continue it or --force to start over")
     train_set, test_set = load_mnist(data_dir)
     hparams = {}
     if arch == "strong":
@@ -90,19 +106,43 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, hold
         arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed_, device=device, limit=limit,
         schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, dry_run=dry_run,
     )  # fmt: skip
+    quiet = quiet or not world.is_main
     if not quiet:
         click.echo(f"train: {train_set.images.shape} {train_set.images.dtype}, test: {test_set.images.shape}", err=True)
+        if world.distributed:
+            click.echo(f"torchrun: {world.size} processes, global batch {batch_size} ({batch_size / world.size:g} per process)", err=True)
         click.echo(models.summarize(models.build(arch, **hparams), arch), err=True)
     result = training.fit(
-        config, data=(train_set, test_set), on_epoch=lambda e: click.echo(training.format_epoch(e, epochs)), progress=not quiet
-    )
-    final = result.final
-    click.echo(f"Test loss: {final.val_loss:.4f}")
-    click.echo(f"Test accuracy: {final.val_accuracy:.4f}")
-    stem = training.save(result, out, force=force, data_dir=data_dir, check_images=test_set.images)
-    click.echo(f"saved {stem}.safetensors, {stem}.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
-    if min_accuracy is not None and final.val_accuracy < min_accuracy:
-        raise training.TrainingError(f"test accuracy {final.val_accuracy:.4f} is below --min-accuracy {min_accuracy}")
+        config, data=(train_set, test_set), on_epoch=lambda e: click.echo(training.format_epoch(e, epochs)),
+        progress=not quiet, checkpoint=stem, resume=resume,
+    )  # fmt: skip
+    if world.is_main:
+        final = result.final
+        click.echo(f"Test loss: {final.val_loss:.4f}")
+        click.echo(f"Test accuracy: {final.val_accuracy:.4f}")
+        training.save(result, stem, force=force, data_dir=data_dir, check_images=test_set.images)
+        cal = calibrate_model(str(stem), data_dir)
+        remove_checkpoint(stem)
+        click.echo(f"calibrated: temperature {cal['temperature']}, rejection thresholds on {cal['rejection']['calibrated_on']}")
+        click.echo(f"saved {stem}.safetensors, {stem}.onnx, {stem}.layers.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
+    distributed.shutdown()
+    if min_accuracy is not None and result.final.val_accuracy < min_accuracy:
+        raise training.TrainingError(f"test accuracy {result.final.val_accuracy:.4f} is below --min-accuracy {min_accuracy}")
+
+
+@cli.command()
+@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
+@click.option("--accept", type=click.FloatRange(0.5, 1.0), default=0.995, show_default=True, help="Share of held-out real digits that must stay accepted as digits.")
+def calibrate(model, data_dir, accept):
+    """Fit a model's confidence temperature and "not a digit" thresholds; stored in its metadata.
+
+    Uses the training images the model did not train on (--holdout when it was
+    trained); `digitrec train` runs this itself after saving.
+    """
+    from .calibrate import calibrate_model
+
+    click.echo(json.dumps(calibrate_model(model, data_dir, accept), indent=2))
 
 
 # ---------------------------------------------------------------- evaluate

@@ -77,6 +77,7 @@ class TrainResult:
     history: list[EpochResult]
     seconds: float
     device: str
+    world: Any = None  # digitrec.distributed.World of this process
 
     @property
     def final(self) -> EpochResult:
@@ -102,20 +103,27 @@ def to_input(images: torch.Tensor, channels_last: bool = True) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
-def evaluate_torch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of `model` on uint8 images (N, 28, 28) and int64 labels (N,)."""
+def _eval_sums(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000):
+    """(loss sum, correct count, count) tensors of `model` on uint8 images (N, 28, 28) and int64 labels (N,)."""
     torch = require_torch()
     import torch.nn.functional as F
 
     model.eval()
-    loss_sum, correct = 0.0, 0
+    loss_sum = torch.zeros((), dtype=torch.float64, device=images.device)
+    correct = torch.zeros((), dtype=torch.int64, device=images.device)
     with torch.no_grad():
         for i in range(0, len(labels), batch):
             logits = model(to_input(images[i : i + batch]))[:, :10]  # digits only, also for 11-class models
             y = labels[i : i + batch]
-            loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += (logits.argmax(1) == y).sum().item()
-    return loss_sum / len(labels), correct / len(labels)
+            loss_sum += F.cross_entropy(logits, y, reduction="sum").double()
+            correct += (logits.argmax(1) == y).sum()
+    return loss_sum, correct, torch.tensor(len(labels), dtype=torch.float64, device=images.device)
+
+
+def evaluate_torch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of `model` on uint8 images (N, 28, 28) and int64 labels (N,)."""
+    loss_sum, correct, count = _eval_sums(model, images, labels, batch)
+    return loss_sum.item() / count.item(), correct.item() / count.item()
 
 
 def _schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
@@ -135,71 +143,101 @@ def fit(
     data_dir: str | Path | None = None,
     on_epoch: Callable[[EpochResult], None] | None = None,
     progress: bool = True,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
 ) -> TrainResult:
-    """Train `config.arch` on MNIST train, validating on MNIST test after every epoch."""
+    """Train `config.arch` on MNIST train, validating on MNIST test after every epoch.
+
+    Under torchrun each process trains on its shard of every global batch
+    (see `digitrec.distributed`); metrics are summed over processes, and only
+    rank 0 shows progress and calls `on_epoch`. With `checkpoint` (a model stem)
+    the full training state is saved atomically after every epoch, and `resume`
+    continues from it.
+    """
     torch = require_torch()
     import torch.nn.functional as F
 
+    from . import checkpoint as ckpt
+    from . import distributed
     from .models import build
 
     start = time.perf_counter()
-    device = pick_device(config.device)
+    world = distributed.world_from_env()
+    device = distributed.init(world, pick_device(config.device))
     torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)  # the shuffle: the same in every process
 
     # Prepare the data: uint8 tensors on the device, scaled per batch.
     train, test = data if data is not None else load_mnist(data_dir)
     n = len(train) - config.holdout if config.limit is None else min(config.limit, len(train) - config.holdout)
     if n < 1:
         raise DigitrecError(f"no training images left (--limit {config.limit}, --holdout {config.holdout})")
+    distributed.check_sizes(world, n, config.batch_size)
     x_train = torch.from_numpy(np.ascontiguousarray(train.images[:n])).to(device)
     y_train = torch.from_numpy(train.labels[:n].astype(np.int64)).to(device)
-    x_test = torch.from_numpy(np.ascontiguousarray(test.images)).to(device)
-    y_test = torch.from_numpy(test.labels.astype(np.int64)).to(device)
+    x_test = torch.from_numpy(np.ascontiguousarray(test.images[world.rank :: world.size])).to(device)
+    y_test = torch.from_numpy(test.labels[world.rank :: world.size].astype(np.int64)).to(device)
 
     # Build the model.
     model = build(config.arch, **config.hparams).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    net = model
+    if world.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[world.local_rank] if device.startswith("cuda") else None)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.lr, eps=1e-7, weight_decay=config.weight_decay, foreach=True
     )
-    steps = math.ceil(n / config.batch_size)
+    steps = n // config.batch_size + (n % config.batch_size >= world.size)
     scheduler = _schedule(config, optimizer, steps)
+    generators = {"sampler": generator}
     augment = None
     if config.augment:
         from .augment import Augmenter
 
-        augment = Augmenter(seed=config.seed, device=device)
-    extra = round(config.batch_size * config.nondigit)
+        augment = Augmenter(seed=config.seed + world.rank, device=device)
+        generators["augment"] = augment.g
+    extra = round(config.batch_size * config.nondigit / world.size)
     if extra:
         from .nondigits import make
 
         bank = torch.from_numpy(make(10_000, seed=config.seed)[0]).to(device)
+        pick_gen = torch.Generator().manual_seed(config.seed + 7919 * (world.rank + 1))
+        generators["nondigit"] = pick_gen
+
+    history: list[EpochResult] = []
+    stem = stem_of(checkpoint) if checkpoint is not None else None
+    first = 1
+    if resume and stem is not None and ckpt.paths(stem)[1].exists():
+        done, rows = ckpt.load(stem, config, world.size, model, optimizer, scheduler, generators)
+        history = [EpochResult(**r) for r in rows]
+        first = done + 1
 
     # Train.
-    history: list[EpochResult] = []
-    bar = _progress(progress)
+    bar = _progress(progress and world.is_main)
     with bar:
-        for epoch in range(1, config.epochs + 1):
+        for epoch in range(first, config.epochs + 1):
             t0 = time.perf_counter()
-            model.train()
+            net.train()
             order = torch.randperm(n, generator=generator).to(device)
             task = bar.add_task(f"Epoch {epoch}/{config.epochs}", total=steps, loss=0.0, acc=0.0)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.int64)
-            seen = 0
+            seen = torch.zeros((), device=device)
             for step in range(steps):
-                idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+                batch = order[step * config.batch_size : (step + 1) * config.batch_size]
+                idx = distributed.shard(batch, world)
                 x = to_input(x_train[idx], config.channels_last)
                 y = y_train[idx]
                 if extra:
-                    pick = torch.randint(len(bank), (extra,), generator=generator).to(device)
+                    pick = torch.randint(len(bank), (extra,), generator=pick_gen).to(device)
                     x = torch.cat([x, to_input(bank[pick], config.channels_last)])
                     y = torch.cat([y, torch.full((extra,), 10, device=device, dtype=y.dtype)])
                 if augment is not None:
                     x = augment(x)
-                logits = model(x)
+                logits = net(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -211,19 +249,26 @@ def fit(
                 correct += (logits.detach().argmax(1) == y).sum()
                 seen += len(y)
                 if step % 10 == 9 or step == steps - 1:
-                    bar.update(task, completed=step + 1, loss=loss_sum.item() / seen, acc=correct.item() / seen)
+                    bar.update(task, completed=step + 1, loss=(loss_sum / seen).item(), acc=(correct / seen).item())
                 if config.dry_run:
                     break
             train_seconds = time.perf_counter() - t0
-            val_loss, val_acc = evaluate_torch(model, x_test, y_test)
-            result = EpochResult(epoch, loss_sum.item() / seen, correct.item() / seen, val_loss, val_acc, train_seconds)
+            loss_sum, correct, seen = distributed.all_sum(loss_sum, correct, seen)
+            val_loss, val_correct, val_count = distributed.all_sum(*_eval_sums(model, x_test, y_test))
+            result = EpochResult(
+                epoch, (loss_sum / seen).item(), (correct / seen).item(),
+                (val_loss / val_count).item(), (val_correct / val_count).item(), train_seconds,
+            )  # fmt: skip
             history.append(result)
-            if on_epoch is not None:
+            if stem is not None and world.is_main:
+                ckpt.save(stem, epoch, config, world.size, model, optimizer, scheduler, generators, history)
+            distributed.barrier()
+            if on_epoch is not None and world.is_main:
                 on_epoch(result)
             if config.dry_run:
                 break
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
-    return TrainResult(model, config, history, time.perf_counter() - start, device)
+    return TrainResult(model, config, history, time.perf_counter() - start, device, world)
 
 
 def _progress(enabled: bool):
