@@ -55,6 +55,7 @@ MAX_GROUP = 6  # at most this many pieces (strokes, slices) make one digit
 MIN_SPLIT = 0.6  # components narrower than this many line heights are never cut
 VALLEY = 0.7  # a cut column holds at most this share of the ink columns on both sides
 NARROW_COST = 2.0  # for cutting a component no wider than a line height, per line height short
+WIDE_CUT = 0.25  # cut cost factor inside components wider than 1.2 line heights
 MIN_HEIGHT = 0.4  # a digit is at least this many line heights tall
 CUT_COST = 0.5  # log-probability charged per stroke a cut crosses
 SKIP_COST = 6.0  # times a piece's share of a digit's ink: cost of calling it noise
@@ -173,12 +174,11 @@ def segment_lines(recognizer: Recognizer, ink: np.ndarray) -> list[tuple[list, l
     if not keep:
         return []
     heights = stats[keep, cv2.CC_STAT_HEIGHT]
-    substantial = [k for k in keep if areas[k] >= 0.25 * big]
-    height = float(np.median(stats[substantial, cv2.CC_STAT_HEIGHT])) if substantial else float(np.median(heights))
+    height = _typical_height(heights)
 
     out = []
     for members in _group_lines(stats, keep, height):
-        line_h = float(np.median([stats[k, cv2.CC_STAT_HEIGHT] for k in members if areas[k] >= 0.25 * big] or [height]))
+        line_h = _typical_height(stats[members, cv2.CC_STAT_HEIGHT])
         pieces = _pieces(labels, stats, members, line_h)
         chosen = _best_reading(recognizer, ink, labels, pieces, line_h)
         if chosen:
@@ -187,6 +187,15 @@ def segment_lines(recognizer: Recognizer, ink: np.ndarray) -> list[tuple[list, l
 
 
 # ---------------------------------------------------------------- lines and pieces
+
+
+def _typical_height(heights: np.ndarray) -> float:
+    """A digit's height from component heights: the median of those not much shorter than the tallest.
+
+    Detached bars and specks are short; whole digits of one hand are about equally tall.
+    """
+    heights = np.asarray(heights, np.float64)
+    return float(np.median(heights[heights >= 0.6 * heights.max()]))
 
 
 def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list[int]]:
@@ -272,12 +281,15 @@ def _cut_columns(mask: np.ndarray, line_h: float) -> list[tuple[int, float]]:
     if w > MAX_WIDTH * line_h and not chosen:  # no valley but too wide for one digit: cut evenly
         n = int(np.ceil(w / (0.7 * line_h)))
         chosen = [round(w * i / n) for i in range(1, n)]
+    if not chosen and w > 2 * margin + 1:  # a 1 leaning on a 4 leaves no valley: try the thinnest column
+        chosen = [margin + int(np.argmin(smooth[margin : w - margin]))]
     out = []
     for c in sorted(chosen):
         column = mask[:, c]
         runs = int(column[0]) + int(np.count_nonzero(column[1:] & ~column[:-1]))
         narrow = max(0.0, 1.0 - w / line_h)  # a component no wider than one digit is rarely two
-        out.append((c, CUT_COST * max(runs, 1) + NARROW_COST * narrow))
+        wide = WIDE_CUT if w > 1.2 * max(len(mask), line_h) else 1.0  # this wide, it holds two digits or more: cut freely
+        out.append((c, wide * CUT_COST * max(runs, 1) + NARROW_COST * narrow))
     return out
 
 
