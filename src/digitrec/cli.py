@@ -209,7 +209,7 @@ def _print_evaluation(name: str, ev) -> None:
 @click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True, help="Show the K most likely digits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digit, confidence, probabilities.")
 @click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory.")
-@click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: a quarter of the CPUs).")
+@click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json (JSON lines), .csv or .parquet; flushed as it goes.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix).")
 @click.option("--resume", is_flag=True, help="Skip the files already in --output and append the rest.")

@@ -111,7 +111,7 @@ def ray_rows(
     Local paths are discovered here (the list of paths is held in memory, ~100
     bytes a file) so that `skip` (resume) and missing files are handled before
     any byte is read; a URI is listed by Ray Data itself. `actors` recognizer
-    actors run (default: a quarter of the cluster's CPUs, at least 1).
+    actors run (default: one per 32 CPUs of the cluster, at least 1).
     """
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # NOTE: keeps the C++ core's warnings off our stderr
     ray = _ray()
@@ -141,7 +141,8 @@ def ray_rows(
         if parts:
             ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
             cpus = int(ray.cluster_resources().get("CPU", 1))
-            actors = actors or max(1, cpus // 4)
+            # NOTE: inference costs ~2% of decoding (bench/bulk.py), so one actor keeps up with ~32 decoding cores.
+            actors = actors or max(1, round(cpus / 32))
             if kind == "predict":
                 # NOTE: the memory reservation (a large photo decodes to ~100 MB) also stops Ray from fusing
                 # decoding into the actors, which would leave decoding only as parallel as the actor pool.
