@@ -51,8 +51,9 @@ def seed(dropout: float = 0.2) -> nn.Sequential:
     return _keras_init(nn.Sequential(layers))
 
 
-def _conv_bn(cin: int, cout: int) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+def _conv_bn(i: int, cin: int, cout: int) -> list[tuple[str, nn.Module]]:
+    conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+    return [(f"conv{i}", conv), (f"bn{i}", nn.BatchNorm2d(cout)), (f"relu{i}", nn.ReLU())]
 
 
 def strong(width: int = 32, dropout: float = 0.1, classes: int = 10) -> nn.Sequential:
@@ -63,12 +64,12 @@ def strong(width: int = 32, dropout: float = 0.1, classes: int = 10) -> nn.Seque
     """
     w = width
     layers = [
-        *_conv_bn(1, w), *_conv_bn(w, w), nn.MaxPool2d(2),
-        *_conv_bn(w, 2 * w), *_conv_bn(2 * w, 2 * w), nn.MaxPool2d(2),
-        *_conv_bn(2 * w, 4 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-        nn.Dropout(dropout), nn.Linear(4 * w, classes),
+        *_conv_bn(1, 1, w), *_conv_bn(2, w, w), ("pool1", nn.MaxPool2d(2)),
+        *_conv_bn(3, w, 2 * w), *_conv_bn(4, 2 * w, 2 * w), ("pool2", nn.MaxPool2d(2)),
+        *_conv_bn(5, 2 * w, 4 * w), ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()),
+        ("dropout", nn.Dropout(dropout)), ("dense", nn.Linear(4 * w, classes)),
     ]  # fmt: skip
-    return nn.Sequential(*layers)
+    return nn.Sequential(OrderedDict(layers))
 
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"seed": seed, "strong": strong}

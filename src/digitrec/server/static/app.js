@@ -403,7 +403,7 @@ function paintBars(col, layer) {
     li.classList.toggle("top", d === top && p > 0);
     li.querySelector(".fill").style.width = `${p * 100}%`;
     li.querySelector(".v").textContent = fmt(layer.values[d] || 0);
-    li.title = `digit ${d}: logit ${fmt(layer.values[d] || 0)}, probability ${pct(p)}`;
+    li.title = d < 10 ? `digit ${d}: logit ${fmt(layer.values[d] || 0)}, probability ${pct(p)}` : `not a digit: logit ${fmt(layer.values[d] || 0)}`;
   });
 }
 
@@ -455,7 +455,11 @@ function outBars(layer) {
   ol.setAttribute("aria-label", `${layer.name} logits and softmax probabilities`);
   for (let d = 0; d < layer.shape[0]; d++) {
     const li = document.createElement("li");
-    li.innerHTML = `<span>${d}</span><span class="track" aria-hidden="true"><span class="fill"></span></span><span class="v">0</span>`;
+    // Models trained with a "not a digit" class have an 11th output.
+    const label = d < 10 ? String(d) : "✗";
+    li.innerHTML = `<span></span><span class="track" aria-hidden="true"><span class="fill"></span></span><span class="v">0</span>`;
+    li.firstChild.textContent = label;
+    if (d >= 10) li.title = "not a digit";
     ol.appendChild(li);
   }
   return ol;
