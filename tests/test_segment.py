@@ -98,14 +98,14 @@ def test_reads_clean_strings_of_3_to_6_digits_at_least_90_percent_exact(seed_rec
 
 def test_reads_photographed_strings_at_least_80_percent_exact(seed_recognizer, test_split):
     cases = strings(test_split, 60, seed=2025, gaps=(2, 10), photo=True)
-    assert exact_share(seed_recognizer, cases) >= 0.80  # measured 0.87 with the seed model
+    assert exact_share(seed_recognizer, cases) >= 0.80  # measured 0.90 with the seed model
 
 
 def test_splits_tightly_spaced_and_touching_digits(seed_recognizer, test_split):
     tight = strings(test_split, 60, seed=2026, gaps=(-1, 2), photo=False)
     touching = strings(test_split, 60, seed=2027, gaps=(-3, 1), photo=False)
-    assert exact_share(seed_recognizer, tight) >= 0.75  # measured 0.85
-    assert exact_share(seed_recognizer, touching) >= 0.40  # measured 0.53
+    assert exact_share(seed_recognizer, tight) >= 0.72  # measured 0.82
+    assert exact_share(seed_recognizer, touching) >= 0.42  # measured 0.55
 
 
 # ---------------------------------------------------------------- behaviour

@@ -16,8 +16,12 @@ threshold), then:
    grouped by dynamic programming: every plausible group (a digit, a digit
    plus its detached stroke, two halves of a cut) is scored by the recognizer
    in one batch, and the reading with the best total log-probability wins,
-   with a cost for cutting a connected stroke and for leaving a small mark out
-   as noise.
+   after costs for cutting a stroke, for leaving a mark out as noise, for
+   digits much wider or shorter than their line, for joining strokes that sit
+   side by side, and for crops the recognizer rejects as "not a digit".
+
+Crops the recognizer rejects stay in `Reading.boxes` with `digit` None and
+are left out of the digit string.
 
 OpenCV is imported inside the functions that need it, so `digitrec predict`
 never loads it.
@@ -51,22 +55,24 @@ if TYPE_CHECKING:
 
 READ_SIDE = 1024  # longer side for analysis: a line of ten digits keeps each ~80 px tall
 INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity
-MAX_GROUP = 6  # at most this many pieces (strokes, slices) make one digit
-MIN_SPLIT = 0.6  # components narrower than this many line heights are never cut
+
+# Candidate pieces. Lengths are in line heights (the typical digit height of the line).
+MIN_SPLIT = 0.6  # components narrower than this are never cut
 VALLEY = 0.7  # a cut column holds at most this share of the ink columns on both sides
-NARROW_COST = 2.0  # for cutting a component no wider than a line height, per line height short
-WIDE_CUT = 0.25  # cut cost factor inside components wider than 1.2 line heights
-MIN_HEIGHT = 0.4  # a digit is at least this many line heights tall
-CUT_COST = 0.5  # log-probability charged per stroke a cut crosses
-SKIP_COST = 6.0  # times a piece's share of a digit's ink: cost of calling it noise
-WIDE_COST = 3.0  # per line height of width beyond 0.9: digits are rarely wider than tall
-WIDE = 0.9  # width / height above which a digit is suspiciously wide
-SHORT_COST = 4.0  # per line height of height below SHORT: digits of one line are about as tall
-SHORT = 0.7
+MAX_GROUP = 6  # at most this many pieces (strokes, slices) make one digit
+MAX_WIDTH = 1.45  # a digit is at most this wide
+MAX_GAP = 0.12  # pieces further apart than this are different digits
+MIN_HEIGHT = 0.4  # a digit is at least this tall
+
+# Costs, in log-probability, set on generated strings (seed 1; bench/read_accuracy.py reports seed 0).
+CUT_COST = 0.5  # per stroke a cut crosses: between touching digits one, across a 0 two
+WIDE_CUT = 0.25  # factor on CUT_COST inside a component 1.2 times wider than tall: two digits or more
+NARROW_COST = 2.0  # per line height short of 1, for cutting a component narrower than that
+SKIP_COST = 6.0  # times a piece's relative size, for leaving it out as noise
+WIDE, WIDE_COST = 0.9, 3.0  # per unit of width / height above WIDE: digits are rarely wider than tall
+SHORT, SHORT_COST = 0.7, 4.0  # per line height below SHORT: the digits of a line are about as tall
+MERGE_COST = 2.0  # for joining two strokes that sit side by side (not stacked) into one digit
 REJECT_COST = 2.0  # for a crop the recognizer rejects as "not a digit"
-MERGE_COST = 2.0  # for joining two strokes that sit side by side into one digit
-MAX_WIDTH = 1.45  # a digit is at most this many line heights wide
-MAX_GAP = 0.12  # pieces further apart than this many line heights are different digits
 
 
 @dataclass
@@ -92,8 +98,9 @@ class DigitBox:
 class Reading:
     """All digits read in one image, top to bottom, left to right.
 
-    `lines` holds one digit string per text line; `digits` is the lines joined
-    by single spaces (just the digits for one line, leading zeros kept).
+    `lines` holds one digit string per text line (empty where the recognizer
+    rejected every crop of the line); `digits` is the non-empty lines joined by
+    single spaces (just the digits for one line, leading zeros kept).
     """
 
     path: str | None
@@ -149,9 +156,8 @@ def read_digits(recognizer: Recognizer, source: ImageSource, name: str | None = 
             full = (int(left * sx), int(top * sy), min(full_w, int(np.ceil(right * sx))), min(full_h, int(np.ceil(bottom * sy))))
             boxes.append(DigitBox(full, digit, float(p.max()), img, n))
             text += "" if digit is None else str(digit)
-        if text:
-            lines.append(text)
-    return Reading(path, " ".join(lines), boxes, lines)
+        lines.append(text)
+    return Reading(path, " ".join(t for t in lines if t), boxes, lines)
 
 
 def segment_lines(recognizer: Recognizer, ink: np.ndarray) -> list[tuple[list, list, list, list]]:
