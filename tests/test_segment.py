@@ -154,6 +154,24 @@ def test_joins_broken_strokes_of_a_five_and_a_two_stroke_four(seed_recognizer):
     assert len(reading.boxes) == 4
 
 
+def test_ignores_dust_specks_between_digits(seed_recognizer, test_split):
+    img = render_clean(compose(first_of(test_split, "31415"), [8] * 4, np.random.default_rng(8)), 3)
+    draw = ImageDraw.Draw(img)
+    rng = np.random.default_rng(9)
+    for _ in range(25):
+        x, y, r = rng.integers(0, img.width), rng.integers(0, img.height), rng.uniform(0.5, 2)
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=0)
+    assert read_digits(seed_recognizer, img).digits == "31415"
+
+
+@pytest.mark.parametrize("name", ["chalk-8.png", "drawn-3.png", "photo-4.jpg", "mnist-7.png"])
+def test_single_digit_samples_read_as_one_digit(seed_recognizer, name):
+    from conftest import IMAGES
+
+    reading = read_digits(seed_recognizer, IMAGES / name)
+    assert reading.digits == name.split("-")[1][0] and len(reading.boxes) == 1
+
+
 def test_blank_image_reads_as_empty_string(seed_recognizer):
     for blank in (Image.new("L", (300, 100), 255), np.zeros((50, 80), np.uint8)):
         reading = read_digits(seed_recognizer, blank)
