@@ -40,7 +40,8 @@ def reference(folder, seed_recognizer):
 
 
 def run(*args):
-    return CliRunner().invoke(cli, ["predict", "--model", "seed", "--no-progress", *map(str, args)])
+    # NOTE: one process: once pyarrow or ray is imported into pytest, forking a decoding pool can deadlock.
+    return CliRunner().invoke(cli, ["predict", "--model", "seed", "--no-progress", "--workers", "1", *map(str, args)])
 
 
 def by_path(rows) -> dict:
@@ -134,7 +135,7 @@ def test_local_ray_run_gives_exactly_the_single_process_answers(tmp_path, test_s
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         out = tmp_path / "ray.jsonl"
-        result = run(folder, str(tmp_path / "vanished.png"), "--engine", "ray", "-o", out)
+        result = CliRunner().invoke(cli, ["predict", "--model", "seed", "--no-progress", "--engine", "ray", "-o", str(out), str(folder), str(tmp_path / "vanished.png")])
     finally:
         ray.shutdown()
     assert result.exit_code == 1, result.output

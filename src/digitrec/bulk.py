@@ -84,6 +84,7 @@ def output_format(path: str | os.PathLike, fmt: str | None = None) -> str:
 
 
 def _pyarrow():
+    # NOTE: imported as late as possible: pyarrow starts threads, and a worker pool forked after that can deadlock.
     try:
         import pyarrow
         import pyarrow.parquet  # noqa: F401
@@ -192,7 +193,7 @@ class ParquetWriter(Writer):
 
     def __init__(self, path: Path, kind: str, part_rows: int = PART_ROWS) -> None:
         super().__init__(path, kind)
-        self.schema = _parquet_schema(kind)
+        self.schema = None  # NOTE: pyarrow is imported on the first flush, after the decoding pool has forked
         self.part_rows = part_rows
         self.buffer: list[dict[str, Any]] = []
         self.writer = None
@@ -202,16 +203,18 @@ class ParquetWriter(Writer):
     def _open(self) -> None:
         import pyarrow.parquet as pq
 
+        self.schema = self.schema or _parquet_schema(self.kind)
+
         self.target = _next_part(self.path)
         self.writer = pq.ParquetWriter(str(_inprogress(self.target)), self.schema)
         self.rows_in_part = 0
 
     def _flush(self) -> None:
-        pa = _pyarrow()
         rows, self.buffer = self.buffer, []
         while rows:
             if self.writer is None:
                 self._open()
+            pa = _pyarrow()
             take = rows[: self.part_rows - self.rows_in_part]
             rows = rows[len(take) :]
             table = pa.Table.from_pylist([{f: r.get(f) for f in self.schema.names} for r in take], schema=self.schema)
@@ -360,7 +363,10 @@ def open_output(
     fmt = output_format(path, fmt)
     path = Path(path)
     if fmt == "parquet":
-        _pyarrow()
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise MissingExtra("pyarrow", "cluster", "Parquet output")
     existing = output_files(path, fmt)
     stale = [_inprogress(path), *path.parent.glob(f"{path.stem}.part-*{path.suffix}.inprogress")] if fmt == "parquet" else []
     if existing and not (resume or force):
