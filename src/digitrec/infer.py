@@ -82,6 +82,18 @@ def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
         return path, None, f"{path}: cannot read image ({type(e).__name__}: {e})"
 
 
+def _start_method() -> str:
+    """fork (instant workers) unless a library that can deadlock a forked child is loaded, then forkserver."""
+    import sys
+
+    methods = multiprocessing.get_all_start_methods()
+    # NOTE: pyarrow, ray and torch run thread pools and atfork handlers that can hang a child made by fork().
+    risky = any(m in sys.modules for m in ("pyarrow", "ray", "torch"))
+    if "fork" in methods and not risky:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 class Recognizer:
     """An ONNX Runtime session on a digitrec model plus its metadata. Holds no other state."""
 
@@ -225,7 +237,7 @@ class Recognizer:
         if workers <= 1:
             yield from self._serial(first, it, batch)
             return
-        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        ctx = multiprocessing.get_context(_start_method())
         window = batch * workers * 2
         with ctx.Pool(workers) as pool:
             chunk = first + list(islice(it, window - len(first)))
