@@ -8,7 +8,7 @@ from conftest import ROOT
 
 
 def test_all_lists_exactly_the_public_names():
-    public = sorted(n for n in dir(digitrec) if not n.startswith("_") and n[0].isupper() or n in ("load_mnist", "preprocess"))
+    public = sorted(n for n in dir(digitrec) if not n.startswith("_") and n[0].isupper() or n in ("load_mnist", "preprocess", "read_digits"))
     assert sorted(digitrec.__all__) == sorted(set(public) | {"__version__"})
     for name in digitrec.__all__:
         assert hasattr(digitrec, name)

@@ -4,6 +4,7 @@ Reading digits needs only numpy, Pillow and ONNX Runtime; training needs the
 `train` extra (torch). Public names:
 
     Recognizer, Prediction      load a model, read images            (digitrec.infer)
+    read_digits, Reading        several digits in one image          (digitrec.segment)
     load_mnist, Split           MNIST as uint8 arrays                (digitrec.data)
     preprocess                  image -> 28x28 MNIST form            (digitrec.preprocess)
     DigitrecError and subclasses                                     (digitrec.errors)
@@ -19,6 +20,7 @@ from .data import Split, load_mnist
 from .errors import BadImage, DataError, DigitrecError, ExportError, MissingExtra, ModelError, ModelNotFound
 from .infer import Prediction, Recognizer
 from .preprocess import preprocess
+from .segment import Reading, read_digits
 
 __all__ = [
     "BadImage",
@@ -29,9 +31,11 @@ __all__ = [
     "ModelError",
     "ModelNotFound",
     "Prediction",
+    "Reading",
     "Recognizer",
     "Split",
     "__version__",
     "load_mnist",
     "preprocess",
+    "read_digits",
 ]
