@@ -22,13 +22,12 @@ Public API only.
 from __future__ import annotations
 
 import argparse
-import io
 import time
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
-from digitrec import Recognizer
+from digitrec import Recognizer, synth
 from digitrec.data import load_split
 from digitrec.segment import read_digits
 
@@ -59,31 +58,7 @@ def compose(images: np.ndarray, gaps: list[int], rng: np.random.Generator) -> np
 
 def render_clean(line: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Line of white-on-black ink -> dark ink on white paper, scaled up 2-4x."""
-    scale = rng.uniform(2, 4)
-    img = Image.fromarray(255 - line).resize((round(line.shape[1] * scale), round(line.shape[0] * scale)), Image.BILINEAR)
-    return img
-
-
-def render_photo(line: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """Line of white-on-black ink -> a JPEG 'photo': tinted paper, blue-black ink, shading, blur, noise."""
-    scale = rng.uniform(3, 6)
-    ink = np.asarray(Image.fromarray(line).resize((round(line.shape[1] * scale), round(line.shape[0] * scale)), Image.BILINEAR), np.float32) / 255
-    h, w = ink.shape
-    H, W = int(h * rng.uniform(1.8, 3.0)), int(w * rng.uniform(1.2, 1.6))
-    y0, x0 = int(rng.integers(0, H - h)), int(rng.integers(0, W - w))
-    alpha = np.zeros((H, W), np.float32)
-    alpha[y0 : y0 + h, x0 : x0 + w] = ink * rng.uniform(0.75, 1.0)
-    paper = np.array([rng.uniform(200, 245), rng.uniform(195, 240), rng.uniform(180, 225)], np.float32)
-    pen = np.array([rng.uniform(10, 60), rng.uniform(10, 60), rng.uniform(60, 130)], np.float32)
-    a = paper * (1 - alpha[..., None]) + pen * alpha[..., None]
-    gx, gy = np.linspace(0, 1, W)[None, :], np.linspace(0, 1, H)[:, None]
-    angle = rng.uniform(0, 2 * np.pi)
-    shade = 1.0 - rng.uniform(0.2, 0.45) * np.clip(np.cos(angle) * gx + np.sin(angle) * gy, 0, 1)
-    a = a * shade[..., None] + rng.normal(0, rng.uniform(2, 7), a.shape)
-    img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=int(rng.integers(55, 90)))
-    return Image.open(io.BytesIO(buf.getvalue()))
+    return synth.on_paper(line, rng.uniform(2, 4))
 
 
 def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
@@ -93,7 +68,7 @@ def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.I
     idx = rng.integers(0, len(test), k)
     lo, hi = SPACING[spacing]
     line = compose(test.images[idx], [int(g) for g in rng.integers(lo, hi + 1, k - 1)], rng)
-    img = render_photo(line, rng) if photo else render_clean(line, rng)
+    img = synth.photo(line, rng) if photo else render_clean(line, rng)
     return "".join(str(d) for d in test.labels[idx]), img
 
 

@@ -81,7 +81,8 @@ def test_unreadable_files_are_rows_with_their_error(folder, tmp_path):
     assert set(errors) == {"text.png", "truncated.png"}
     assert "not an image" in errors["text.png"] and "truncated" in errors["truncated.png"]
     assert sum(line.startswith("error:") for line in result.stderr.splitlines()) == 2
-    assert sum(r["digit"] is not None for r in rows.values()) >= 295
+    assert sum(not r.get("error") for r in rows.values()) == len(rows) - 2  # every other file has its row
+    assert sum(r["digit"] is not None for r in rows.values()) >= 290  # a few may be "not a digit"
 
 
 def test_resume_after_a_killed_run_reads_only_the_rest(folder, reference, tmp_path):

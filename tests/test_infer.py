@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import IMAGES, draw_seven, sample_digit
+from conftest import IMAGES, sample_digit
 from digitrec import BadImage, ModelError, ModelNotFound, Recognizer
 from digitrec.evaluate import score
 from digitrec.store import SHIPPED_DIR, model_files, shipped_models
@@ -107,3 +107,38 @@ def test_inference_does_not_import_torch():
     code = "import sys, digitrec; digitrec.Recognizer.load('seed').predict('images/mnist-7.png'); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1], check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".gif", ".tiff", ".webp"])
+def test_every_supported_format_is_read(tmp_path, test_split, suffix):
+    path = tmp_path / f"seven{suffix}"
+    Image.fromarray(255 - test_split.images[0]).resize((112, 112)).convert("RGB").save(path)
+    assert Recognizer.load().predict(path).digit == 7
+
+
+def test_default_model_accepts_at_least_99_percent_of_mnist_test(test_split):
+    rec = Recognizer.load()
+    logits = np.concatenate([rec.logits(test_split.images[i : i + 1000, None].astype(np.float32) / 255) for i in range(0, 10_000, 1000)])
+    accepted = np.mean([r is None for r in rec.reject_reasons(logits)])
+    assert accepted >= 0.99, accepted
+
+
+@pytest.mark.parametrize("text", ["A", "K", "W", "#"])
+def test_letters_and_signs_are_not_read_as_digits(text):
+    from PIL import ImageDraw, ImageFont
+
+    import matplotlib
+
+    font = ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSerif-Bold.ttf"), 120)
+    img = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(img).text((100, 100), text, fill=0, font=font, anchor="mm")
+    pred = Recognizer.load().predict(img)
+    assert pred.digit is None and pred.reason.startswith("not a digit"), pred
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    from digitrec.errors import MissingExtra, require_torch
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` meets when torch is not installed
+    with pytest.raises(MissingExtra, match=r'pip install "digitrec\[train\]"'):
+        require_torch("digitrec train")

@@ -10,8 +10,9 @@ import sys
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
+from digitrec import synth
 from digitrec.cli import cli
 from digitrec.segment import DigitBox, Reading, read_digits
 
@@ -35,30 +36,10 @@ def compose(images: np.ndarray, gaps: list[int], rng: np.random.Generator) -> np
 
 
 def render_clean(line: np.ndarray, scale: float) -> Image.Image:
-    """Dark ink on white paper, scaled up."""
-    return Image.fromarray(255 - line).resize((round(line.shape[1] * scale), round(line.shape[0] * scale)), Image.BILINEAR)
+    return synth.on_paper(line, scale)
 
 
-def render_photo(line: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """A JPEG 'photo': a bigger tinted sheet, blue-black ink, a shading gradient, blur, noise."""
-    scale = rng.uniform(3, 6)
-    ink = np.asarray(Image.fromarray(line).resize((round(line.shape[1] * scale), round(line.shape[0] * scale)), Image.BILINEAR), np.float32) / 255
-    h, w = ink.shape
-    H, W = int(h * rng.uniform(1.8, 3.0)), int(w * rng.uniform(1.2, 1.6))
-    y0, x0 = int(rng.integers(0, H - h)), int(rng.integers(0, W - w))
-    alpha = np.zeros((H, W), np.float32)
-    alpha[y0 : y0 + h, x0 : x0 + w] = ink * rng.uniform(0.75, 1.0)
-    paper = np.array([rng.uniform(200, 245), rng.uniform(195, 240), rng.uniform(180, 225)], np.float32)
-    pen = np.array([rng.uniform(10, 60), rng.uniform(10, 60), rng.uniform(60, 130)], np.float32)
-    a = paper * (1 - alpha[..., None]) + pen * alpha[..., None]
-    gx, gy = np.linspace(0, 1, W)[None, :], np.linspace(0, 1, H)[:, None]
-    angle = rng.uniform(0, 2 * np.pi)
-    shade = 1.0 - rng.uniform(0.2, 0.45) * np.clip(np.cos(angle) * gx + np.sin(angle) * gy, 0, 1)
-    a = a * shade[..., None] + rng.normal(0, rng.uniform(2, 7), a.shape)
-    img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=int(rng.integers(55, 90)))
-    return Image.open(io.BytesIO(buf.getvalue()))
+render_photo = synth.photo
 
 
 def strings(test_split, n: int, seed: int, gaps: tuple[int, int], photo: bool) -> list[tuple[str, Image.Image]]:

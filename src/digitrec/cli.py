@@ -231,6 +231,22 @@ def _print_evaluation(name: str, ev) -> None:
     console.print(cm)
 
 
+def _bulk_options(command):
+    """The options `predict` and `read` share for large jobs: output file, resume, engine, progress."""
+    options = [
+        click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json (JSON lines), .csv or .parquet; flushed as it goes."),
+        click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix)."),
+        click.option("--resume", is_flag=True, help="Skip the files already in --output and append the rest."),
+        click.option("--force", is_flag=True, help="Overwrite an existing --output."),
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: worker processes on this machine; ray: a Ray cluster (needs digitrec[cluster])."),
+        click.option("--address", default=None, help="Ray cluster address (auto, HOST:6379, ray://HOST:10001); default: start a local Ray instance."),
+        click.option("--progress/--no-progress", default=None, help="Progress bar with files/s and ETA on stderr (default: when stderr is a terminal and --output is given)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 # ---------------------------------------------------------------- predict
 
 
@@ -241,13 +257,7 @@ def _print_evaluation(name: str, ev) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digit, confidence, probabilities.")
 @click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory.")
 @click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json (JSON lines), .csv or .parquet; flushed as it goes.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix).")
-@click.option("--resume", is_flag=True, help="Skip the files already in --output and append the rest.")
-@click.option("--force", is_flag=True, help="Overwrite an existing --output.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: worker processes on this machine; ray: a Ray cluster (needs digitrec[cluster]).")
-@click.option("--address", default=None, help="Ray cluster address (auto, HOST:6379, ray://HOST:10001); default: start a local Ray instance.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar with files/s and ETA on stderr (default: when stderr is a terminal and --output is given).")
+@_bulk_options
 def predict(paths, model, top_k, as_json, show_preprocessed, workers, output, fmt, resume, force, engine, address, progress):
     """Read the digit in each image file or folder (default: ./images).
 
@@ -415,14 +425,8 @@ def serve(host, port, model, max_bytes):
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digits, lines, boxes (box [left, top, right, bottom] in image pixels, digit, confidence, line).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json, .csv or .parquet (as predict --output).")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix).")
-@click.option("--resume", is_flag=True, help="Skip the files already in --output and append the rest.")
-@click.option("--force", is_flag=True, help="Overwrite an existing --output.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: worker processes on this machine; ray: a Ray cluster (needs digitrec[cluster]).")
-@click.option("--address", default=None, help="Ray cluster address; default: start a local Ray instance.")
+@_bulk_options
 @click.option("--workers", type=click.IntRange(1), default=None, help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal and --output is given).")
 def read(paths, model, as_json, output, fmt, resume, force, engine, address, workers, progress):
     """Read every digit in each image: a number, a code, a line of digits.
 

@@ -81,7 +81,7 @@ def model_files(stem: Path) -> dict[str, Path]:
 
 def shipped_models() -> list[str]:
     """Names of the models that ship inside the package (e.g. "seed", "strong")."""
-    return sorted(p.stem for p in SHIPPED_DIR.glob("*.json"))
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.json") if "." not in p.stem)  # not STEM.ckpt.json
 
 
 def default_model() -> str:

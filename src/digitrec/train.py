@@ -10,7 +10,6 @@ which makes the CPU max-pool several times faster.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 import shlex
 import sys
