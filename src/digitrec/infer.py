@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .calibrate import Rejection
-from .errors import BadImage, DigitrecError, ModelError
+from .errors import BadImage, ModelError
 from .preprocess import ImageSource, Prepared, prepare
 from .store import model_files, read_metadata, resolve
 
@@ -239,14 +239,18 @@ class Recognizer:
             return
         ctx = multiprocessing.get_context(_start_method())
         window = batch * workers * 2
+        chunksize = max(1, batch // 8)
         with ctx.Pool(workers) as pool:
             chunk = first + list(islice(it, window - len(first)))
-            while chunk:
-                pending = pool.imap(_prepare_one, chunk, chunksize=max(1, batch // 8))
-                chunk = list(islice(it, window))  # read ahead while the pool works
-                items = list(pending)
-                for i in range(0, len(items), batch):
-                    yield from self._results(items[i : i + batch])
+            pending = pool.imap(_prepare_one, chunk, chunksize=chunksize)
+            while pending is not None:
+                # NOTE: queue the next window before consuming this one, so the workers decode
+                # while this process runs the network and writes results; memory stays at two windows.
+                chunk = list(islice(it, window))
+                queued = pool.imap(_prepare_one, chunk, chunksize=chunksize) if chunk else None
+                while items := list(islice(pending, batch)):
+                    yield from self._results(items)
+                pending = queued
 
     def _serial(self, first: list[str], rest: Iterator[str], batch: int) -> Iterator[Prediction]:
         chunk = first
@@ -254,10 +258,3 @@ class Recognizer:
             yield from self._results([_prepare_one(p) for p in chunk])
             chunk = list(islice(rest, batch))
 
-
-def load(model: str | Path | None = None) -> Recognizer:
-    """Shorthand for `Recognizer.load(model)`."""
-    return Recognizer.load(model)
-
-
-__all__ = ["DigitrecError", "Prediction", "Recognizer", "load", "softmax"]
