@@ -36,7 +36,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
 
-# The shipped default model, from scratch (about 35 minutes on 2 idle CPU cores; the metadata records the command).
+# The shipped default model, from scratch (about 20-25 minutes on 2 idle CPU cores; the metadata records the command).
 strong-model: $(VENV)/.installed-dev
-	$(BIN)/digitrec train --arch strong --nondigit 0.1 --holdout 5000 --augment --epochs 20 --batch-size 128 \
+	$(BIN)/digitrec train --arch strong --nondigit 0.1 --holdout 5000 --augment --epochs 12 --batch-size 128 \
 		--lr 0.003 --schedule onecycle --seed 0 --out src/digitrec/weights/strong --force

@@ -251,7 +251,7 @@ def main() -> None:
         }
         if not q:
             log("time to 99%: fast recipe ...")
-            fast = {"epochs": 3, "batch_size": 128, "lr": 4e-3, "schedule": "onecycle"}
+            fast = {"epochs": 2, "batch_size": 128, "lr": 5e-3, "schedule": "onecycle"}
             res["time_to_99"] = {"fast_recipe": fast, "fast": time_to_99(fast)}
             log("time to 99%: notebook recipe ...")
             res["time_to_99"]["notebook"] = time_to_99({"epochs": 10})
