@@ -19,20 +19,7 @@ from digitrec.segment import DigitBox, Reading, read_digits
 # ---------------------------------------------------------------- generated strings (same recipe as bench/read_accuracy.py)
 
 
-def compose(images: np.ndarray, gaps: list[int], rng: np.random.Generator) -> np.ndarray:
-    """MNIST digits uint8 (k, 28, 28), white on black -> one line uint8 (36, W), `gaps[i]` pixels apart (negative: overlap)."""
-    parts = []
-    for img in images:
-        cols = np.flatnonzero(img.max(0) > 0)
-        parts.append(img[:, cols[0] : cols[-1] + 1])
-    line = np.zeros((36, sum(p.shape[1] for p in parts) + sum(gaps) + 16), np.uint8)
-    x = 8
-    for i, p in enumerate(parts):
-        y = 4 + int(rng.integers(-2, 3))
-        region = line[y : y + 28, x : x + p.shape[1]]
-        np.maximum(region, p, out=region)
-        x += p.shape[1] + (gaps[i] if i < len(gaps) else 0)
-    return line
+compose = synth.digit_line
 
 
 def render_clean(line: np.ndarray, scale: float) -> Image.Image:

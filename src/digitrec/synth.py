@@ -12,6 +12,27 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 
+def digit_line(images: np.ndarray, gaps: list[int], rng: np.random.Generator) -> np.ndarray:
+    """MNIST digits uint8 (k, 28, 28), white on black -> one line uint8 (28 + 8, W), white on black.
+
+    Each digit is cut to its ink columns and placed `gaps[i]` pixels after the
+    previous one (negative: overlapping), shifted up or down by up to 2 pixels.
+    """
+    parts = []
+    for img in images:
+        cols = np.flatnonzero(img.max(0) > 0)
+        parts.append(img[:, cols[0] : cols[-1] + 1] if cols.size else img[:, 10:18])
+    width = sum(p.shape[1] for p in parts) + sum(gaps) + 16
+    line = np.zeros((36, max(width, 16)), np.uint8)
+    x = 8
+    for i, p in enumerate(parts):
+        y = 4 + int(rng.integers(-2, 3))
+        region = line[y : y + 28, x : x + p.shape[1]]
+        np.maximum(region, p, out=region)
+        x += p.shape[1] + (gaps[i] if i < len(gaps) else 0)
+    return line
+
+
 def on_paper(ink: np.ndarray, scale: float) -> Image.Image:
     """uint8 (H, W) white-on-black ink -> dark ink on white paper, enlarged `scale` times."""
     h, w = ink.shape
