@@ -119,11 +119,9 @@ def calibrate_model(model: str | None = None, data_dir: str | None = None, accep
     training images, which the model has seen: its thresholds are then a bit
     optimistic, as the metadata says.
     """
-    import json
-
     from .data import load_split
     from .infer import Recognizer
-    from .store import model_files, resolve, write_metadata
+    from .store import resolve, write_metadata
 
     stem = resolve(model)
     rec = Recognizer.load(stem)
@@ -134,7 +132,5 @@ def calibrate_model(model: str | None = None, data_dir: str | None = None, accep
     logits = np.concatenate([rec.logits(images[i : i + 1000, None].astype(np.float32) / 255) for i in range(0, n, 1000)])
     where = f"MNIST train[{len(train) - n}:{len(train)}]" + (" (held out from training)" if holdout else " (seen in training)")
     update = calibration_metadata(logits, labels, where, accept)
-    meta = json.loads(model_files(stem)["json"].read_text())
-    meta.update(update)
-    write_metadata(stem, meta)
+    write_metadata(stem, {**rec.meta, **update})
     return update

@@ -10,7 +10,6 @@ which makes the CPU max-pool several times faster.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import shlex
 import sys
 import time
@@ -393,8 +392,3 @@ def load_torch(model: str | Path | None = None) -> tuple[nn.Module, dict[str, An
     net = build(meta["architecture"]["name"], **meta["architecture"].get("hparams", {}))
     net.load_state_dict(load_file(str(model_files(stem)["safetensors"])))
     return net.eval(), meta
-
-
-def threads_note() -> str:
-    torch = require_torch()
-    return f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores"
