@@ -1,22 +1,24 @@
 """Accuracy and speed of `read_digits` on generated digit strings (MNIST test digits only).
 
     .venv/bin/python bench/read_accuracy.py            # 500 strings per kind, seed 0
-    .venv/bin/python bench/read_accuracy.py -n 100 --model strong
+    .venv/bin/python bench/read_accuracy.py -n 100 --reject off
 
-Each string is 3 to 6 real MNIST *test* digits (never train: the model has
-seen those) placed left to right with a random vertical jitter and size, then:
+Each string is 3 to 6 real MNIST *test* digits (never train: the line model was
+trained on lines of training digits) placed left to right with a random
+vertical jitter, then:
 
     clean     dark ink on white, gaps of 2 to 10 MNIST pixels between digits
     photo     the same on a bigger sheet: paper colour, blue-black ink, shading
               gradient, blur, sensor noise, JPEG
     touching  clean, but digits 1 px apart to 3 px overlapping, so most touch
     touching-photo  both
+    separators  dates, decimals, times and phone numbers (12/05, 3.14, 555-0199)
+              with pen-drawn separators, by `linesynth.compose` (another
+              generator than the four above), on paper
 
-Reports, per kind, exact-string accuracy (the whole string right), per-digit
-accuracy (1 - edit distance / length), the share of strings where the model
-rejected a crop as "not a digit" (left out of the string), and images per
-second (one process). `--no-reject` turns rejection off to show what it costs.
-Public API only.
+Reports, per kind, exact-string accuracy (the whole string right), per-character
+accuracy (1 - edit distance / length), the share of strings with a refused
+line, and images per second (one process, 2 ONNX Runtime threads). Public API only.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ from digitrec.data import load_split
 from digitrec.segment import read_digits
 
 SPACING = {"spaced": (2, 10), "touching": (-3, 1)}
-KINDS = {"clean": ("spaced", False), "photo": ("spaced", True), "touching": ("touching", False), "touching-photo": ("touching", True)}
+KINDS = {
+    "clean": ("spaced", False), "photo": ("spaced", True), "touching": ("touching", False),
+    "touching-photo": ("touching", True), "separators": ("formats", False),
+}  # fmt: skip
+FORMATS = ("dd/dd", "dd/dd/dddd", "dd.dd.dddd", "d.dd", "dd.dd", "ddd-dddd", "ddd-ddd-dddd", "dd:dd", "d,ddd")
 
 
 compose = synth.digit_line
@@ -46,6 +52,11 @@ def render_clean(line: np.ndarray, rng: np.random.Generator) -> Image.Image:
 def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
     """One generated image of 3-6 MNIST test digits and its true digit string."""
     spacing, photo = KINDS[kind]
+    if spacing == "formats":
+        fmt = FORMATS[int(rng.integers(len(FORMATS)))]
+        text = "".join(str(rng.integers(10)) if c == "d" else c for c in fmt)
+        line, _ = linesynth.compose(test.images, test.labels, rng, text)
+        return text, render_clean(line, rng)
     k = int(rng.integers(3, 7))
     idx = rng.integers(0, len(test), k)
     lo, hi = SPACING[spacing]
@@ -71,7 +82,7 @@ def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0) -> dict[st
     readings = [read_digits(rec, img) for _, img in cases]
     seconds = time.perf_counter() - start
     read = [r.digits for r in readings]
-    rejected = sum(any(b.digit is None for b in r.boxes) for r in readings)
+    rejected = sum(any(r.line_reasons) for r in readings)
     exact = sum(r == t for r, (t, _) in zip(read, cases))
     digits = sum(len(t) for t, _ in cases)
     errors = sum(min(edit_distance(r, t), len(t)) for r, (t, _) in zip(read, cases))
@@ -85,16 +96,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=500, help="strings per kind (default 500)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--model", default="seed", help="shipped model name or path (default seed)")
+    parser.add_argument("--model", default=None, help="shipped model name or path (default: the shipped default)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ", ".join(KINDS))
     parser.add_argument("--show", type=int, default=0, help="print up to this many misreadings per kind")
-    parser.add_argument("--no-reject", action="store_true", help="turn the model's 'not a digit' rejection off")
+    parser.add_argument("--reject", default="normal", choices=["strict", "normal", "off"], help="line refusal mode")
     args = parser.parse_args()
-    rec = Recognizer.load(args.model)
-    if args.no_reject:
-        rec.rejection = None
-    print(f"model {rec.name}, {args.n} strings of 3-6 MNIST test digits per kind, seed {args.seed}" + (", rejection off" if args.no_reject else ""))
-    print(f"{'kind':<16}{'exact string':>14}{'per digit':>12}{'rejected':>10}{'images/s':>10}")
+    rec = Recognizer.load(args.model, threads=2, reject=args.reject)
+    print(f"line model {rec.line_reader().meta['name']}, {args.n} strings per kind, seed {args.seed}, --reject {args.reject}")
+    print(f"{'kind':<16}{'exact string':>14}{'per char':>12}{'refused':>10}{'images/s':>10}")
     for kind in args.kinds.split(","):
         r = run(rec, kind, args.n, args.seed, args.show)
         print(f"{kind:<16}{r['exact']:>14.1%}{r['per_digit']:>12.1%}{r['rejected']:>10.1%}{r['images_per_s']:>10.1f}")

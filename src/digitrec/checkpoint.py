@@ -17,7 +17,7 @@ from .errors import DigitrecError
 from .store import atomic_write
 
 # Recipe fields that must match for a run to be continued from a checkpoint.
-MUST_MATCH = ("arch", "hparams", "epochs", "batch_size", "lr", "seed", "schedule", "augment", "nondigit", "holdout", "limit")
+MUST_MATCH = ("arch", "hparams", "epochs", "batch_size", "lr", "seed", "schedule", "augment", "nondigit", "printed", "holdout", "limit")
 
 
 def paths(stem: Path) -> tuple[Path, Path]:

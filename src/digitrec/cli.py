@@ -16,6 +16,11 @@ from . import __version__
 from .errors import DigitrecError
 
 MODEL_HELP = "A shipped model name (seed, strong) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
+REJECT_HELP = (
+    "When to answer 'not a digit' rather than a digit: normal (the default: refuses pictures unlike any digit while "
+    "keeping 99% of real, imperfect digits), strict (also refuses digits read with low confidence: fewer errors, more "
+    "refusals), off (always answer the best guess)."
+)
 DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: the copy carried in data/mnist)."
 
 
@@ -55,6 +60,7 @@ def cli() -> None:
 @click.option("--augment/--no-augment", default=False, show_default=True, help="Random affine, elastic, stroke, blur, noise, contrast and occlusion augmentation.")
 @click.option("--width", type=click.IntRange(4), default=None, help="Channels of the first layers (strong network only; default 32).")
 @click.option("--nondigit", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Add synthetic non-digit pictures (letters, shapes, noise) as an 11th class, this fraction of each batch (strong network only).")
+@click.option("--printed", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Add printed digits rendered from the training fonts, this fraction of each batch (strong network only), so typed numbers read too.")
 @click.option("--holdout", type=click.IntRange(0), default=0, show_default=True, help="Keep the last N training images out of training, to calibrate confidence and rejection.")
 @click.option("--seed", "seed_", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same run on the same machine.")
 @click.option("--out", type=click.Path(dir_okay=False), default="models/digitrec-seed", show_default=True, help="Where to save: writes OUT.safetensors, OUT.onnx and OUT.json.")
@@ -66,7 +72,7 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="One batch of one epoch, then save: checks the whole path in seconds.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options.")
 @click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
-def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, resume, quiet):
+def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, printed, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, resume, quiet):
     """Train a network on MNIST and save it (default: the notebook's recipe).
 
     Prints a Keras-style summary, a progress bar per epoch, and the test-set
@@ -85,7 +91,7 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, hold
     require_torch("digitrec train")
     from . import distributed, models
     from . import train as training
-    from .calibrate import calibrate_model
+    from .calibration_set import calibrate_model
     from .checkpoint import paths as checkpoint_paths
     from .checkpoint import remove as remove_checkpoint
     from .data import load_mnist
@@ -100,11 +106,11 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, hold
     hparams = {}
     if arch == "strong":
         hparams = {"width": width or 32, "classes": 11 if nondigit > 0 else 10}
-    elif width or nondigit:
-        raise click.UsageError("--width and --nondigit apply to --arch strong only; seed is the notebook's network as it was")
+    elif width or nondigit or printed:
+        raise click.UsageError("--width, --nondigit and --printed apply to --arch strong only; seed is the notebook's network as it was")
     config = training.TrainConfig(
         arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed_, device=device, limit=limit,
-        schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, dry_run=dry_run,
+        schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, printed=printed, dry_run=dry_run,
     )  # fmt: skip
     quiet = quiet or not world.is_main
     if not quiet:
@@ -121,7 +127,7 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, hold
         click.echo(f"Test loss: {final.val_loss:.4f}")
         click.echo(f"Test accuracy: {final.val_accuracy:.4f}")
         training.save(result, stem, force=force, data_dir=data_dir, check_images=test_set.images)
-        cal = calibrate_model(str(stem), data_dir)
+        cal = calibrate_model(str(stem), data_dir=data_dir, force=True)
         remove_checkpoint(stem)
         click.echo(f"calibrated: temperature {cal['temperature']}, rejection thresholds on {cal['rejection']['calibrated_on']}")
         click.echo(f"saved {stem}.safetensors, {stem}.onnx, {stem}.layers.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
@@ -133,16 +139,25 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, hold
 @cli.command()
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-@click.option("--accept", type=click.FloatRange(0.5, 1.0), default=0.995, show_default=True, help="Share of held-out real digits that must stay accepted as digits.")
-def calibrate(model, data_dir, accept):
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a calibrated copy of the model here (needed for shipped models, which are read-only).")
+@click.option("--force", is_flag=True, help="Overwrite an existing model at --out, or, without --out, rewrite the model in place.")
+def calibrate(model, data_dir, out, force):
     """Fit a model's confidence temperature and "not a digit" thresholds; stored in its metadata.
 
-    Uses the training images the model did not train on (--holdout when it was
-    trained); `digitrec train` runs this itself after saving.
+    \b
+    Uses the 5,000 training images a strong model was not trained on (--holdout),
+    as they are and made to look like photos, low-resolution scans, other pens
+    and printed digits, so thresholds hold for real, imperfect digits. Sets the
+    "normal" (99% of those accepted) and "strict" (97%, plus a confidence floor)
+    operating points of --reject. `digitrec train` runs this itself after saving.
+    Shipped models are read-only: give --out to write a calibrated copy.
     """
-    from .calibrate import calibrate_model
+    from .calibration_set import calibrate_model, is_shipped
+    from .store import resolve
 
-    click.echo(json.dumps(calibrate_model(model, data_dir, accept), indent=2))
+    if out is None and is_shipped(resolve(model)):
+        raise click.UsageError(f"{resolve(model).name} is a shipped model and read-only: give --out to write a calibrated copy")
+    click.echo(json.dumps(calibrate_model(model, out, data_dir, force), indent=2))
 
 
 @cli.command()
@@ -257,8 +272,9 @@ def _bulk_options(command):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digit, confidence, probabilities.")
 @click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory.")
 @click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).")
+@click.option("--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help=REJECT_HELP)
 @_bulk_options
-def predict(paths, model, top_k, as_json, show_preprocessed, workers, output, fmt, resume, force, engine, address, progress):
+def predict(paths, model, top_k, as_json, show_preprocessed, workers, reject, output, fmt, resume, force, engine, address, progress):
     """Read the digit in each image file or folder (default: ./images).
 
     \b
@@ -275,12 +291,13 @@ def predict(paths, model, top_k, as_json, show_preprocessed, workers, output, fm
     """
     targets = [_find_image(p) for p in paths] or [_find_image("images")]
     if output or engine == "ray":
+        _bulk_reject(reject)
         _bulk("predict", targets, model, workers, output, fmt, resume, force, engine, address, progress)
         return
     from .infer import Recognizer
     from .preprocess import iter_image_paths
 
-    rec = Recognizer.load(model)
+    rec = Recognizer.load(model, reject=reject)
     failed = 0
     for pred in rec.predict_paths(iter_image_paths(targets), workers=workers):
         if pred.error:
@@ -296,6 +313,11 @@ def predict(paths, model, top_k, as_json, show_preprocessed, workers, output, fm
             click.echo(_format_prediction(pred, top_k))
     if failed:
         sys.exit(1)
+
+
+def _bulk_reject(reject: str) -> None:
+    if reject != "normal":
+        raise click.UsageError("--reject strict|off is not yet supported with --output or --engine ray (they use normal)")
 
 
 def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress) -> None:
@@ -424,31 +446,34 @@ def serve(host, port, model, max_bytes):
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digits, lines, boxes (box [left, top, right, bottom] in image pixels, digit, confidence, line).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digits, lines, line_confidence, line_reasons, boxes (box [left, top, right, bottom] in image pixels, char, digit, confidence, line).")
+@click.option("--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help="When to refuse a line as 'not digits': normal refuses lines that read as nothing or almost surely wrong, strict also refuses lines read with under 80% confidence, off reads every line.")
 @_bulk_options
 @click.option("--workers", type=click.IntRange(1), default=None, help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.")
-def read(paths, model, as_json, output, fmt, resume, force, engine, address, workers, progress):
-    """Read every digit in each image: a number, a code, a line of digits.
+def read(paths, model, as_json, reject, output, fmt, resume, force, engine, address, workers, progress):
+    """Read every digit string in each image: a number, a date, a code, a phone number.
 
     \b
-    Prints the file and its digits left to right, leading zeros kept:
+    Prints the file and its text left to right, leading zeros and separators kept:
       digitrec read images/multi-2026.png         ->  images/multi-2026.png  2026
-      digitrec read scan.jpg --json               boxes and confidence per digit
-    Digits are found as strokes of ink; broken strokes (a 5's detached bar, a 4
-    drawn in two strokes) are joined and touching digits are split where the
-    network reads the parts better. Several lines are read top to bottom and
-    printed separated by a space. Folders are searched as by predict.
+      digitrec read receipt.jpg                   ->  receipt.jpg  12/05 3.14
+      digitrec read scan.jpg --json               boxes and confidence per character and line
+    Lines of ink are found, then each line is read whole by a sequence model
+    (CNN + CTC), so touching and overlapping digits need no cutting, and the
+    separators . , - / : come out as written. Several lines are read top to
+    bottom and printed separated by a space. Folders are searched as by predict.
     Unreadable files get a one-line error on stderr; the others are still read;
     the exit status is 1 if any file failed.
     """
     if output or engine == "ray":
+        _bulk_reject(reject)
         _bulk("read", [_find_image(p) for p in paths], model, workers, output, fmt, resume, force, engine, address, progress)
         return
     from .infer import Recognizer
     from .preprocess import iter_image_paths
     from .segment import read_digits
 
-    rec = Recognizer.load(model)
+    rec = Recognizer.load(model, reject=reject)
     failed = 0
     for path in iter_image_paths([_find_image(p) for p in paths]):
         try:

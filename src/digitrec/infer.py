@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .calibrate import Rejection
+from .calibrate import DEFAULT_REJECT, REJECT_MODES, Rejection, Verdicts, softmax, verdicts
 from .errors import BadImage, ModelError
 from .preprocess import ImageSource, Prepared, prepare
 from .store import model_files, read_metadata, resolve
@@ -65,13 +65,6 @@ class Prediction:
         return out
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """float32 (N, 10) logits -> (N, 10) probabilities."""
-    z = logits / temperature
-    z = np.exp(z - z.max(1, keepdims=True))
-    return z / z.sum(1, keepdims=True)
-
-
 def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
     # Runs in worker processes: decode + preprocess, errors returned as text, never raised across the pool.
     try:
@@ -94,11 +87,21 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def several_characters(count: int) -> str:
+    """The reason `predict` gives for a picture of several characters side by side."""
+    return f"several characters ({count}): use digitrec read"
+
+
 class Recognizer:
     """An ONNX Runtime session on a digitrec model plus its metadata. Holds no other state."""
 
-    def __init__(self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None) -> None:
+    def __init__(
+        self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None, reject: str = DEFAULT_REJECT
+    ) -> None:
         import onnxruntime as ort
+
+        if reject not in REJECT_MODES:
+            raise ModelError(f"reject mode {reject!r}: choose one of {', '.join(REJECT_MODES)}")
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
@@ -112,15 +115,24 @@ class Recognizer:
         self.path = Path(onnx_path)
         self.temperature = float(meta.get("temperature", 1.0))
         self.rejection = Rejection.from_meta(meta)
+        self.reject = reject
         self._threads = options.intra_op_num_threads
         self._layers_session = None  # the slower all-layers graph, opened on first use
+        self._line_reader = None  # the line model for `read`, opened on first use
 
     @classmethod
-    def load(cls, model: str | Path | None = None, threads: int | None = None) -> Recognizer:
-        """Load a shipped model by name ("seed", "strong"), a model path, or the default model (None)."""
+    def load(
+        cls, model: str | Path | None = None, threads: int | None = None, reject: str = DEFAULT_REJECT
+    ) -> Recognizer:
+        """Load a shipped model by name ("seed", "strong"), a model path, or the default model (None).
+
+        `reject` is the default rejection mode: "normal", "strict" or "off" (see `digitrec.calibrate`).
+        """
         stem = resolve(model)
         meta = read_metadata(stem, need="onnx")
-        return cls(model_files(stem)["onnx"], meta, threads)
+        if meta.get("kind", "digit") != "digit":
+            raise ModelError(f"{stem}: a {meta.get('kind')} model, not a single-digit model")
+        return cls(model_files(stem)["onnx"], meta, threads, reject)
 
     @property
     def name(self) -> str:
@@ -135,13 +147,17 @@ class Recognizer:
             raise BadImage(f"input of shape {x.shape}: expected (N, 1, 28, 28)")
         return self.session.run(["logits"], {"image": x})[0]
 
+    def classify(self, x: np.ndarray, reject: str | None = None) -> Verdicts:
+        """float32 (N, 1, 28, 28) in [0, 1] -> `Verdicts`: calibrated probabilities, P(not a digit), digits, reasons.
+
+        The one place where a batch becomes answers; `reject` overrides the
+        recognizer's rejection mode ("strict", "normal" or "off").
+        """
+        return verdicts(self.logits(x), self.temperature, self.rejection, reject or self.reject)
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """float32 (N, 1, 28, 28) in [0, 1] -> calibrated digit probabilities float32 (N, 10)."""
-        return softmax(self.logits(x)[:, :10], self.temperature)
-
-    def reject_reasons(self, logits: np.ndarray) -> list[str | None]:
-        """Why each row of logits is not a digit (None: it is one); all None for models without rejection."""
-        return self.rejection.reasons(logits) if self.rejection else [None] * len(logits)
+        return self.classify(x, "off").probabilities
 
     def layer_names(self) -> list[str]:
         """Names of the layers whose outputs `activations` returns, input to output."""
@@ -161,8 +177,16 @@ class Recognizer:
         names = [o.name for o in session.get_outputs()]
         result = {n.removeprefix("layer."): a for n, a in zip(names[1:], outputs[1:])}
         result["logits"] = outputs[0]
-        result["probabilities"] = softmax(outputs[0], self.temperature)
+        result["probabilities"] = softmax(outputs[0], self.temperature)  # all outputs, "not a digit" too
         return result
+
+    def line_reader(self):
+        """The shipped line model (`digitrec.linereader.LineReader`) that `read` uses, opened once per recognizer."""
+        if self._line_reader is None:
+            from .linereader import LineReader
+
+            self._line_reader = LineReader.load(threads=self._threads)
+        return self._line_reader
 
     def _layers(self):
         if self._layers_session is None:
@@ -189,13 +213,16 @@ class Recognizer:
 
     # ------------------------------------------------------------ images
 
-    def _results(self, items: list[tuple[str | None, Prepared | None, str | None]]) -> list[Prediction]:
+    def _results(self, items: list[tuple[str | None, Prepared | None, str | None]], reject: str | None = None) -> list[Prediction]:
         ready = [i for i, (_, p, _) in enumerate(items) if p is not None and not p.blank]
         by_index, reasons = {}, {}
+        reject = reject or self.reject
         if ready:
-            logits = self.logits(np.stack([items[i][1].image for i in ready])[:, None])
-            by_index = dict(zip(ready, softmax(logits[:, :10], self.temperature)))
-            reasons = dict(zip(ready, self.reject_reasons(logits)))
+            v = self.classify(np.stack([items[i][1].image for i in ready])[:, None], reject)
+            by_index = dict(zip(ready, v.probabilities))
+            reasons = dict(zip(ready, v.reasons))
+            if reject != "off":  # NOTE: "off" answers whatever is drawn, several characters too
+                reasons.update({i: several_characters(items[i][1].parts) for i in ready if items[i][1].parts > 1})
         results = []
         for i, (path, prep, error) in enumerate(items):
             if error is not None:
@@ -210,14 +237,17 @@ class Recognizer:
                 results.append(Prediction(path, digit, float(p[d]), [float(v) for v in p], reason, image=prep.image))
         return results
 
-    def predict(self, image: ImageSource, name: str | None = None) -> Prediction:
-        """Read one image (path, bytes, file object, Pillow image or array). Raises BadImage if unreadable."""
-        path = name or (str(image) if isinstance(image, (str, os.PathLike)) else None)
-        return self.predict_prepared(prepare(image, name), path)
+    def predict(self, image: ImageSource, name: str | None = None, reject: str | None = None) -> Prediction:
+        """Read one image (path, bytes, file object, Pillow image or array). Raises BadImage if unreadable.
 
-    def predict_prepared(self, prepared: Prepared, name: str | None = None) -> Prediction:
+        `reject` overrides the recognizer's rejection mode ("strict", "normal", "off").
+        """
+        path = name or (str(image) if isinstance(image, (str, os.PathLike)) else None)
+        return self.predict_prepared(prepare(image, name), path, reject)
+
+    def predict_prepared(self, prepared: Prepared, name: str | None = None, reject: str | None = None) -> Prediction:
         """Read an image already brought to MNIST form by `preprocess.prepare` (e.g. to also show it)."""
-        return self._results([(name, prepared, None)])[0]
+        return self._results([(name, prepared, None)], reject)[0]
 
     def predict_paths(
         self, paths: Iterable[str], workers: int | None = None, batch: int = 256

@@ -72,7 +72,41 @@ def strong(width: int = 32, dropout: float = 0.1, classes: int = 10) -> nn.Seque
     return nn.Sequential(OrderedDict(layers))
 
 
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"seed": seed, "strong": strong}
+class LineNet(nn.Module):
+    """CRNN-style line reader: a CNN over a (N, 1, 32, W) line, then 1-D convolutions along it.
+
+    The CNN pools height 32 to 1 and width by 4, so each output step sees
+    4 input columns (and, through its receptive field, about 60); the 1-D
+    convolutions give each step the context of its neighbours. Output: logits
+    (N, W // 4, classes) for CTC, class 0 the blank.
+    """
+
+    def __init__(self, classes: int = 16, width: int = 32, dropout: float = 0.1) -> None:
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(OrderedDict([
+            *_conv_bn(1, 1, w), ("pool1", nn.MaxPool2d(2)),
+            *_conv_bn(2, w, 2 * w), ("pool2", nn.MaxPool2d(2)),
+            *_conv_bn(3, 2 * w, 3 * w), *_conv_bn(4, 3 * w, 3 * w), ("pool3", nn.MaxPool2d((2, 1))),
+            ("collapse", nn.Conv2d(3 * w, 4 * w, (4, 1))), ("relu5", nn.ReLU()),
+        ]))  # fmt: skip
+        self.context = nn.Sequential(
+            nn.Conv1d(4 * w, 4 * w, 5, padding=2), nn.ReLU(), nn.Dropout(dropout),
+            nn.Conv1d(4 * w, 4 * w, 5, padding=2), nn.ReLU(), nn.Dropout(dropout),
+        )  # fmt: skip
+        self.head = nn.Conv1d(4 * w, classes, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.features(x).squeeze(2)  # (N, C, 1, T) -> (N, C, T)
+        return self.head(f + self.context(f)).transpose(1, 2)
+
+
+def line(classes: int = 16, width: int = 32, dropout: float = 0.1) -> LineNet:
+    """The line reader's network; see `LineNet`."""
+    return LineNet(classes, width, dropout)
+
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"seed": seed, "strong": strong, "line": line}
 
 
 def build(name: str = "seed", **hparams) -> nn.Module:

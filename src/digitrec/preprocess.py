@@ -38,6 +38,12 @@ MNIST_SIZE = 28
 MNIST_STROKE = 2.18
 MNIST_STROKE_RANGE = (1.25, 4.0)  # widths MNIST itself has (its 2nd-98th percentile): left unchanged
 LINE_COVER = 0.85  # a row inked across this share of the width is a ruled line, not part of a digit
+# Several characters side by side (`count_characters`); lengths are in units of the tallest part's height.
+PART_INK = 0.35  # soft-ink level that counts as a stroke
+PART_HEIGHT = 0.55  # a part at least this tall is a character (shorter ones: a dot, a bar, a detached stroke)
+PART_AREA = 0.12  # ... and holds at least this share of the largest part's ink
+ONE_WIDE = 1.6  # a single part wider than this is several touching characters
+CHAR_WIDTH = 0.8  # the width of one character when counting touching ones
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 ImageSource = Union[str, os.PathLike, bytes, BinaryIO, Image.Image, np.ndarray]
@@ -48,12 +54,14 @@ class Prepared:
     """A preprocessed input: `image` float32 (28, 28) in [0, 1], white ink on black.
 
     `blank` is True when no ink was found (the image is then all zeros);
-    `box` is the (left, top, right, bottom) of the ink in the original image's pixels.
+    `box` is the (left, top, right, bottom) of the ink in the original image's pixels;
+    `parts` is how many characters stand side by side in it (`count_characters`).
     """
 
     image: np.ndarray
     blank: bool
     box: tuple[int, int, int, int] | None = None
+    parts: int = 1
 
 
 # ---------------------------------------------------------------- loading
@@ -471,6 +479,31 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     return center_by_mass(fit_box(work))
 
 
+def count_characters(ink: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    """How many characters stand side by side with the digit at `box` in float32 (H, W) ink (ink bright).
+
+    Within the digit's band of rows, columns with ink form parts; a part
+    counts when it is nearly as tall as the digit and holds a fair share of
+    its ink (so a detached bar or a speck does not), and a part much wider
+    than tall counts as several touching characters. One digit gives 1.
+    """
+    left, top, right, bottom = box
+    height = bottom - top
+    band = ink[max(0, top - height // 4) : bottom + height // 4] > PART_INK
+    cols = np.flatnonzero(band.any(0))
+    if cols.size == 0 or height <= 0:
+        return 1
+    main = int(band[:, left:right].sum())
+    count = 0
+    for part in np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1):
+        sub = band[:, part[0] : part[-1] + 1]
+        rows = np.flatnonzero(sub.any(1))
+        h, w = rows[-1] - rows[0] + 1, part[-1] - part[0] + 1
+        if h >= PART_HEIGHT * height and sub.sum() >= PART_AREA * main:
+            count += max(1, round(w / (CHAR_WIDTH * h))) if w > ONE_WIDE * h else 1
+    return max(count, 1)
+
+
 # ---------------------------------------------------------------- pipeline
 
 
@@ -523,6 +556,7 @@ def prepare(source: ImageSource, name: str | None = None) -> Prepared:
     ink, box, scale = _locate(gray)
     if box is None:
         return Prepared(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None)
+    parts = count_characters(ink, box)  # NOTE: on the whole picture, before the digit's region is cut out
     x0, y0 = 0, 0
     if scale > 1.5:
         left, top, right, bottom = (round(v * scale) for v in box)
@@ -541,7 +575,7 @@ def prepare(source: ImageSource, name: str | None = None) -> Prepared:
         x0 + int(left * scale), y0 + int(top * scale),
         x0 + int(np.ceil(right * scale)), y0 + int(np.ceil(bottom * scale)),
     )  # fmt: skip
-    return Prepared(image, False, full_box)
+    return Prepared(image, False, full_box, parts)
 
 
 def preprocess(source: ImageSource) -> np.ndarray:

@@ -37,6 +37,16 @@ INPUT_CONTRACT = {
 }
 
 
+LINE_INPUT_CONTRACT = {
+    "shape": [1, 32, "W"],
+    "dtype": "float32",
+    "layout": "NCHW",
+    "scale": "ink strength in [0, 1]",
+    "polarity": "white ink on black background",
+    "preprocessing": "one line of ink cut to its rows and columns, scaled to 24 rows (aspect kept), centred in 32 rows, 8 columns of margin each side (digitrec.linereader.normalize_line)",
+}
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`.
 
@@ -71,9 +81,19 @@ def model_files(stem: Path) -> dict[str, Path]:
     return files
 
 
-def shipped_models() -> list[str]:
-    """Names of the models that ship inside the package (e.g. "seed", "strong")."""
-    return sorted(p.stem for p in SHIPPED_DIR.glob("*.json") if "." not in p.stem)  # not STEM.ckpt.json
+def shipped_models(kind: str = "digit") -> list[str]:
+    """Names of the models of `kind` that ship inside the package: "digit" ("seed", "strong") or "line"."""
+    names = []
+    for p in sorted(SHIPPED_DIR.glob("*.json")):
+        if "." in p.stem:  # not STEM.ckpt.json
+            continue
+        try:
+            found = json.loads(p.read_text()).get("kind", "digit")
+        except (OSError, ValueError):
+            found = "digit"  # a damaged file is listed, so loading it gives the precise error
+        if found == kind:
+            names.append(p.stem)
+    return names
 
 
 def default_model() -> str:
@@ -86,7 +106,7 @@ def resolve(model: str | Path | None) -> Path:
     """Turn a shipped model name or a file path into the stem of an existing model."""
     if model is None:
         model = default_model()
-    if isinstance(model, str) and model in shipped_models():
+    if isinstance(model, str) and model in shipped_models() + shipped_models("line"):
         return SHIPPED_DIR / model
     stem = stem_of(model)
     if not model_files(stem)["json"].is_file():
@@ -132,8 +152,9 @@ def read_metadata(stem: Path, need: str = "onnx") -> dict[str, Any]:
         raise ModelError(
             f"{files['json']}: format version {meta.get('format_version')} is not supported (expected {FORMAT_VERSION})"
         )
-    if meta.get("input", {}).get("shape") != INPUT_CONTRACT["shape"]:
-        raise ModelError(f"{files['json']}: input shape {meta.get('input', {}).get('shape')} is not [1, 28, 28]")
+    contract = LINE_INPUT_CONTRACT if meta.get("kind") == "line" else INPUT_CONTRACT
+    if meta.get("input", {}).get("shape") != contract["shape"]:
+        raise ModelError(f"{files['json']}: input shape {meta.get('input', {}).get('shape')} is not {contract['shape']}")
     entry = meta.get("files", {}).get(need)
     if entry is None:
         raise ModelError(f"{files['json']}: metadata lists no {need} file")

@@ -54,6 +54,7 @@ class TrainConfig:
     hparams: dict[str, Any] = field(default_factory=dict)
     holdout: int = 0  # the last N training images are kept out of training, for calibration
     nondigit: float = 0.0  # extra "not a digit" pictures per batch, as a fraction of the batch (class 10)
+    printed: float = 0.0  # extra printed digits (digitrec.printed) per batch, as a fraction of the batch
     channels_last: bool = True
     dry_run: bool = False
 
@@ -197,13 +198,9 @@ def fit(
 
         augment = Augmenter(seed=config.seed + world.rank, device=device)
         generators["augment"] = augment.g
-    extra = round(config.batch_size * config.nondigit / world.size)
-    if extra:
-        from .nondigits import make
-
-        bank = torch.from_numpy(make(10_000, seed=config.seed)[0]).to(device)
-        pick_gen = torch.Generator().manual_seed(config.seed + 7919 * (world.rank + 1))
-        generators["nondigit"] = pick_gen
+    extras = _extra_banks(config, world, device)
+    for name, (_, _, _, gen) in extras.items():
+        generators[name] = gen
 
     history: list[EpochResult] = []
     stem = stem_of(checkpoint) if checkpoint is not None else None
@@ -229,10 +226,10 @@ def fit(
                 idx = distributed.shard(batch, world)
                 x = to_input(x_train[idx], config.channels_last)
                 y = y_train[idx]
-                if extra:
-                    pick = torch.randint(len(bank), (extra,), generator=pick_gen).to(device)
+                for bank, labels, count, gen in extras.values():
+                    pick = torch.randint(len(bank), (count,), generator=gen).to(device)
                     x = torch.cat([x, to_input(bank[pick], config.channels_last)])
-                    y = torch.cat([y, torch.full((extra,), 10, device=device, dtype=y.dtype)])
+                    y = torch.cat([y, labels[pick]])
                 if augment is not None:
                     x = augment(x)
                 logits = net(x)
@@ -267,6 +264,34 @@ def fit(
                 break
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
     return TrainResult(model, config, history, time.perf_counter() - start, device, world)
+
+
+BANK_SIZE = 10_000  # pictures drawn once per run for each extra bank
+
+
+def _extra_banks(config: TrainConfig, world, device: str) -> dict[str, tuple]:
+    """{name: (uint8 images (B, 28, 28), int64 labels (B,), count per batch, torch generator)} on `device`.
+
+    "nondigit": synthetic not-a-digit pictures, class 10; "printed": digits in
+    the training fonts. Each process picks with its own generator (torchrun).
+    """
+    torch = require_torch()
+    banks = {}
+    for name, share, salt in (("nondigit", config.nondigit, 7919), ("printed", config.printed, 104729)):
+        count = round(config.batch_size * share / world.size)
+        if not count:
+            continue
+        if name == "nondigit":
+            from .nondigits import make
+
+            images, labels = make(BANK_SIZE, seed=config.seed)[0], np.full(BANK_SIZE, 10, np.int64)
+        else:
+            from .printed import make
+
+            images, labels = make(BANK_SIZE, seed=config.seed)
+        gen = torch.Generator().manual_seed(config.seed + salt * (world.rank + 1))
+        banks[name] = (torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device), count, gen)
+    return banks
 
 
 def _progress(enabled: bool):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
@@ -97,31 +97,34 @@ def prediction_fields(pred: Prediction, prep: Prepared) -> dict[str, Any]:
     return out
 
 
-def _predict(recognizer: Recognizer, source: bytes | np.ndarray, name: str | None) -> dict[str, Any]:
+def _predict(recognizer: Recognizer, source: bytes | np.ndarray, name: str | None, reject: str) -> dict[str, Any]:
     prep = prepare(source, name)
-    return prediction_fields(recognizer.predict_prepared(prep, name), prep)
+    return prediction_fields(recognizer.predict_prepared(prep, name, reject), prep)
+
+
+REJECT = Query("normal", pattern="^(strict|normal|off)$", description="When to refuse: strict, normal or off (see `digitrec predict --help`).")
 
 
 @router.post("/predict", openapi_extra=IMAGE_BODY)
-async def predict(request: Request) -> dict[str, Any]:
-    """Read one digit: digit (null when none), confidence, probabilities, preprocessed 28x28, box."""
+async def predict(request: Request, reject: str = REJECT) -> dict[str, Any]:
+    """Read one digit: digit (null when none, with `reason`), confidence, probabilities, preprocessed 28x28, box."""
     source, name = await read_source(request)
-    return await run_in_threadpool(_predict, _recognizer(request), source, name)
+    return await run_in_threadpool(_predict, _recognizer(request), source, name, reject)
 
 
 # ---------------------------------------------------------------- read
 
 
 @router.post("/read", openapi_extra=IMAGE_BODY)
-async def read(request: Request) -> dict[str, Any]:
-    """Read every digit in a multi-digit image: the digits string and one box per digit."""
+async def read(request: Request, reject: str = REJECT) -> dict[str, Any]:
+    """Read every digit string in an image: text per line (separators kept), line confidence, one box per character."""
     from .inputs import RequestError
 
     read_digits = read_digits_function()
     if read_digits is None:
         raise RequestError(501, "multi-digit reading (digitrec.segment.read_digits) is not available in this build")
     source, name = await read_source(request)
-    result = await run_in_threadpool(read_digits, _recognizer(request), source, name)
+    result = await run_in_threadpool(read_digits, _recognizer(request), source, name, reject)
     return result.as_dict()
 
 

@@ -1,0 +1,152 @@
+"""Does the default model read other people's digits, and refuse what is not a digit? Risk and coverage per set.
+
+    .venv/bin/python bench/generalize.py                 # shipped default model, all sets
+    .venv/bin/python bench/generalize.py --model seed --quick
+
+Every set is read through the full pipeline (`Recognizer.predict`: decode or
+array -> preprocess -> network -> verdict), in each rejection mode:
+
+    mnist-test   the 10,000 MNIST test digits (evaluation only)
+    optdigits    scikit-learn's UCI optdigits, 1,797 digits by 43 other writers,
+                 rendered as dark-on-light 112 px scans (evaluation only)
+    photo        MNIST test digits photographed on paper (`synth.photo`)
+    printed      typed digits in fonts never used in training (`printed.EVAL_FONTS`)
+    nondigits    pictures of kinds never used in training (`nondigits.kinds("eval")`)
+    multi        2-6 MNIST test digits side by side, given to `predict`
+
+For digit sets: answered right (accepted and correct), accepted share (coverage),
+and error among accepted (risk). For non-digits: refused share, overall and per
+kind. For multi: refused as "several characters". Then the network's speed on
+2 cores. Nothing here is used to train, calibrate or set thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import time
+from collections import defaultdict
+
+import numpy as np
+from PIL import Image
+
+from digitrec import Recognizer
+from digitrec.calibrate import REJECT_MODES
+from digitrec.data import load_split
+
+
+def cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                flags = next((f for f in open("/proc/cpuinfo") if f.startswith("flags")), "")
+                simd = " ".join(sorted({f for f in flags.split() if f.startswith(("avx512f", "avx2", "amx"))}))
+                return f"{line.split(':', 1)[1].strip()} [{simd}]"
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def digit_sets(quick: bool) -> dict[str, tuple[list, np.ndarray]]:
+    """{name: (images, labels)}; images are arrays or Pillow images as a user would pass them."""
+    from digitrec import printed, synth
+
+    rng = np.random.default_rng(2026)
+    test = load_split("test")
+    n = 2000 if quick else 10_000
+    sets = {"mnist-test": (list(test.images[:n]), test.labels[:n])}
+    try:
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        scans = [Image.fromarray(np.pad(np.round(255 - im * (255 / 16)).astype(np.uint8), 2, constant_values=255)).resize((112, 112), Image.BICUBIC) for im in d.images]
+        sets["optdigits"] = (scans, d.target)
+    except ImportError:
+        print("optdigits skipped: pip install scikit-learn (the dev extra)")
+    pick = rng.choice(len(test.images), 300 if quick else 1000, replace=False)
+    sets["photo"] = ([synth.photo(test.images[i], rng) for i in pick], test.labels[pick])
+    pictures, labels = printed.render(300 if quick else 1000, seed=99, fonts=printed.EVAL_FONTS)
+    sets["printed"] = ([255 - p for p in pictures], labels)
+    return sets
+
+
+def read_all(rec: Recognizer, images: list) -> list:
+    return [rec.predict(img if not isinstance(img, np.ndarray) else img) for img in images]
+
+
+def digit_table(rec: Recognizer, sets: dict) -> None:
+    print(f"\n{'set':<12}{'mode':<8}{'right':>8}{'accepted':>10}{'risk':>8}{'top class':>11}")
+    for name, (images, labels) in sets.items():
+        for mode in REJECT_MODES:
+            rec.reject = mode
+            preds = read_all(rec, images)
+            top = np.array([int(np.argmax(p.probabilities)) if p.probabilities and any(p.probabilities) else -1 for p in preds])
+            digit = np.array([-1 if p.digit is None else p.digit for p in preds])
+            acc = digit >= 0
+            risk = float((digit[acc] != labels[acc]).mean()) if acc.any() else 0.0
+            print(f"{name:<12}{mode:<8}{(digit == labels).mean():>8.2%}{acc.mean():>10.2%}{risk:>8.2%}{(top == labels).mean():>11.2%}")
+    rec.reject = "normal"
+
+
+def refusal_table(rec: Recognizer, quick: bool) -> None:
+    from digitrec import nondigits, synth
+
+    pictures, kinds = nondigits.render(700 if quick else 2800, seed=12345, split="eval")
+    rng = np.random.default_rng(7)
+    test = load_split("test")
+    multi = []
+    for _ in range(200 if quick else 600):
+        k = int(rng.integers(2, 7))
+        idx = rng.choice(len(test.images), k, replace=False)
+        line = synth.digit_line(test.images[idx], [int(g) for g in rng.integers(-2, 9, k - 1)], rng)
+        multi.append(synth.on_paper(line, 3.0))
+    print(f"\n{'pictures':<22}" + "".join(f"{m:>9}" for m in REJECT_MODES) + "   (refused)")
+    by_kind: dict[str, list] = defaultdict(list)
+    for pic, kind in zip(pictures, kinds):
+        by_kind[kind].append(pic)
+    rows = {**{f"non-digit: {k}": v for k, v in sorted(by_kind.items())}, "non-digit: all": list(pictures), "multi (2-6 digits)": multi}
+    for name, images in rows.items():
+        cells = []
+        for mode in REJECT_MODES:
+            rec.reject = mode
+            preds = read_all(rec, images)
+            cells.append(np.mean([p.digit is None for p in preds]))
+        print(f"{name:<22}" + "".join(f"{c:>9.1%}" for c in cells))
+    rec.reject = "normal"
+    several = np.mean([(p.reason or "").startswith("several") for p in read_all(rec, multi)])
+    print(f"multi refused as 'several characters': {several:.1%}")
+    rec.reject = "normal"
+
+
+def speed(rec: Recognizer) -> None:
+    x = load_split("test").images[:, None].astype(np.float32) / 255
+    rec.classify(x[:256])
+    start = time.perf_counter()
+    for _ in range(2):
+        for i in range(0, len(x), 256):
+            rec.classify(x[i : i + 256])
+    rate = 2 * len(x) / (time.perf_counter() - start)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nnetwork + verdicts: {rate:,.0f} images/s on {os.cpu_count()} cores, batch 256; peak RSS {rss:.0f} MB; {cpu_model()}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default=None, help="seed, strong or a model path (default: the shipped default)")
+    ap.add_argument("--quick", action="store_true", help="smaller sets (a minute or two)")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["digits", "refusal", "speed"])
+    args = ap.parse_args()
+    rec = Recognizer.load(args.model, threads=os.cpu_count())
+    print(f"model {rec.name}; {cpu_model()}")
+    if "digits" not in args.skip:
+        digit_table(rec, digit_sets(args.quick))
+    if "refusal" not in args.skip:
+        refusal_table(rec, args.quick)
+    if "speed" not in args.skip:
+        speed(rec)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The line reader: CTC decoding, the shipped ONNX model against torch, separators, refusals, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitrec import linesynth, synth
+from digitrec.linereader import ALPHABET, LineReader, ctc_greedy, line_confidence, normalize_line
+from digitrec.segment import read_digits
+
+BLANK = 0
+
+
+def steps(*classes: int, p: float = 0.9) -> np.ndarray:
+    """Hand-made per-step probabilities: `p` on each given class, the rest spread evenly."""
+    out = np.full((len(classes), len(ALPHABET) + 1), (1 - p) / len(ALPHABET), np.float32)
+    out[np.arange(len(classes)), classes] = p
+    return out
+
+
+def cls(ch: str) -> int:
+    return ALPHABET.index(ch) + 1
+
+
+def test_ctc_greedy_merges_repeats_and_drops_blanks():
+    chars = ctc_greedy(steps(BLANK, cls("1"), cls("1"), BLANK, cls("1"), cls("2"), BLANK))
+    assert "".join(c.char for c in chars) == "112"
+    assert chars[0].x0 == 4 and chars[0].x1 == 12  # two steps of 4 columns
+    assert all(abs(c.confidence - 0.9) < 1e-6 for c in chars)
+
+
+def test_ctc_greedy_reads_separators_between_digits_only():
+    assert "".join(c.char for c in ctc_greedy(steps(cls("1"), cls("2"), cls("/"), cls("0"), cls("5")))) == "12/05"
+    trailing = steps(cls("6"), BLANK, cls("/"))
+    trailing[2, cls("1")] = 0.05  # the second choice of the last step is a 1
+    assert "".join(c.char for c in ctc_greedy(trailing)) == "61"
+
+
+def test_line_confidence_is_the_product():
+    chars = ctc_greedy(steps(cls("4"), BLANK, cls("2"), p=0.5))
+    assert line_confidence(chars) == pytest.approx(0.25)
+    assert line_confidence([]) == 0.0
+
+
+def test_normalize_line_scales_ink_to_24_rows_in_32():
+    ink = np.zeros((100, 300), np.float32)
+    ink[20:80, 50:200] = 1.0
+    line, scale = normalize_line(ink)
+    assert line.shape == (32, 60 + 16) and scale == pytest.approx(0.4)
+    rows = np.flatnonzero(line.max(1) > 0)
+    assert rows[0] == 4 and rows[-1] == 27
+
+
+@pytest.fixture(scope="module")
+def reader() -> LineReader:
+    return LineReader.load()
+
+
+def test_shipped_line_model_agrees_with_torch(reader, test_split):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    from digitrec.models import build
+    from digitrec.store import SHIPPED_DIR
+
+    net = build("line", **reader.meta["architecture"]["hparams"]).eval()
+    net.load_state_dict(load_file(str(SHIPPED_DIR / "line.safetensors")))
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        line, _ = linesynth.compose(test_split.images[:2000], test_split.labels[:2000], rng)
+        x = normalize_line(line.astype(np.float32) / 255)[0]
+        with torch.no_grad():
+            want = torch.softmax(net(torch.from_numpy(x[None, None])), -1)[0].numpy()
+        np.testing.assert_allclose(reader.step_probabilities(x), want, atol=1e-4)
+    assert reader.meta["metrics"]["onnx_max_probability_difference"] < 1e-4
+
+
+def test_shipped_line_model_is_small(reader):
+    from digitrec.store import SHIPPED_DIR
+
+    assert (SHIPPED_DIR / "line.onnx").stat().st_size <= 2_000_000
+
+
+def read_rate(recognizer, test_split, text_of, n: int, seed: int, photo: bool) -> float:
+    rng = np.random.default_rng(seed)
+    right = 0
+    for _ in range(n):
+        text = text_of(rng)
+        line, _ = linesynth.compose(test_split.images, test_split.labels, rng, text)
+        img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
+        right += read_digits(recognizer, img).digits == text
+    return right / n
+
+
+def digits_only(rng) -> str:
+    return "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 7))))
+
+
+def with_separators(rng) -> str:
+    fmt = ["dd/dd", "dd.dd.dddd", "d.dd", "ddd-dddd", "dd:dd", "d,ddd"][int(rng.integers(6))]
+    return "".join(str(rng.integers(10)) if c == "d" else c for c in fmt)
+
+
+def test_reads_touching_strings_of_test_digits(seed_recognizer, test_split):
+    # linesynth lays a quarter of the gaps as overlaps and touches; MNIST *test* digits only
+    assert read_rate(seed_recognizer, test_split, digits_only, 60, seed=11, photo=False) >= 0.85  # measured 0.95
+
+
+def test_reads_dates_decimals_and_phone_numbers(seed_recognizer, test_split):
+    assert read_rate(seed_recognizer, test_split, with_separators, 60, seed=12, photo=False) >= 0.8  # measured 0.93
+
+
+def test_reads_photographed_lines(seed_recognizer, test_split):
+    assert read_rate(seed_recognizer, test_split, digits_only, 40, seed=13, photo=True) >= 0.8  # measured 0.95
+
+
+def test_refuses_a_line_of_letters_with_a_reason(seed_recognizer):
+    from digitrec.nondigits import load_fonts
+
+    img = Image.new("L", (420, 90), 255)
+    ImageDraw.Draw(img).text((10, 10), "Hwxy", fill=0, font=load_fonts(("DejaVuSerif.ttf",), (60,))[0])
+    reading = read_digits(seed_recognizer, img)
+    assert reading.digits == "" and reading.lines == [""]
+    assert reading.line_reasons[0].startswith("not digits")
+
+
+def test_reading_json_contract_has_chars_and_line_confidence(seed_recognizer, test_split):
+    rng = np.random.default_rng(5)
+    line, text = linesynth.compose(test_split.images, test_split.labels, rng, "12/05")
+    d = json.loads(json.dumps(read_digits(seed_recognizer, synth.on_paper(line, 3)).as_dict()))
+    assert set(d) == {"path", "digits", "lines", "line_confidence", "line_reasons", "boxes"}
+    assert d["digits"] == "12/05" and d["line_reasons"] == [None]
+    assert [b["char"] for b in d["boxes"]] == list("12/05")
+    assert [b["digit"] for b in d["boxes"]] == [1, 2, None, 0, 5]
+    assert 0 < d["line_confidence"][0] <= 1
+    lefts = [b["box"][0] for b in d["boxes"]]
+    assert lefts == sorted(lefts)
