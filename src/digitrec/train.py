@@ -56,6 +56,7 @@ class TrainConfig:
     nondigit: float = 0.0  # extra "not a digit" pictures per batch, as a fraction of the batch (class 10)
     channels_last: bool = True
     dry_run: bool = False
+    snapshots: bool = False  # record conv1's weights at the start and after every epoch (digitrec.snapshots)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class TrainResult:
     seconds: float
     device: str
     world: Any = None  # digitrec.distributed.World of this process
+    snapshots: dict[str, Any] | None = None  # digitrec.snapshots metadata entry, with config.snapshots
 
     @property
     def final(self) -> EpochResult:
@@ -157,6 +159,7 @@ def fit(
 
     from . import checkpoint as ckpt
     from . import distributed
+    from . import snapshots as snapshot
     from .models import build
 
     start = time.perf_counter()
@@ -212,6 +215,7 @@ def fit(
         done, rows = ckpt.load(stem, config, world.size, model, optimizer, scheduler, generators)
         history = [EpochResult(**r) for r in rows]
         first = done + 1
+    snaps = snapshot.start(config.snapshots, model, stem, first)
 
     # Train.
     bar = _progress(progress and world.is_main)
@@ -258,6 +262,7 @@ def fit(
                 (val_loss / val_count).item(), (val_correct / val_count).item(), train_seconds,
             )  # fmt: skip
             history.append(result)
+            snapshot.epoch_done(snaps, epoch, stem if world.is_main else None)
             if stem is not None and world.is_main:
                 ckpt.save(stem, epoch, config, world.size, model, optimizer, scheduler, generators, history)
             distributed.barrier()
@@ -266,7 +271,8 @@ def fit(
             if config.dry_run:
                 break
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
-    return TrainResult(model, config, history, time.perf_counter() - start, device, world)
+    snapshots = snaps.to_meta() if snaps is not None else None
+    return TrainResult(model, config, history, time.perf_counter() - start, device, world, snapshots)
 
 
 def _progress(enabled: bool):
@@ -316,6 +322,7 @@ def training_metadata(result: TrainResult, data_dir: str | Path | None = None) -
             "history": [asdict(e) for e in result.history],
         },
         "torch_version": require_torch().__version__,
+        **({"snapshots": result.snapshots} if result.snapshots else {}),
     }
 
 
