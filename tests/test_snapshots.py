@@ -89,3 +89,17 @@ def test_checkpoint_removal_takes_the_snapshots_too(run, tmp_path):
     snapshots.path(stem).write_text("{}")
     checkpoint.remove(stem)
     assert not snapshots.path(stem).exists()
+
+
+def test_shipped_seed_carries_its_conv1_snapshots():
+    from safetensors.numpy import load_file
+
+    from digitrec.store import SHIPPED_DIR
+
+    meta = json.loads((SHIPPED_DIR / "seed.json").read_text())
+    snaps = meta["snapshots"]
+    epochs = meta["training"]["epochs"]
+    assert snaps["layer"] == "conv1" and snaps["shape"] == [32, 1, 5, 5]
+    assert snaps["epochs"] == list(range(epochs + 1)) and [len(w) for w in snaps["weights"]] == [800] * (epochs + 1)
+    weights = load_file(str(SHIPPED_DIR / "seed.safetensors"))["conv1.weight"].ravel()
+    np.testing.assert_allclose(snaps["weights"][-1], weights, atol=5e-6)
