@@ -87,5 +87,7 @@ def load(stem: Path, config, world_size: int, model, optimizer, scheduler, gener
 
 
 def remove(stem: Path) -> None:
-    for p in paths(stem):
+    from .snapshots import path as snapshots_path
+
+    for p in (*paths(stem), snapshots_path(stem)):
         p.unlink(missing_ok=True)

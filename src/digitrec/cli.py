@@ -72,7 +72,8 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="One batch of one epoch, then save: checks the whole path in seconds.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options.")
 @click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
-def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, printed, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, resume, quiet):
+@click.option("--snapshots", is_flag=True, help="Record conv1's weights at the start and after every epoch in the model's metadata (the page's filter slider).")
+def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, printed, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, resume, quiet, snapshots):
     """Train a network on MNIST and save it (default: the notebook's recipe).
 
     Prints a Keras-style summary, a progress bar per epoch, and the test-set
@@ -111,6 +112,7 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, prin
     config = training.TrainConfig(
         arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed_, device=device, limit=limit,
         schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, printed=printed, dry_run=dry_run,
+        snapshots=snapshots,
     )  # fmt: skip
     quiet = quiet or not world.is_main
     if not quiet:

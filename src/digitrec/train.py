@@ -57,6 +57,7 @@ class TrainConfig:
     printed: float = 0.0  # extra printed digits (digitrec.printed) per batch, as a fraction of the batch
     channels_last: bool = True
     dry_run: bool = False
+    snapshots: bool = False  # record conv1's weights at the start and after every epoch (digitrec.snapshots)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class TrainResult:
     seconds: float
     device: str
     world: Any = None  # digitrec.distributed.World of this process
+    snapshots: dict[str, Any] | None = None  # digitrec.snapshots metadata entry, with config.snapshots
 
     @property
     def final(self) -> EpochResult:
@@ -158,6 +160,7 @@ def fit(
 
     from . import checkpoint as ckpt
     from . import distributed
+    from . import snapshots as snapshot
     from .models import build
 
     start = time.perf_counter()
@@ -209,6 +212,7 @@ def fit(
         done, rows = ckpt.load(stem, config, world.size, model, optimizer, scheduler, generators)
         history = [EpochResult(**r) for r in rows]
         first = done + 1
+    snaps = snapshot.start(config.snapshots, model, stem, first)
 
     # Train.
     bar = _progress(progress and world.is_main)
@@ -255,6 +259,7 @@ def fit(
                 (val_loss / val_count).item(), (val_correct / val_count).item(), train_seconds,
             )  # fmt: skip
             history.append(result)
+            snapshot.epoch_done(snaps, epoch, stem if world.is_main else None)
             if stem is not None and world.is_main:
                 ckpt.save(stem, epoch, config, world.size, model, optimizer, scheduler, generators, history)
             distributed.barrier()
@@ -263,7 +268,8 @@ def fit(
             if config.dry_run:
                 break
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
-    return TrainResult(model, config, history, time.perf_counter() - start, device, world)
+    snapshots = snaps.to_meta() if snaps is not None else None
+    return TrainResult(model, config, history, time.perf_counter() - start, device, world, snapshots)
 
 
 BANK_SIZE = 10_000  # pictures drawn once per run for each extra bank
@@ -341,6 +347,7 @@ def training_metadata(result: TrainResult, data_dir: str | Path | None = None) -
             "history": [asdict(e) for e in result.history],
         },
         "torch_version": require_torch().__version__,
+        **({"snapshots": result.snapshots} if result.snapshots else {}),
     }
 
 
