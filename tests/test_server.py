@@ -329,7 +329,7 @@ def test_activations_send_only_asked_layers_and_exact_values(client, seed_recogn
 
     real = seed_recognizer.activations(prepare(SEVEN).image[None, None])["conv1"][0]
     assert np.abs(exact - real).max() < 1e-5
-    assert client.post("/api/activations", params={"bits": 4}, files=files).status_code == 422
+    assert client.post("/api/activations", params={"bits": 16}, files=files).status_code == 422
 
 
 def test_activations_are_gzipped_for_the_browser(base_url):
@@ -369,3 +369,16 @@ def test_docs_and_redoc_use_bundled_assets(client):
     assert len(assets) == 3
     for asset in assets:
         assert client.get(asset).status_code == 200
+
+
+def test_activations_in_4_bits_pack_two_values_per_byte(client, seed_recognizer):
+    from digitrec.preprocess import prepare
+
+    body = client.post("/api/activations", params={"layers": "conv1", "bits": 4}, files={"file": ("7.png", SEVEN, "image/png")}).json()
+    conv1 = body["layers"][0]
+    packed = np.frombuffer(base64.b64decode(conv1["data"]), np.uint8)
+    assert conv1["bits"] == 4 and len(packed) == 32 * 24 * 24 // 2
+    q = np.stack([packed >> 4, packed & 15], 1).ravel().reshape(conv1["shape"])
+    step = (conv1["max"] - conv1["min"]) / 15
+    real = seed_recognizer.activations(prepare(SEVEN).image[None, None])["conv1"][0]
+    assert np.abs(conv1["min"] + q * step - real).max() <= step / 2 + 1e-4

@@ -196,14 +196,14 @@ async def activations(
     request: Request,
     model: str | None = MODEL_QUERY,
     layers: str | None = Query(None, description="comma-separated layer names to send values for (default: all but ReLU)"),
-    bits: int = Query(8, description="8: values quantised to uint8 with the layer's min and max; 32: exact float32"),
+    bits: int = Query(8, description="8 or 4: values quantised with the layer's min and max (4: two per byte); 32: exact float32"),
 ) -> dict[str, Any]:
     """The prediction plus each shown layer's output (base64), for the page's network view.
 
     ReLU layers carry no values: they are max(0, x) of the layer before. Send `layers` to get fewer.
     """
-    if bits not in (8, 32):
-        raise RequestError(422, f"bits: {bits} is not 8 or 32")
+    if bits not in (4, 8, 32):
+        raise RequestError(422, f"bits: {bits} is not 4, 8 or 32")
     wanted = {n.strip() for n in layers.split(",") if n.strip()} if layers is not None else None
     recognizer = _recognizer(request, model)
     source, name = await read_source(request)

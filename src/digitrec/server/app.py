@@ -39,6 +39,7 @@ def create_app(recognizer: Recognizer, max_bytes: int = DEFAULT_MAX_BYTES) -> Fa
         version=__version__,
         description="Read handwritten digits with a CNN trained on MNIST, and look inside it.",
         favicon_url="/favicon.svg",
+        redoc_url=None,  # served by _add_redoc: the bundle as shipped loads its logo from a CDN
     )
     app.state.recognizer = recognizer
     app.state.registry = Registry(recognizer)
@@ -50,8 +51,30 @@ def create_app(recognizer: Recognizer, max_bytes: int = DEFAULT_MAX_BYTES) -> Fa
     _add_error_handlers(app)
     app.include_router(api.router, prefix="/api", tags=["digits"])
     _add_fallbacks(app)
+    _add_redoc(app)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
     return app
+
+
+def _add_redoc(app: FastAPI) -> None:
+    """/redoc from fastapi-offline's bundle, its one CDN address (the "powered by" logo) pointed at our favicon."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html
+    from fastapi.responses import HTMLResponse, Response
+
+    bundle = Path(fastapi_offline.__file__).parent / "static" / "redoc.standalone.js"
+    cached: list[bytes] = []
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="digitrec - ReDoc", redoc_js_url="/redoc.standalone.js",
+                              redoc_favicon_url="/favicon.svg", with_google_fonts=False)
+
+    @app.get("/redoc.standalone.js", include_in_schema=False)
+    async def redoc_js() -> Response:
+        if not cached:
+            cached.append(bundle.read_bytes().replace(b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/favicon.svg"))
+        return Response(cached[0], media_type="text/javascript")
 
 
 def _add_fallbacks(app: FastAPI) -> None:

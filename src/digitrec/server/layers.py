@@ -96,16 +96,22 @@ def shown_layers(meta: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def encode_map(a: np.ndarray, bits: int = 8) -> dict[str, Any]:
-    """float32 array -> {shape, min, max, bits, data}: quantised to 8 bits (uint8 base64) or 32 (float32 base64).
+    """float32 array -> {shape, min, max, bits, data}: quantised to 4 or 8 bits, or exact float32, base64.
 
-    For 8 bits, value = min + q / 255 * (max - min), so a value errs by at most (max - min) / 510.
+    With L = 2**bits - 1 levels, value = min + q / L * (max - min), so a value errs by at most (max - min) / 2L.
+    4 bits pack two values per byte, the first in the high nibble (the page uses them while a stroke is drawn).
     """
     lo, hi = float(a.min()), float(a.max())
     if bits == 32:
         data = np.ascontiguousarray(a, "<f4").tobytes()
     else:
-        scaled = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
-        data = np.round(scaled).astype(np.uint8).tobytes()
+        levels = (1 << bits) - 1
+        scaled = (a - lo) / (hi - lo) * levels if hi > lo else np.zeros_like(a)
+        q = np.round(scaled).astype(np.uint8).ravel()
+        if bits == 4:
+            q = np.pad(q, (0, len(q) % 2))
+            q = (q[0::2] << 4) | q[1::2]
+        data = q.tobytes()
     return {"shape": list(a.shape), "min": round(lo, 5), "max": round(hi, 5), "bits": bits, "data": base64.b64encode(data).decode("ascii")}
 
 

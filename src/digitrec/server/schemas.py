@@ -80,7 +80,7 @@ class Layer(Open):
     shape: list[int]
     min: float | None = None
     max: float | None = None
-    bits: int | None = Field(None, description="8: uint8 q, value = min + q/255*(max-min); 32: little-endian float32")
+    bits: int | None = Field(None, description="8 or 4: q, value = min + q/(2**bits-1)*(max-min), 4 bits two per byte high nibble first; 32: little-endian float32")
     data: str | None = Field(None, description="base64 values, row-major; absent for ReLU layers (max(0, layer before))")
 
 

@@ -49,15 +49,17 @@ function take(result) {
 
 // ------------------------------------------------------------------ drawing
 
-let inflight = false, pending = false, timer = null, lastSent = 0;
+let inflight = false, pending = false, timer = null, lastSent = 0, lastSize = 0;
 
-// Throttle: while drawing, at most one request every THROTTLE_MS; `now` (pointerup) sends at once.
+// Throttle: while drawing, at most one request every THROTTLE_MS, longer for big answers (about 200 kB/s of
+// base64 at most, so a drawn digit stays under 2 MB on big models); `now` (pointerup) sends at once.
 // Only one request is in flight; drawing meanwhile marks it pending and sends the latest pad after.
 function schedule(now) {
   if (inflight) { pending = true; return; }
   if (timer && !now) return;
   clearTimeout(timer);
-  const wait = now ? 0 : Math.max(0, THROTTLE_MS - (performance.now() - lastSent));
+  const gap = Math.max(THROTTLE_MS, lastSize / 200);
+  const wait = now ? 0 : Math.max(0, gap - (performance.now() - lastSent));
   timer = setTimeout(sendPad, wait);
 }
 
@@ -71,7 +73,9 @@ async function sendPad() {
     const blob = await pad.blob();
     newSource(blob, "drawing.png");
     const generation = state.generation;
-    const result = await postImage("api/activations", blob, "drawing.png", { layers: wantedLayers() });
+    // While the pen is down, 4-bit values keep each drawn digit under 2 MB on big models; the final one is 8-bit.
+    const result = await postImage("api/activations", blob, "drawing.png", { layers: wantedLayers(), bits: pad.isDrawing() ? 4 : 8 });
+    lastSize = (result.layers || []).reduce((n, l) => n + (l.data ? l.data.length : 0), 0);
     if (!pad.isEmpty() && generation === state.generation) { showError(null); take(result); }
   } catch (err) {
     showError(err.message);

@@ -54,7 +54,7 @@ function exact(name) {
 function valueText(layer, ch, row, col) {
   const values = exact(layer.name);
   if (values) return `<b>${fmt4(valueAt(layer, ch, row, col, values))}</b> <span class="small">(exact)</span>`;
-  return `≈ <b>${fmt(valueAt(layer, ch, row, col))}</b> <span class="small">(8-bit, ±${fmt4(layer.step / 2)}; exact value loading…)</span>`;
+  return `≈ <b>${fmt(valueAt(layer, ch, row, col))}</b> <span class="small">(rounded, ±${fmt4(layer.step / 2)}; exact value loading…)</span>`;
 }
 function fmt4(v) { return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4); }
 

@@ -36,10 +36,17 @@ export function deriveValues(layer, values) {
 export function decode(entry) {
   const bytes = Uint8Array.from(atob(entry.data), (ch) => ch.charCodeAt(0));
   if (entry.bits === 32) return new Float32Array(bytes.buffer);
-  const scale = (entry.max - entry.min) / 255;
-  const values = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) values[i] = entry.min + bytes[i] * scale;
+  const scale = (entry.max - entry.min) / levels(entry);
+  const n = entry.shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const q = entry.bits === 4 ? (i % 2 ? bytes[i >> 1] & 15 : bytes[i >> 1] >> 4) : bytes[i];
+    values[i] = entry.min + q * scale;
+  }
   return values;
+}
+
+function levels(entry) { return entry.bits === 4 ? 15 : 255;
 }
 
 // Lay out empty layers from the model's shown-layer table.
@@ -58,7 +65,7 @@ export function applyLayers(entries) {
     const e = byName.get(layer.name);
     if (e && e.data) {
       layer.values = decode(e);
-      layer.min = e.min; layer.max = e.max; layer.step = e.bits === 32 ? 0 : (e.max - e.min) / 255;
+      layer.min = e.min; layer.max = e.max; layer.step = e.bits === 32 ? 0 : (e.max - e.min) / levels(e);
       layer.stale = false;
     } else if (!layer.derived) {
       layer.stale = true;
