@@ -382,3 +382,25 @@ def test_activations_in_4_bits_pack_two_values_per_byte(client, seed_recognizer)
     step = (conv1["max"] - conv1["min"]) / 15
     real = seed_recognizer.activations(prepare(SEVEN).image[None, None])["conv1"][0]
     assert np.abs(conv1["min"] + q * step - real).max() <= step / 2 + 1e-4
+
+
+def test_page_modules_are_served_and_packaged(client):
+    import tomllib
+    from fnmatch import fnmatch
+    from pathlib import Path, PurePosixPath
+
+    import digitrec.server
+
+    static = Path(digitrec.server.__file__).parent / "static"
+    page = client.get("/").text
+    assert '<script type="module" src="app.js">' in page and 'rel="icon"' in page
+    modules = sorted(p.relative_to(static).as_posix() for p in static.rglob("*.js"))
+    assert "js/api.js" in modules and "js/pad.js" in modules and "js/network.js" in modules
+    for module in modules:
+        r = client.get(f"/{module}")
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"]
+    globs = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["digitrec"]
+    for path in static.rglob("*"):  # setuptools globs do not descend into folders
+        rel = PurePosixPath(path.relative_to(static.parents[1]).as_posix())
+        if path.is_file():
+            assert any(rel.parent == PurePosixPath(g).parent and fnmatch(rel.name, PurePosixPath(g).name) for g in globs), rel

@@ -33,7 +33,8 @@ function mapsGrid(layer, kind) {
   const [c, h, w] = grid(layer);
   const box = el("div", { class: "maps", tabindex: "0", role: "group" });
   box.setAttribute("aria-label", kind === "input" ? "input image, 28 by 28: arrow keys move over its pixels"
-    : `${layer.name}: ${c} map${c > 1 ? "s" : ""} of ${h} by ${w}; arrow keys move over the cells, Page Up and Page Down change map`);
+    : kind === "dense" ? `${layer.name}: ${layer.shape[0]} units in rows of 4; arrow keys move over them`
+      : `${layer.name}: ${c} maps of ${h} by ${w}; arrow keys move over the cells, Page Up and Page Down change map`);
   if (c === 1) box.style.gridTemplateColumns = "auto";
   const side = kind === "maps" ? Math.min(34, Math.max(24, h * 2)) : null;
   for (let ch = 0; ch < c; ch++) {
