@@ -1,6 +1,6 @@
 """Remake docs/screenshot-draw.png, the README's picture of the page (the tests never write under docs/).
 
-    PYTHONPATH=src .venv/bin/python docs/screenshot.py      # needs the dev extra and Debian's chromium
+PYTHONPATH=src .venv/bin/python docs/screenshot.py      # needs the dev extra and Debian's chromium
 """
 
 from __future__ import annotations

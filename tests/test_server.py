@@ -119,9 +119,23 @@ def test_activations_cover_every_layer_with_model_summary_shapes(client, seed_re
     assert list(layers) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "dense1", "relu3", "dense2"]
     assert layers["conv1"]["shape"] == [32, 24, 24] and layers["conv1"]["output_shape"] == [32, 24, 24]
     assert layers["pool2"]["shape"] == [32, 5, 5] and layers["dense2"]["shape"] == [10]
-    assert layers["conv1"]["window"] == {"from": "input", "kernel": 5, "stride": 1, "padding": 0, "channels": "all", "bias": True}
+    assert layers["conv1"]["window"] == {
+        "from": "input",
+        "kernel": 5,
+        "stride": 1,
+        "padding": 0,
+        "channels": "all",
+        "bias": True,
+    }
     assert layers["conv2"]["window"]["from"] == "pool1" and layers["conv2"]["window"]["kernel"] == 3
-    assert layers["pool1"]["window"] == {"from": "relu1", "kernel": 2, "stride": 2, "padding": 0, "channels": "same", "op": "max"}
+    assert layers["pool1"]["window"] == {
+        "from": "relu1",
+        "kernel": 2,
+        "stride": 2,
+        "padding": 0,
+        "channels": "same",
+        "op": "max",
+    }
     assert all("data" not in layers[n] for n in ("relu1", "relu2", "relu3"))  # the page computes max(0, x)
     # uint8 quantisation: decoded values within one step of the real activations
     x = np.array(body["preprocessed"], np.float32)[None, None]
@@ -278,7 +292,9 @@ def test_models_lists_served_and_shipped_and_model_parameter_switches(client):
     assert client.get("/api/model", params={"model": "strong"}).json()["name"] == "strong"
     r = client.post("/api/predict", params={"model": "strong"}, files={"file": ("7.png", SEVEN, "image/png")})
     assert r.status_code == 200 and r.json()["digit"] == 7
-    acts = client.post("/api/activations", params={"model": "strong"}, files={"file": ("7.png", SEVEN, "image/png")}).json()
+    acts = client.post(
+        "/api/activations", params={"model": "strong"}, files={"file": ("7.png", SEVEN, "image/png")}
+    ).json()
     assert acts["model"] == "strong" and acts["layers"][0]["name"] == "conv1" and acts["layers"][1]["name"] == "bn1"
     assert 0 <= acts["nondigit"] < 0.5  # strong's 11th output
     r = client.post("/api/predict", params={"model": "../../etc/passwd"}, files={"file": ("7.png", SEVEN, "image/png")})
@@ -299,10 +315,24 @@ def test_model_explains_each_layer_with_parameter_arithmetic(client):
 
 def test_windows_are_worked_out_for_any_conv_pool_bn_model(client):
     strong = {v["name"]: v for v in client.get("/api/model", params={"model": "strong"}).json()["shown"]}
-    assert strong["conv1"]["window"] == {"from": "input", "kernel": 3, "stride": 1, "padding": 1, "channels": "all", "bias": False}
+    assert strong["conv1"]["window"] == {
+        "from": "input",
+        "kernel": 3,
+        "stride": 1,
+        "padding": 1,
+        "channels": "all",
+        "bias": False,
+    }
     assert strong["bn1"]["window"]["kernel"] == 1 and strong["bn1"]["window"]["channels"] == "same"
     assert strong["conv2"]["window"]["from"] == "relu1"
-    assert strong["pool2"]["window"] == {"from": "relu4", "kernel": 2, "stride": 2, "padding": 0, "channels": "same", "op": "max"}
+    assert strong["pool2"]["window"] == {
+        "from": "relu4",
+        "kernel": 2,
+        "stride": 2,
+        "padding": 0,
+        "channels": "same",
+        "op": "max",
+    }
     assert strong["gap"]["window"]["kernel"] == 7 and strong["gap"]["window"]["op"] == "mean"
     assert strong["dense"]["window"] is None
 
@@ -334,7 +364,9 @@ def test_activations_send_only_asked_layers_and_exact_values(client, seed_recogn
 
 def test_activations_are_gzipped_for_the_browser(base_url):
     with httpx.Client(base_url=base_url, timeout=30) as c:
-        r = c.post("/api/activations", files={"file": ("7.png", SEVEN, "image/png")}, headers={"accept-encoding": "gzip"})
+        r = c.post(
+            "/api/activations", files={"file": ("7.png", SEVEN, "image/png")}, headers={"accept-encoding": "gzip"}
+        )
         assert r.headers.get("content-encoding") == "gzip"
         assert int(r.headers["content-length"]) < len(r.content) / 2
 
@@ -356,7 +388,9 @@ def test_openapi_documents_responses_and_errors(client):
     for status in ("413", "415", "422"):
         assert predict[status]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
     assert spec["components"]["schemas"]["Error"]["required"] == ["error"]
-    assert spec["paths"]["/api/activations"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Activations")
+    assert spec["paths"]["/api/activations"]["post"]["responses"]["200"]["content"]["application/json"]["schema"][
+        "$ref"
+    ].endswith("/Activations")
     assert "model" in [p["name"] for p in spec["paths"]["/api/predict"]["post"]["parameters"]]
     assert "/api/models" in spec["paths"]
 
@@ -365,7 +399,10 @@ def test_docs_and_redoc_use_bundled_assets(client):
     for path in ("/docs", "/redoc"):
         html = client.get(path).text
         assert "cdn." not in html and "googleapis" not in html
-    assets = [m for m in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', client.get("/docs").text + client.get("/redoc").text)]
+    assets = [
+        m
+        for m in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', client.get("/docs").text + client.get("/redoc").text)
+    ]
     assert len(assets) == 3
     for asset in assets:
         assert client.get(asset).status_code == 200
@@ -374,7 +411,9 @@ def test_docs_and_redoc_use_bundled_assets(client):
 def test_activations_in_4_bits_pack_two_values_per_byte(client, seed_recognizer):
     from digitrec.preprocess import prepare
 
-    body = client.post("/api/activations", params={"layers": "conv1", "bits": 4}, files={"file": ("7.png", SEVEN, "image/png")}).json()
+    body = client.post(
+        "/api/activations", params={"layers": "conv1", "bits": 4}, files={"file": ("7.png", SEVEN, "image/png")}
+    ).json()
     conv1 = body["layers"][0]
     packed = np.frombuffer(base64.b64decode(conv1["data"]), np.uint8)
     assert conv1["bits"] == 4 and len(packed) == 32 * 24 * 24 // 2
@@ -385,9 +424,10 @@ def test_activations_in_4_bits_pack_two_values_per_byte(client, seed_recognizer)
 
 
 def test_page_modules_are_served_and_packaged(client):
-    import tomllib
     from fnmatch import fnmatch
     from pathlib import Path, PurePosixPath
+
+    import tomllib
 
     import digitrec.server
 
@@ -399,8 +439,12 @@ def test_page_modules_are_served_and_packaged(client):
     for module in modules:
         r = client.get(f"/{module}")
         assert r.status_code == 200 and "javascript" in r.headers["content-type"]
-    globs = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["digitrec"]
+    globs = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["digitrec"]
     for path in static.rglob("*"):  # setuptools globs do not descend into folders
         rel = PurePosixPath(path.relative_to(static.parents[1]).as_posix())
         if path.is_file():
-            assert any(rel.parent == PurePosixPath(g).parent and fnmatch(rel.name, PurePosixPath(g).name) for g in globs), rel
+            assert any(
+                rel.parent == PurePosixPath(g).parent and fnmatch(rel.name, PurePosixPath(g).name) for g in globs
+            ), rel

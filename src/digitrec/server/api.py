@@ -33,14 +33,22 @@ IMAGE_BODY = {
         "required": True,
         "content": {
             "multipart/form-data": {
-                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
             },
             "application/json": {
                 "schema": {
                     "type": "object",
                     "properties": {
                         "image": {"type": "string", "description": "base64 image file or data: URL"},
-                        "array": {"type": "array", "description": "28 rows of 28 numbers in 0..1 or 0..255", "items": {"type": "array", "items": {"type": "number"}}},
+                        "array": {
+                            "type": "array",
+                            "description": "28 rows of 28 numbers in 0..1 or 0..255",
+                            "items": {"type": "array", "items": {"type": "number"}},
+                        },
                         "name": {"type": "string", "description": "echoed back as `path`"},
                     },
                 }
@@ -50,7 +58,9 @@ IMAGE_BODY = {
     }
 }
 POST_ERRORS = schemas.errors(400, 404, 413, 415, 422, 503)
-MODEL_QUERY = Query(None, description="a model name from GET /api/models (default: the model the server was started with)")
+MODEL_QUERY = Query(
+    None, description="a model name from GET /api/models (default: the model the server was started with)"
+)
 
 
 def _registry(request: Request) -> Registry:
@@ -76,7 +86,12 @@ def read_digits_function() -> Callable[..., Any] | None:
 @router.get("/health", response_model=schemas.Health)
 def health(request: Request) -> dict[str, Any]:
     """Liveness: the served model's name and which optional endpoints work."""
-    return {"status": "ok", "version": __version__, "model": _recognizer(request).name, "read": read_digits_function() is not None}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "model": _recognizer(request).name,
+        "read": read_digits_function() is not None,
+    }
 
 
 @router.get("/models", response_model=schemas.Models)
@@ -146,7 +161,12 @@ def _predict(recognizer: Recognizer, source: bytes | np.ndarray, name: str | Non
     return prediction_fields(recognizer.predict_prepared(prep, name), prep)
 
 
-@router.post("/predict", openapi_extra=IMAGE_BODY, response_model=None, responses={200: {"model": schemas.Prediction}, **POST_ERRORS})
+@router.post(
+    "/predict",
+    openapi_extra=IMAGE_BODY,
+    response_model=None,
+    responses={200: {"model": schemas.Prediction}, **POST_ERRORS},
+)
 async def predict(request: Request, model: str | None = MODEL_QUERY) -> dict[str, Any]:
     """Read one digit: digit (null when none, with `reason`), confidence, probabilities, preprocessed 28x28, box."""
     recognizer = _recognizer(request, model)
@@ -157,7 +177,12 @@ async def predict(request: Request, model: str | None = MODEL_QUERY) -> dict[str
 # ---------------------------------------------------------------- read
 
 
-@router.post("/read", openapi_extra=IMAGE_BODY, response_model=None, responses={200: {"model": schemas.Reading}, **schemas.errors(501), **POST_ERRORS})
+@router.post(
+    "/read",
+    openapi_extra=IMAGE_BODY,
+    response_model=None,
+    responses={200: {"model": schemas.Reading}, **schemas.errors(501), **POST_ERRORS},
+)
 async def read(request: Request, model: str | None = MODEL_QUERY) -> dict[str, Any]:
     """Read every digit in a multi-digit image: the digits string and one box per digit."""
     read_digits = read_digits_function()
@@ -181,7 +206,9 @@ def nondigit_probability(logits: np.ndarray) -> float | None:
     return round(float(p[10]), 6)
 
 
-def _activations(recognizer: Recognizer, source: bytes | np.ndarray, name: str | None, wanted: set[str] | None, bits: int) -> dict[str, Any]:
+def _activations(
+    recognizer: Recognizer, source: bytes | np.ndarray, name: str | None, wanted: set[str] | None, bits: int
+) -> dict[str, Any]:
     prep = prepare(source, name)
     out = prediction_fields(recognizer.predict_prepared(prep, name), prep)
     acts = recognizer.activations(prep.image[None, None])
@@ -191,12 +218,21 @@ def _activations(recognizer: Recognizer, source: bytes | np.ndarray, name: str |
     return out
 
 
-@router.post("/activations", openapi_extra=IMAGE_BODY, response_model=None, responses={200: {"model": schemas.Activations}, **POST_ERRORS})
+@router.post(
+    "/activations",
+    openapi_extra=IMAGE_BODY,
+    response_model=None,
+    responses={200: {"model": schemas.Activations}, **POST_ERRORS},
+)
 async def activations(
     request: Request,
     model: str | None = MODEL_QUERY,
-    layers: str | None = Query(None, description="comma-separated layer names to send values for (default: all but ReLU)"),
-    bits: int = Query(8, description="8 or 4: values quantised with the layer's min and max (4: two per byte); 32: exact float32"),
+    layers: str | None = Query(
+        None, description="comma-separated layer names to send values for (default: all but ReLU)"
+    ),
+    bits: int = Query(
+        8, description="8 or 4: values quantised with the layer's min and max (4: two per byte); 32: exact float32"
+    ),
 ) -> dict[str, Any]:
     """The prediction plus each shown layer's output (base64), for the page's network view.
 

@@ -1,9 +1,9 @@
 """create_app(recognizer): the FastAPI app behind `digitrec serve`.
 
-    /api/...   the REST API (server/api.py), JSON in and out, errors as {"error": "..."}
-    /docs      OpenAPI documentation (Swagger UI, and ReDoc at /redoc), assets served by
-               the fastapi-offline package, so they work without a network
-    /          the drawing page (server/static/), shipped as package data, no CDN
+/api/...   the REST API (server/api.py), JSON in and out, errors as {"error": "..."}
+/docs      OpenAPI documentation (Swagger UI, and ReDoc at /redoc), assets served by
+           the fastapi-offline package, so they work without a network
+/          the drawing page (server/static/), shipped as package data, no CDN
 """
 
 from __future__ import annotations
@@ -67,8 +67,13 @@ def _add_redoc(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url="/openapi.json", title="digitrec - ReDoc", redoc_js_url="/redoc.standalone.js",
-                              redoc_favicon_url="/favicon.svg", with_google_fonts=False)
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="digitrec - ReDoc",
+            redoc_js_url="/redoc.standalone.js",
+            redoc_favicon_url="/favicon.svg",
+            with_google_fonts=False,
+        )
 
     @app.get("/redoc.standalone.js", include_in_schema=False)
     async def redoc_js() -> Response:
@@ -86,12 +91,18 @@ def _add_fallbacks(app: FastAPI) -> None:
     for route in api.router.routes:
         methods.setdefault(f"/api{route.path}", set()).update(getattr(route, "methods", None) or ())
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False)
+    @app.api_route(
+        "/api/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        include_in_schema=False,
+    )
     async def api_fallback(request: Request, rest: str) -> JSONResponse:
         allowed = methods.get(f"/api/{rest}")
         if allowed:
             allow = ", ".join(sorted(allowed))
-            return JSONResponse({"error": f"{request.method} /api/{rest}: method not allowed (use {allow})"}, 405, {"Allow": allow})
+            return JSONResponse(
+                {"error": f"{request.method} /api/{rest}: method not allowed (use {allow})"}, 405, {"Allow": allow}
+            )
         return _error(404, "Not Found")
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -112,7 +112,13 @@ def encode_map(a: np.ndarray, bits: int = 8) -> dict[str, Any]:
             q = np.pad(q, (0, len(q) % 2))
             q = (q[0::2] << 4) | q[1::2]
         data = q.tobytes()
-    return {"shape": list(a.shape), "min": round(lo, 5), "max": round(hi, 5), "bits": bits, "data": base64.b64encode(data).decode("ascii")}
+    return {
+        "shape": list(a.shape),
+        "min": round(lo, 5),
+        "max": round(hi, 5),
+        "bits": bits,
+        "data": base64.b64encode(data).decode("ascii"),
+    }
 
 
 def layer_views(
@@ -140,4 +146,8 @@ def first_filters(meta: dict[str, Any], weights: dict[str, np.ndarray]) -> dict[
     w = weights.get(f"{conv}.weight") if conv else None
     if w is None or w.ndim != 4:
         return None
-    return {"layer": conv, "shape": list(w.shape), "weights": np.round(w.astype(np.float64), 5).reshape(len(w), -1).tolist()}
+    return {
+        "layer": conv,
+        "shape": list(w.shape),
+        "weights": np.round(w.astype(np.float64), 5).reshape(len(w), -1).tolist(),
+    }

@@ -18,7 +18,9 @@ class Open(BaseModel):
 class Error(BaseModel):
     """Every 4xx and 5xx answer."""
 
-    error: str = Field(description="one line: what was wrong, e.g. 'bad.png: not an image (cannot identify image file)'")
+    error: str = Field(
+        description="one line: what was wrong, e.g. 'bad.png: not an image (cannot identify image file)'"
+    )
 
 
 class Health(Open):
@@ -61,7 +63,9 @@ class ModelInfo(Open):
     temperature: float
     outputs: int = Field(description="10, or 11 for a model with a 'not a digit' class")
     filters: dict[str, Any] | None = Field(None, description="the first convolution's learned filters (shape, values)")
-    snapshots: dict[str, Any] | None = Field(None, description="the first convolution's filters after each epoch, when recorded")
+    snapshots: dict[str, Any] | None = Field(
+        None, description="the first convolution's filters after each epoch, when recorded"
+    )
 
 
 class Prediction(Open):
@@ -80,8 +84,14 @@ class Layer(Open):
     shape: list[int]
     min: float | None = None
     max: float | None = None
-    bits: int | None = Field(None, description="8 or 4: q, value = min + q/(2**bits-1)*(max-min), 4 bits two per byte high nibble first; 32: little-endian float32")
-    data: str | None = Field(None, description="base64 values, row-major; absent for ReLU layers (max(0, layer before))")
+    bits: int | None = Field(
+        None,
+        description="8 or 4: q, value = min + q/(2**bits-1)*(max-min), 4 bits two per byte high nibble first; "
+        "32: little-endian float32",
+    )
+    data: str | None = Field(
+        None, description="base64 values, row-major; absent for ReLU layers (max(0, layer before))"
+    )
 
 
 class Activations(Prediction):

@@ -36,6 +36,7 @@ function wantedLayers() {
 function newSource(blob, name) {
   state.source = { blob, name };
   state.exact = new Map();
+  state.asking = new Set();
   state.generation += 1;
 }
 
@@ -82,6 +83,7 @@ async function sendPad() {
   } finally {
     inflight = false;
     if (pending) schedule(!pad.isDrawing());
+    else fetchStale(); // layers that came into view while this request was out
   }
 }
 
@@ -126,17 +128,24 @@ function fetchStale() {
   }, 200);
 }
 
+// Exact float32 values of `names` for the current source; resolves true when they arrived (then re-inspect).
 async function fetchExact(names) {
-  const generation = state.generation;
-  for (const n of names) state.exact.set(n, null); // asked once per source, even if it fails
+  const generation = state.generation, asking = state.asking;
+  for (const n of names) asking.add(n);
   try {
     const r = await postImage("api/activations", state.source.blob, state.source.name, { layers: names.join(","), bits: 32 });
-    if (generation !== state.generation) return;
+    if (generation !== state.generation) return false;
     for (const e of r.layers) if (e.data) state.exact.set(e.name, decode(e));
     for (const layer of state.layers) {
-      if (layer.derived && layer.window && state.exact.get(layer.window.from)) state.exact.set(layer.name, deriveValues(layer, state.exact.get(layer.window.from)));
+      const from = layer.window && state.exact.get(layer.window.from);
+      if (layer.derived && from) state.exact.set(layer.name, deriveValues(layer, from));
     }
-  } catch (_) { /* the tooltip keeps the 8-bit value */ }
+    return true;
+  } catch (_) {
+    return false; // the tooltip keeps the rounded value
+  } finally {
+    for (const n of names) asking.delete(n); // a later hover may ask again after a failure
+  }
 }
 setExactFetcher(fetchExact);
 
@@ -156,6 +165,7 @@ async function handleFile(file) {
     if (generation !== state.generation) return;
     take(result);
     drawBoxes(file, shown, result, reading);
+    fetchStale();
   } catch (err) {
     if (generation !== state.generation) return;
     const keep = state.source;

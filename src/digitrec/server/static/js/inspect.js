@@ -47,8 +47,8 @@ export function hideInspect() {
 function exact(name) {
   const layer = layerByName(name);
   if (!layer || name === "input") return layer ? layer.values : null;
-  if (layer.step === 0) return layer.values; // already exact
-  return state.exact.get(name) || null;
+  if (state.exact.has(name)) return state.exact.get(name);
+  return layer.fetched && layer.step === 0 && !layer.stale ? layer.values : null; // sent as float32, or all one value
 }
 
 function valueText(layer, ch, row, col) {
@@ -159,16 +159,14 @@ function requestExact(layer) {
   if (!exactHook || !state.source) return;
   const needed = new Set();
   const add = (l) => {
-    if (!l || l.name === "input" || l.step === 0 || state.exact.has(l.name)) return;
-    needed.add(l.derived && l.window ? l.window.from : l.name);
+    if (!l || l.name === "input" || exact(l.name)) return;
+    const name = l.derived && l.window ? l.window.from : l.name;
+    if (!state.asking.has(name)) needed.add(name);
   };
   add(layer);
   if (layer.window) add(layerByName(layer.window.from));
   if (!needed.size) return;
-  const key = current.slice(0, 4).join("|");
-  exactHook([...needed]).then(() => {
-    if (current && current.slice(0, 4).join("|") === key) inspect(...current);
-  });
+  exactHook([...needed]).then((got) => { if (got && current) inspect(...current); });
 }
 
 export function refreshInspect() { if (current) inspect(...current); }

@@ -109,18 +109,20 @@ export function buildNetwork(net, h) {
 }
 
 let observer = null;
-// Which columns are on screen inside the scrolling panel: only those are fetched (bandwidth).
+// Which layers' maps are on screen (in the window, and not scrolled away inside the panel): only those are
+// fetched while drawing; scrolling one into view fetches it for the current digit (bandwidth).
 function watchVisibility(net) {
   if (observer) observer.disconnect();
   state.onScreen = new Set();
   observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
-      if (e.isIntersecting) state.onScreen.add(e.target.dataset.layer);
-      else state.onScreen.delete(e.target.dataset.layer);
+      const name = e.target.closest(".layer").dataset.layer;
+      if (e.isIntersecting) state.onScreen.add(name);
+      else state.onScreen.delete(name);
     }
     handlers.visible();
-  }, { root: net, rootMargin: "0px 200px 0px 200px" });
-  net.querySelectorAll(".layer").forEach((c) => observer.observe(c));
+  }, { root: null, rootMargin: "100px" });
+  net.querySelectorAll(".maps, .out-bars").forEach((c) => observer.observe(c));
 }
 
 export function renderNetwork(net) {

@@ -45,7 +45,8 @@ export function showResult(r) {
   verdict.classList.toggle("not-digit", refused);
   $("bars").classList.toggle("refused", refused);
   if (refused) {
-    const several = /several/i.test(r.reason || "");
+    // The reader may answer "several characters" (a `verdict` field, or said in the reason).
+    const several = r.verdict === "several" || /several/i.test(r.reason || "");
     $("digit").textContent = r.error ? "Error" : several ? "Several characters" : "Not a digit";
     const [best, p] = bestOf(r);
     const because = r.error || r.reason || "";

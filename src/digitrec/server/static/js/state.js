@@ -7,6 +7,7 @@ export const state = {
   result: null,       // the last prediction (without layers)
   source: null,       // {blob, name}: what was last sent, to fetch exact values or more layers for it
   exact: new Map(),   // layer name -> Float32Array of exact (float32) values for the current source
+  asking: new Set(),  // layer names whose exact values are being fetched for the current source
   generation: 0,      // bumps with every new source, so late answers for an old one are dropped
 };
 
@@ -53,7 +54,7 @@ function levels(entry) { return entry.bits === 4 ? 15 : 255;
 export function emptyLayers(shown) {
   return shown.map((l) => ({
     name: l.name, type: l.type, shape: l.output_shape, window: l.window, derived: l.derived, explain: l.explain,
-    parameters: l.parameters, min: 0, max: 1, step: 0, stale: false,
+    parameters: l.parameters, min: 0, max: 1, step: 0, stale: false, fetched: false,
     values: new Float32Array(l.output_shape.reduce((a, b) => a * b, 1)),
   }));
 }
@@ -67,6 +68,7 @@ export function applyLayers(entries) {
       layer.values = decode(e);
       layer.min = e.min; layer.max = e.max; layer.step = e.bits === 32 ? 0 : (e.max - e.min) / levels(e);
       layer.stale = false;
+      layer.fetched = true;
     } else if (!layer.derived) {
       layer.stale = true;
     }
@@ -78,5 +80,6 @@ export function applyLayers(entries) {
     layer.values = deriveValues(layer, from.values);
     layer.min = Math.max(0, from.min); layer.max = Math.max(0, from.max); layer.step = from.step;
     layer.stale = from.stale;
+    layer.fetched = from.fetched;
   }
 }
