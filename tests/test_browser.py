@@ -101,7 +101,9 @@ def lit_maps(page, layer: str) -> int:
 def lit_in_view(page, layer: str) -> int:
     """Scroll a layer's maps into view (only layers on screen are fetched), wait for them, count lit maps."""
     page.locator(f'[data-layer="{layer}"] .maps').scroll_into_view_if_needed()
-    page.wait_for_function("(l) => !document.querySelector(`[data-layer='${l}']`).classList.contains('stale')", arg=layer)
+    page.wait_for_function(
+        "(l) => !document.querySelector(`[data-layer='${l}']`).classList.contains('stale')", arg=layer
+    )
     page.wait_for_timeout(300)
     return lit_maps(page, layer)
 
@@ -340,7 +342,7 @@ def test_blank_and_tiff_uploads_promise_no_missing_box(page, tmp_path):
 
 
 def test_drawing_an_eight_on_strong_sends_under_2_mb(browser, url):
-    with opened(browser, url, 1280, 800) as page:
+    with opened(browser, url, 1920, 1600) as page:  # tall: the network's first columns are on screen while drawing
         switch(page, "strong")
         loop = [
             (140 + 45 * math.sin(t / 40 * 2 * math.pi), 95 - 45 * math.cos(t / 40 * 2 * math.pi)) for t in range(41)
@@ -358,13 +360,10 @@ def test_drawing_an_eight_on_strong_sends_under_2_mb(browser, url):
             ".filter((e) => e.name.includes('api/activations')).map((e) => e.transferSize)"
         )
         assert len(sizes) >= 3 and sum(sizes) < 2_000_000, (len(sizes), sum(sizes))
-        assert lit_maps(page, "conv3") == 0  # below the fold: not sent yet
-        page.locator('[data-layer="conv3"] .maps').scroll_into_view_if_needed()
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('[data-layer=\"conv3\"] canvas')].some((c) => "
-            "c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 < 3 && v > 30))",
-            timeout=10_000,
-        )
+        assert lit_maps(page, "bn1") > 0
+        stale = page.locator("#network .layer.stale").evaluate_all("cols => cols.map((c) => c.dataset.layer)")
+        assert stale, "every layer was sent, visible or not"  # the columns scrolled away inside the panel
+        assert lit_in_view(page, stale[-1]) > 0  # fetched once scrolled into view
 
 
 def test_keyboard_one_stop_per_layer_arrows_and_skip_link(page):

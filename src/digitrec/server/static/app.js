@@ -12,6 +12,11 @@ import { captionFailed, drawBoxes, hidePhoto, showPhoto } from "./js/upload.js";
 import { refreshFilterMap, setupFilterEvents, showCurves, showFilters } from "./js/teach.js";
 
 const THROTTLE_MS = 150; // at most one request per 150 ms while drawing
+// Layer data (base64 characters, before gzip) that live updates of one drawn digit may fetch while the pen
+// is down; past it, live updates carry only the outputs and the maps catch up when the pen lifts. Keeps a
+// slowly drawn digit on a big model under 2 MB on the wire.
+const LIVE_BUDGET = 1_500_000;
+let liveBytes = 0;
 const net = $("network");
 
 function showError(message) {
@@ -22,10 +27,11 @@ function showError(message) {
 // ------------------------------------------------------------------ which layers to fetch
 
 // Only the layers on screen are sent (plus the output bars); ReLU columns are computed here.
-function wantedLayers() {
+function wantedLayers(live = false) {
   const names = new Set();
   const last = state.layers[state.layers.length - 1];
   if (last) names.add(last.name);
+  if (live && liveBytes > LIVE_BUDGET) return [...names].join(",");
   for (const layer of state.layers) {
     if (!state.onScreen || !state.onScreen.has(layer.name) || !columnShown(layer.name)) continue;
     names.add(layer.derived && layer.window ? layer.window.from : layer.name);
@@ -75,8 +81,10 @@ async function sendPad() {
     newSource(blob, "drawing.png");
     const generation = state.generation;
     // While the pen is down, 4-bit values keep each drawn digit under 2 MB on big models; the final one is 8-bit.
-    const result = await postImage("api/activations", blob, "drawing.png", { layers: wantedLayers(), bits: pad.isDrawing() ? 4 : 8 });
+    const live = pad.isDrawing();
+    const result = await postImage("api/activations", blob, "drawing.png", { layers: wantedLayers(live), bits: live ? 4 : 8 });
     lastSize = (result.layers || []).reduce((n, l) => n + (l.data ? l.data.length : 0), 0);
+    if (live) liveBytes += lastSize;
     if (!pad.isEmpty() && generation === state.generation) { showError(null); take(result); }
   } catch (err) {
     showError(err.message);
@@ -90,6 +98,7 @@ async function sendPad() {
 function clearAll() {
   clearTimeout(timer);
   timer = null;
+  liveBytes = 0;
   hidePhoto();
   state.source = null;
   state.generation += 1;
