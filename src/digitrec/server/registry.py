@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..errors import DigitrecError
 from ..store import default_model, shipped_models
 from .inputs import RequestError
 
@@ -38,7 +39,12 @@ class Registry:
             if name not in self._loaded:
                 from ..infer import Recognizer
 
-                self._loaded[name] = Recognizer.load(name)
+                recognizer = Recognizer.load(name)
+                try:
+                    recognizer.layer_names()  # opens the all-layers graph under the lock, as create_app does
+                except DigitrecError:
+                    pass  # no .layers.onnx: /api/activations answers 503 for this model, the rest works
+                self._loaded[name] = recognizer
             return self._loaded[name]
 
     def describe(self) -> list[dict[str, Any]]:
