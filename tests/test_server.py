@@ -119,9 +119,24 @@ def test_activations_cover_every_layer_with_model_summary_shapes(client, seed_re
     assert list(layers) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "dense1", "relu3", "dense2"]
     assert layers["conv1"]["shape"] == [32, 24, 24] and layers["conv1"]["output_shape"] == [32, 24, 24]
     assert layers["pool2"]["shape"] == [32, 5, 5] and layers["dense2"]["shape"] == [10]
-    assert layers["conv1"]["patch"] == {"from": "input", "kernel": 5, "stride": 1, "channels": "all"}
-    assert layers["conv2"]["patch"] == {"from": "pool1", "kernel": 3, "stride": 1, "channels": "all"}
-    assert layers["pool1"]["patch"] == {"from": "relu1", "kernel": 2, "stride": 2, "channels": "same"}
+    assert layers["conv1"]["window"] == {
+        "from": "input",
+        "kernel": 5,
+        "stride": 1,
+        "padding": 0,
+        "channels": "all",
+        "bias": True,
+    }
+    assert layers["conv2"]["window"]["from"] == "pool1" and layers["conv2"]["window"]["kernel"] == 3
+    assert layers["pool1"]["window"] == {
+        "from": "relu1",
+        "kernel": 2,
+        "stride": 2,
+        "padding": 0,
+        "channels": "same",
+        "op": "max",
+    }
+    assert all("data" not in layers[n] for n in ("relu1", "relu2", "relu3"))  # the page computes max(0, x)
     # uint8 quantisation: decoded values within one step of the real activations
     x = np.array(body["preprocessed"], np.float32)[None, None]
     real = seed_recognizer.activations(x)
@@ -230,7 +245,7 @@ def test_server_keeps_serving_after_bad_input(client):
     for body in (b"junk", png_header(50_000, 50_000), SEVEN[:40]):
         assert client.post("/api/activations", files={"file": ("x.png", body, "image/png")}).status_code >= 400
     assert client.get("/api/nope").json() == {"error": "Not Found"}
-    assert client.get("/api/predict").status_code in (404, 405)
+    assert client.get("/api/predict").status_code == 405
     r = client.post("/api/predict", files={"file": ("mnist-7.png", SEVEN, "image/png")})
     assert r.status_code == 200 and r.json()["digit"] == 7
 
@@ -265,3 +280,171 @@ def test_serve_command_prints_url_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# ---------------------------------------------------------------- models, layers, API details
+
+
+def test_models_lists_served_and_shipped_and_model_parameter_switches(client):
+    models = client.get("/api/models").json()["models"]
+    names = [m["name"] for m in models]
+    assert names[0] == "seed" and models[0]["served"] and "strong" in names
+    assert client.get("/api/model", params={"model": "strong"}).json()["name"] == "strong"
+    r = client.post("/api/predict", params={"model": "strong"}, files={"file": ("7.png", SEVEN, "image/png")})
+    assert r.status_code == 200 and r.json()["digit"] == 7
+    acts = client.post(
+        "/api/activations", params={"model": "strong"}, files={"file": ("7.png", SEVEN, "image/png")}
+    ).json()
+    assert acts["model"] == "strong" and acts["layers"][0]["name"] == "conv1" and acts["layers"][1]["name"] == "bn1"
+    assert 0 <= acts["nondigit"] < 0.5  # strong's 11th output
+    r = client.post("/api/predict", params={"model": "../../etc/passwd"}, files={"file": ("7.png", SEVEN, "image/png")})
+    assert r.status_code == 404 and "unknown model" in r.json()["error"]
+
+
+def test_model_explains_each_layer_with_parameter_arithmetic(client):
+    shown = {v["name"]: v for v in client.get("/api/model").json()["shown"]}
+    assert "5·5·1·32 weights + 32 biases = 832 parameters" in shown["conv1"]["explain"]["parameters"]
+    assert "3·3·32·32 weights + 32 biases = 9,248" in shown["conv2"]["explain"]["parameters"]
+    assert "800·128 weights + 128 biases = 102,528" in shown["dense1"]["explain"]["parameters"]
+    assert shown["pool1"]["explain"]["shape"] == "Output: 32 maps of 12×12."
+    assert "largest value of each 2×2 window" in shown["pool1"]["explain"]["what"]
+    strong = {v["name"]: v for v in client.get("/api/model", params={"model": "strong"}).json()["shown"]}
+    assert "3·3·1·32 weights (no bias" in strong["conv1"]["explain"]["parameters"]
+    assert "2·32" in strong["bn1"]["explain"]["parameters"]
+
+
+def test_windows_are_worked_out_for_any_conv_pool_bn_model(client):
+    strong = {v["name"]: v for v in client.get("/api/model", params={"model": "strong"}).json()["shown"]}
+    assert strong["conv1"]["window"] == {
+        "from": "input",
+        "kernel": 3,
+        "stride": 1,
+        "padding": 1,
+        "channels": "all",
+        "bias": False,
+    }
+    assert strong["bn1"]["window"]["kernel"] == 1 and strong["bn1"]["window"]["channels"] == "same"
+    assert strong["conv2"]["window"]["from"] == "relu1"
+    assert strong["pool2"]["window"] == {
+        "from": "relu4",
+        "kernel": 2,
+        "stride": 2,
+        "padding": 0,
+        "channels": "same",
+        "op": "max",
+    }
+    assert strong["gap"]["window"]["kernel"] == 7 and strong["gap"]["window"]["op"] == "mean"
+    assert strong["dense"]["window"] is None
+
+
+def test_model_carries_filters_and_history(client, seed_recognizer):
+    from safetensors.numpy import load_file
+
+    body = client.get("/api/model").json()
+    assert body["filters"]["layer"] == "conv1" and body["filters"]["shape"] == [32, 1, 5, 5]
+    real = load_file(str(seed_recognizer.path.with_suffix(".safetensors")))["conv1.weight"]
+    assert np.allclose(np.array(body["filters"]["weights"]).reshape(32, 1, 5, 5), real, atol=1e-5)
+    assert [e["epoch"] for e in body["metrics"]["history"]] == [1, 2, 3, 4, 5]
+    assert body["outputs"] == 10 and body["snapshots"] is None
+
+
+def test_activations_send_only_asked_layers_and_exact_values(client, seed_recognizer):
+    files = {"file": ("7.png", SEVEN, "image/png")}
+    body = client.post("/api/activations", params={"layers": "conv1,dense2", "bits": 32}, files=files).json()
+    sent = [layer["name"] for layer in body["layers"] if "data" in layer]
+    assert sent == ["conv1", "dense2"]
+    conv1 = next(layer for layer in body["layers"] if layer["name"] == "conv1")
+    exact = np.frombuffer(base64.b64decode(conv1["data"]), "<f4").reshape(conv1["shape"])
+    from digitrec.preprocess import prepare
+
+    real = seed_recognizer.activations(prepare(SEVEN).image[None, None])["conv1"][0]
+    assert np.abs(exact - real).max() < 1e-5
+    assert client.post("/api/activations", params={"bits": 16}, files=files).status_code == 422
+
+
+def test_activations_are_gzipped_for_the_browser(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as c:
+        r = c.post(
+            "/api/activations", files={"file": ("7.png", SEVEN, "image/png")}, headers={"accept-encoding": "gzip"}
+        )
+        assert r.headers.get("content-encoding") == "gzip"
+        assert int(r.headers["content-length"]) < len(r.content) / 2
+
+
+def test_wrong_method_is_405_with_allow_and_favicon_exists(client):
+    r = client.get("/api/predict")
+    assert r.status_code == 405 and r.headers["allow"] == "POST" and "method not allowed" in r.json()["error"]
+    assert client.delete("/api/health").status_code == 405
+    assert client.get("/api/nope").status_code == 404
+    for path in ("/favicon.ico", "/favicon.svg"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg")
+
+
+def test_openapi_documents_responses_and_errors(client):
+    spec = client.get("/openapi.json").json()
+    predict = spec["paths"]["/api/predict"]["post"]["responses"]
+    assert predict["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Prediction")
+    for status in ("413", "415", "422"):
+        assert predict[status]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+    assert spec["components"]["schemas"]["Error"]["required"] == ["error"]
+    assert spec["paths"]["/api/activations"]["post"]["responses"]["200"]["content"]["application/json"]["schema"][
+        "$ref"
+    ].endswith("/Activations")
+    assert "model" in [p["name"] for p in spec["paths"]["/api/predict"]["post"]["parameters"]]
+    assert "/api/models" in spec["paths"]
+
+
+def test_docs_and_redoc_use_bundled_assets(client):
+    for path in ("/docs", "/redoc"):
+        html = client.get(path).text
+        assert "cdn." not in html and "googleapis" not in html
+    assets = [
+        m
+        for m in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', client.get("/docs").text + client.get("/redoc").text)
+    ]
+    assert len(assets) == 3
+    for asset in assets:
+        assert client.get(asset).status_code == 200
+
+
+def test_activations_in_4_bits_pack_two_values_per_byte(client, seed_recognizer):
+    from digitrec.preprocess import prepare
+
+    body = client.post(
+        "/api/activations", params={"layers": "conv1", "bits": 4}, files={"file": ("7.png", SEVEN, "image/png")}
+    ).json()
+    conv1 = body["layers"][0]
+    packed = np.frombuffer(base64.b64decode(conv1["data"]), np.uint8)
+    assert conv1["bits"] == 4 and len(packed) == 32 * 24 * 24 // 2
+    q = np.stack([packed >> 4, packed & 15], 1).ravel().reshape(conv1["shape"])
+    step = (conv1["max"] - conv1["min"]) / 15
+    real = seed_recognizer.activations(prepare(SEVEN).image[None, None])["conv1"][0]
+    assert np.abs(conv1["min"] + q * step - real).max() <= step / 2 + 1e-4
+
+
+def test_page_modules_are_served_and_packaged(client):
+    from fnmatch import fnmatch
+    from pathlib import Path, PurePosixPath
+
+    import tomllib
+
+    import digitrec.server
+
+    static = Path(digitrec.server.__file__).parent / "static"
+    page = client.get("/").text
+    assert '<script type="module" src="app.js">' in page and 'rel="icon"' in page
+    modules = sorted(p.relative_to(static).as_posix() for p in static.rglob("*.js"))
+    assert "js/api.js" in modules and "js/pad.js" in modules and "js/network.js" in modules
+    for module in modules:
+        r = client.get(f"/{module}")
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"]
+    globs = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["digitrec"]
+    for path in static.rglob("*"):  # setuptools globs do not descend into folders
+        rel = PurePosixPath(path.relative_to(static.parents[1]).as_posix())
+        if path.is_file():
+            assert any(
+                rel.parent == PurePosixPath(g).parent and fnmatch(rel.name, PurePosixPath(g).name) for g in globs
+            ), rel

@@ -428,6 +428,7 @@ def serve(host, port, model, max_bytes):
     """
     try:
         import fastapi  # noqa: F401
+        import fastapi_offline  # noqa: F401
         import uvicorn
     except ImportError as e:
         from .errors import MissingExtra

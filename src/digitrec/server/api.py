@@ -1,12 +1,12 @@
-"""The REST API under /api: predict, read, activations, health, model.
+"""The REST API under /api: predict, read, activations, health, models, model.
 
-Every POST endpoint takes the same bodies (see `inputs`); inference runs in the
-thread pool, so a slow image never blocks the event loop.
+Every POST endpoint takes the same bodies (see `inputs`) and an optional `?model=NAME`
+(the served model or a shipped one, see `registry`); inference runs in the thread
+pool, so a slow image never blocks the event loop.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,28 +17,38 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from ..infer import Prediction
 from ..preprocess import Prepared, prepare
-from .inputs import read_source
+from . import schemas
+from .explain import explain
+from .inputs import RequestError, read_source
+from .layers import first_filters, layer_views, shown_layers
 
 if TYPE_CHECKING:
     from ..infer import Recognizer
+    from .registry import Registry
 
 router = APIRouter()
 
-SKIPPED_TYPES = {"Dropout", "Flatten"}  # same values as the layer before them at inference
-PATCH_ARCHITECTURES = {"seed"}  # valid padding, stride 1 convolutions: kernel = input side - output side + 1
 IMAGE_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "multipart/form-data": {
-                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
             },
             "application/json": {
                 "schema": {
                     "type": "object",
                     "properties": {
                         "image": {"type": "string", "description": "base64 image file or data: URL"},
-                        "array": {"type": "array", "description": "28 rows of 28 numbers in 0..1 or 0..255", "items": {"type": "array", "items": {"type": "number"}}},
+                        "array": {
+                            "type": "array",
+                            "description": "28 rows of 28 numbers in 0..1 or 0..255",
+                            "items": {"type": "array", "items": {"type": "number"}},
+                        },
                         "name": {"type": "string", "description": "echoed back as `path`"},
                     },
                 }
@@ -47,10 +57,18 @@ IMAGE_BODY = {
         },
     }
 }
+POST_ERRORS = schemas.errors(400, 404, 413, 415, 422, 503)
+MODEL_QUERY = Query(
+    None, description="a model name from GET /api/models (default: the model the server was started with)"
+)
 
 
-def _recognizer(request: Request) -> Recognizer:
-    return request.app.state.recognizer
+def _registry(request: Request) -> Registry:
+    return request.app.state.registry
+
+
+def _recognizer(request: Request, name: str | None = None) -> Recognizer:
+    return _registry(request).get(name)
 
 
 def read_digits_function() -> Callable[..., Any] | None:
@@ -65,25 +83,66 @@ def read_digits_function() -> Callable[..., Any] | None:
 # ---------------------------------------------------------------- info
 
 
-@router.get("/health")
+@router.get("/health", response_model=schemas.Health)
 def health(request: Request) -> dict[str, Any]:
-    """Liveness: the loaded model's name and which optional endpoints work."""
-    return {"status": "ok", "version": __version__, "model": _recognizer(request).name, "read": read_digits_function() is not None}
-
-
-@router.get("/model")
-def model(request: Request) -> dict[str, Any]:
-    """The loaded model: name, architecture, parameter count, layer table, metrics."""
-    meta = _recognizer(request).meta
-    arch = meta.get("architecture", {})
+    """Liveness: the served model's name and which optional endpoints work."""
     return {
-        "name": _recognizer(request).name,
+        "status": "ok",
+        "version": __version__,
+        "model": _recognizer(request).name,
+        "read": read_digits_function() is not None,
+    }
+
+
+@router.get("/models", response_model=schemas.Models)
+def models(request: Request) -> dict[str, Any]:
+    """The models this server answers with: pass a name as `?model=` to any endpoint."""
+    return {"models": _registry(request).describe()}
+
+
+def model_info(recognizer: Recognizer) -> dict[str, Any]:
+    """What the page needs to draw and explain a model (see `schemas.ModelInfo`)."""
+    meta = recognizer.meta
+    arch = meta.get("architecture", {})
+    shown = shown_layers(meta)
+    for i, view in enumerate(shown):
+        view["last"] = i == len(shown) - 1
+        view["explain"] = explain(view)
+    return {
+        "name": recognizer.name,
         "architecture": arch.get("name"),
         "parameters": arch.get("parameters"),
         "layers": arch.get("layers", []),
+        "shown": shown,
         "metrics": meta.get("metrics", {}),
         "temperature": meta.get("temperature", 1.0),
+        "outputs": (shown[-1]["output_shape"] or [10])[0] if shown else 10,
+        "filters": first_filters(meta, _weights(recognizer)),
+        "snapshots": meta.get("snapshots"),
     }
+
+
+def _weights(recognizer: Recognizer) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    from ..store import model_files, read_metadata
+
+    stem = recognizer.path.with_suffix("")
+    try:
+        read_metadata(stem, need="safetensors")  # checks its digest
+    except Exception:  # noqa: BLE001 - no weights file: the page shows no filters, the rest works
+        return {}
+    return load_file(str(model_files(stem)["safetensors"]))
+
+
+@router.get("/model", response_model=schemas.ModelInfo, responses=schemas.errors(404, 503))
+def model(request: Request, model: str | None = MODEL_QUERY) -> dict[str, Any]:
+    """A model: name, architecture, parameter count, layer table with explanations, metrics and history, filters."""
+    recognizer = _recognizer(request, model)
+    cache = request.app.state.model_info
+    if recognizer.name not in cache:
+        cache[recognizer.name] = model_info(recognizer)
+    return cache[recognizer.name]
 
 
 # ---------------------------------------------------------------- predict
@@ -105,81 +164,87 @@ def _predict(recognizer: Recognizer, source: bytes | np.ndarray, name: str | Non
 REJECT = Query("normal", pattern="^(strict|normal|off)$", description="When to refuse: strict, normal or off (see `digitrec predict --help`).")
 
 
-@router.post("/predict", openapi_extra=IMAGE_BODY)
-async def predict(request: Request, reject: str = REJECT) -> dict[str, Any]:
+@router.post(
+    "/predict",
+    openapi_extra=IMAGE_BODY,
+    response_model=None,
+    responses={200: {"model": schemas.Prediction}, **POST_ERRORS},
+)
+async def predict(request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT) -> dict[str, Any]:
     """Read one digit: digit (null when none, with `reason`), confidence, probabilities, preprocessed 28x28, box."""
+    recognizer = _recognizer(request, model)
     source, name = await read_source(request)
-    return await run_in_threadpool(_predict, _recognizer(request), source, name, reject)
+    return await run_in_threadpool(_predict, recognizer, source, name, reject)
 
 
 # ---------------------------------------------------------------- read
 
 
-@router.post("/read", openapi_extra=IMAGE_BODY)
-async def read(request: Request, reject: str = REJECT) -> dict[str, Any]:
+@router.post(
+    "/read",
+    openapi_extra=IMAGE_BODY,
+    response_model=None,
+    responses={200: {"model": schemas.Reading}, **schemas.errors(501), **POST_ERRORS},
+)
+async def read(request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT) -> dict[str, Any]:
     """Read every digit string in an image: text per line (separators kept), line confidence, one box per character."""
-    from .inputs import RequestError
 
     read_digits = read_digits_function()
     if read_digits is None:
         raise RequestError(501, "multi-digit reading (digitrec.segment.read_digits) is not available in this build")
+    recognizer = _recognizer(request, model)
     source, name = await read_source(request)
-    result = await run_in_threadpool(read_digits, _recognizer(request), source, name, reject)
+    result = await run_in_threadpool(read_digits, recognizer, source, name, reject)
     return result.as_dict()
 
 
 # ---------------------------------------------------------------- activations
 
 
-def encode_map(a: np.ndarray) -> dict[str, Any]:
-    """float32 array -> {shape, min, max, data}: uint8 base64, value = min + q / 255 * (max - min)."""
-    lo, hi = float(a.min()), float(a.max())
-    scaled = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
-    q = np.round(scaled).astype(np.uint8)
-    return {"shape": list(a.shape), "min": round(lo, 5), "max": round(hi, 5), "data": base64.b64encode(q.tobytes()).decode("ascii")}
+def nondigit_probability(logits: np.ndarray) -> float | None:
+    """P(11th output) from one row of logits (11,), None for 10-output models."""
+    if logits.shape[-1] < 11:
+        return None
+    z = logits.astype(np.float64) - logits.max()
+    p = np.exp(z) / np.exp(z).sum()
+    return round(float(p[10]), 6)
 
 
-def layer_views(meta: dict[str, Any], acts: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """One entry per shown layer (model-summary fields + encoded values), input to output.
-
-    For architectures with known geometry, conv and pool entries carry `patch`:
-    which layer feeds them and the window (kernel, stride) each output cell sees.
-    """
-    arch = meta.get("architecture", {})
-    table = arch.get("layers", [])
-    views: list[dict[str, Any]] = []
-    below, below_side = "input", 28
-    for i, layer in enumerate(table):
-        if layer.get("type") in SKIPPED_TYPES:
-            continue
-        key = layer["name"] if layer["name"] in acts else ("logits" if i == len(table) - 1 else None)
-        if key is None:
-            continue
-        view = {k: layer.get(k) for k in ("name", "type", "output_shape", "parameters")}
-        view.update(encode_map(acts[key][0]))
-        shape = layer.get("output_shape") or []
-        if arch.get("name") in PATCH_ARCHITECTURES and len(shape) == 3:
-            side = shape[1]
-            if layer["type"].startswith("Conv"):
-                view["patch"] = {"from": below, "kernel": below_side - side + 1, "stride": 1, "channels": "all"}
-            elif "Pool" in layer["type"]:
-                k = below_side // side
-                view["patch"] = {"from": below, "kernel": k, "stride": k, "channels": "same"}
-        views.append(view)
-        below, below_side = layer["name"], (shape[1] if len(shape) == 3 else below_side)
-    return views
-
-
-def _activations(recognizer: Recognizer, source: bytes | np.ndarray, name: str | None) -> dict[str, Any]:
+def _activations(
+    recognizer: Recognizer, source: bytes | np.ndarray, name: str | None, wanted: set[str] | None, bits: int
+) -> dict[str, Any]:
     prep = prepare(source, name)
     out = prediction_fields(recognizer.predict_prepared(prep, name), prep)
     acts = recognizer.activations(prep.image[None, None])
-    out["layers"] = layer_views(recognizer.meta, acts)
+    out["model"] = recognizer.name
+    out["nondigit"] = nondigit_probability(acts["logits"][0])
+    out["layers"] = layer_views(recognizer.meta, acts, wanted, bits)
     return out
 
 
-@router.post("/activations", openapi_extra=IMAGE_BODY)
-async def activations(request: Request) -> dict[str, Any]:
-    """The prediction plus every layer's output, each quantised to uint8 (base64) with its min and max."""
+@router.post(
+    "/activations",
+    openapi_extra=IMAGE_BODY,
+    response_model=None,
+    responses={200: {"model": schemas.Activations}, **POST_ERRORS},
+)
+async def activations(
+    request: Request,
+    model: str | None = MODEL_QUERY,
+    layers: str | None = Query(
+        None, description="comma-separated layer names to send values for (default: all but ReLU)"
+    ),
+    bits: int = Query(
+        8, description="8 or 4: values quantised with the layer's min and max (4: two per byte); 32: exact float32"
+    ),
+) -> dict[str, Any]:
+    """The prediction plus each shown layer's output (base64), for the page's network view.
+
+    ReLU layers carry no values: they are max(0, x) of the layer before. Send `layers` to get fewer.
+    """
+    if bits not in (4, 8, 32):
+        raise RequestError(422, f"bits: {bits} is not 4, 8 or 32")
+    wanted = {n.strip() for n in layers.split(",") if n.strip()} if layers is not None else None
+    recognizer = _recognizer(request, model)
     source, name = await read_source(request)
-    return await run_in_threadpool(_activations, _recognizer(request), source, name)
+    return await run_in_threadpool(_activations, recognizer, source, name, wanted, bits)

@@ -92,7 +92,7 @@ async def read_source(request: Request) -> tuple[bytes | np.ndarray, str | None]
     raise RequestError(
         415,
         f"unsupported content type {kind or '(none)'!r}: send multipart/form-data with a `file` field, "
-        "JSON {\"image\": base64} or {\"array\": [[...]]}, or the image itself as image/*",
+        'JSON {"image": base64} or {"array": [[...]]}, or the image itself as image/*',
     )
 
 

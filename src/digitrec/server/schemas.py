@@ -1,0 +1,123 @@
+"""Response and error schemas for the OpenAPI document (/openapi.json, /docs, /redoc).
+
+They document what the endpoints return; the endpoints still return plain dicts, so a
+field added to `Prediction.as_dict` reaches clients without a change here (extra="allow").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Error(BaseModel):
+    """Every 4xx and 5xx answer."""
+
+    error: str = Field(
+        description="one line: what was wrong, e.g. 'bad.png: not an image (cannot identify image file)'"
+    )
+
+
+class Health(Open):
+    status: str = Field(examples=["ok"])
+    version: str
+    model: str = Field(description="the model the server was started with")
+    read: bool = Field(description="whether POST /api/read is available")
+
+
+class ModelEntry(BaseModel):
+    name: str
+    served: bool = Field(description="the model the server was started with (used when no `model` is given)")
+    default: bool = Field(description="the package's default model")
+    loaded: bool
+
+
+class Models(BaseModel):
+    models: list[ModelEntry]
+
+
+class LayerInfo(Open):
+    name: str
+    type: str = Field(examples=["Conv2d"])
+    output_shape: list[int]
+    input_shape: list[int]
+    parameters: int
+    window: dict[str, Any] | None = Field(
+        None, description="the window of layer `from` that feeds one cell: kernel, stride, padding, channels (all|same)"
+    )
+    explain: dict[str, str] = Field(description="plain sentences: what, shape, parameters")
+
+
+class ModelInfo(Open):
+    name: str
+    architecture: str | None
+    parameters: int | None
+    layers: list[dict[str, Any]] = Field(description="the metadata's layer table, every layer")
+    shown: list[LayerInfo] = Field(description="the layers the page draws, input to output")
+    metrics: dict[str, Any] = Field(description="test accuracy and loss; `history`: one entry per training epoch")
+    temperature: float
+    outputs: int = Field(description="10, or 11 for a model with a 'not a digit' class")
+    filters: dict[str, Any] | None = Field(None, description="the first convolution's learned filters (shape, values)")
+    snapshots: dict[str, Any] | None = Field(
+        None, description="the first convolution's filters after each epoch, when recorded"
+    )
+
+
+class Prediction(Open):
+    path: str | None = Field(None, description="the upload's file name, or JSON `name`")
+    digit: int | None = Field(description="null when no digit was read: see `reason`")
+    confidence: float | None
+    probabilities: list[float] | None = Field(description="the 10 digit probabilities")
+    reason: str | None = Field(None, description="why the image was not read as a digit")
+    preprocessed: list[list[float]] = Field(description="the 28x28 image the network saw, 0..1")
+    box: list[int] | None = Field(description="[left, top, right, bottom] of the ink, in the image's pixels")
+
+
+class Layer(Open):
+    name: str
+    type: str
+    shape: list[int]
+    min: float | None = None
+    max: float | None = None
+    bits: int | None = Field(
+        None,
+        description="8 or 4: q, value = min + q/(2**bits-1)*(max-min), 4 bits two per byte high nibble first; "
+        "32: little-endian float32",
+    )
+    data: str | None = Field(
+        None, description="base64 values, row-major; absent for ReLU layers (max(0, layer before))"
+    )
+
+
+class Activations(Prediction):
+    model: str
+    nondigit: float | None = Field(None, description="probability of the 'not a digit' output, for 11-output models")
+    layers: list[Layer]
+
+
+class Reading(Open):
+    digits: str
+    lines: list[str]
+    line_confidence: list[float]
+    line_reasons: list[str | None]
+    boxes: list[dict[str, Any]]
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses` entry documenting `statuses` as Error bodies."""
+    words = {
+        400: "malformed body",
+        404: "unknown model",
+        405: "method not allowed",
+        413: "body or image too large",
+        415: "unsupported content type",
+        422: "unreadable image or invalid JSON fields",
+        501: "not available in this build",
+        503: "model files missing or damaged",
+    }
+    return {s: {"model": Error, "description": words.get(s, "error")} for s in statuses}
