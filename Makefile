@@ -36,14 +36,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
 
-# The shipped default model, from scratch. About 75 minutes on 2 idle CPU cores (40 epochs of ~110 s, plus drawing
-# the non-digit and printed banks and calibration); the shipped weights were trained with this command plus
+# The shipped default model, from scratch. An estimated 75 minutes on 2 idle CPU cores (40 epochs at the ~110 s an
+# epoch of the previous 12-epoch recipe, plus drawing the banks and calibration; not timed end to end on CPU);
+# the shipped weights were trained with this command plus
 # --device cuda on one H200 (5.5 minutes). The metadata records the command.
 strong-model: $(VENV)/.installed-dev
 	$(BIN)/digitrec train --arch strong --nondigit 0.1 --printed 0.08 --holdout 5000 --augment --epochs 40 --batch-size 128 \
 		--lr 0.003 --schedule onecycle --seed 0 --out src/digitrec/weights/strong --force
 
 # The shipped line reader (digitrec read): CTC on synthetic lines of MNIST training digits. The shipped weights were
-# trained with this command plus --device cuda --workers 5 on one H200 (7.4 minutes, shared with other jobs).
+# trained with this command plus --device cuda --workers 5 on one H200 (7.4 minutes, shared with other jobs); on 2 CPU
+# cores an estimated 1 to 2.5 hours, not timed end to end (docs/accuracy.md).
 line-model: $(VENV)/.installed-dev
 	$(BIN)/python -m digitrec.train_lines --out src/digitrec/weights/line --steps 6000 --batch-size 64 --lr 0.002 --seed 0 --force

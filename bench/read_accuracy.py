@@ -29,7 +29,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from digitrec import Recognizer, synth
+from digitrec import Recognizer, linesynth, synth
 from digitrec.data import load_split
 from digitrec.segment import read_digits
 

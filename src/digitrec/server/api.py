@@ -188,7 +188,6 @@ async def predict(request: Request, model: str | None = MODEL_QUERY, reject: str
 )
 async def read(request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT) -> dict[str, Any]:
     """Read every digit string in an image: text per line (separators kept), line confidence, one box per character."""
-
     read_digits = read_digits_function()
     if read_digits is None:
         raise RequestError(501, "multi-digit reading (digitrec.segment.read_digits) is not available in this build")
