@@ -111,26 +111,68 @@ def calibration_metadata(logits: np.ndarray, labels: np.ndarray, source: str, ac
     }
 
 
-def calibrate_model(model: str | None = None, data_dir: str | None = None, accept: float = 0.995) -> dict[str, Any]:
+def calibrate_model(
+    model: str | None = None, data_dir: str | None = None, accept: float = 0.995, out: str | None = None, force: bool = False
+) -> dict[str, Any]:
     """Fit temperature and rejection for a saved model and write them into its metadata; returns them.
 
-    Uses the training images the model was not trained on (its `holdout`), or,
-    for a model trained on all 60,000 (the notebook's seed), the last 5,000
-    training images, which the model has seen: its thresholds are then a bit
-    optimistic, as the metadata says.
+    With `out`, a calibrated copy is written there (model files copied, new
+    metadata) and the model itself is left alone; without it the model's own
+    metadata is rewritten, which needs `force`. Shipped models are read-only.
+    Uses the training images the model was not trained on (its `holdout`), or
+    the last 5,000 training images, which the notebook's seed (trained on all
+    60,000) has seen: its thresholds are then a bit optimistic, as the metadata says.
     """
     from .data import load_split
     from .infer import Recognizer
     from .store import resolve, write_metadata
 
     stem = resolve(model)
+    target = _calibration_target(stem, out, force)
     rec = Recognizer.load(stem)
-    holdout = int(rec.meta.get("training", {}).get("holdout", 0) or 0)
+    recipe = rec.meta.get("training", {})
+    holdout = int(recipe.get("holdout", 0) or 0)
     train = load_split("train", data_dir)
     n = holdout or 5000
     images, labels = train.images[-n:], train.labels[-n:].astype(np.int64)
     logits = np.concatenate([rec.logits(images[i : i + 1000, None].astype(np.float32) / 255) for i in range(0, n, 1000)])
-    where = f"MNIST train[{len(train) - n}:{len(train)}]" + (" (held out from training)" if holdout else " (seen in training)")
+    # NOTE: training used train[:used] (--limit, --holdout): the calibration images were seen only if they overlap it.
+    used = len(train) - holdout if not recipe.get("limit") else min(int(recipe["limit"]), len(train) - holdout)
+    seen = "seen in training" if len(train) - n < used else "held out from training" if holdout else "not used in training"
+    where = f"MNIST train[{len(train) - n}:{len(train)}] ({seen})"
     update = calibration_metadata(logits, labels, where, accept)
-    write_metadata(stem, {**rec.meta, **update})
+    if target != stem:
+        _copy_model(stem, target)
+    write_metadata(target, {**rec.meta, **update, **({"name": target.name} if target != stem else {})})
     return update
+
+
+def _calibration_target(stem, out: str | None, force: bool):
+    """Where calibration writes: `out` (a new model; existing only with force) or the model itself (force only)."""
+    from .errors import ConfigError, OutputExists
+    from .store import SHIPPED_DIR, check_writable, model_files, stem_of
+
+    if out is not None and stem_of(out).resolve() != stem.resolve():
+        target = stem_of(out)
+        check_writable(target, force)
+        return target
+    if stem.resolve().parent == SHIPPED_DIR.resolve():
+        raise ConfigError(f"{stem.name}: shipped models are read-only; pass --out NEW to write a calibrated copy")
+    if not force:
+        raise OutputExists(
+            f"{model_files(stem)['json']}: calibrating rewrites this model's metadata; "
+            "pass --force to do so, or --out NEW to write a calibrated copy"
+        )
+    return stem
+
+
+def _copy_model(stem, target) -> None:
+    """Copy a model's weight files (atomically) to a new stem; the metadata is written by the caller."""
+    import shutil
+
+    from .store import atomic_write, model_files
+
+    src, dst = model_files(stem), model_files(target)
+    for kind in ("onnx", "layers", "safetensors"):
+        if src[kind].exists():
+            atomic_write(dst[kind], lambda tmp, f=src[kind]: shutil.copyfile(f, tmp))

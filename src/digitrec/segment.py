@@ -41,12 +41,10 @@ from .preprocess import (
     MNIST_SIZE,
     ImageSource,
     flatten_lighting,
-    from_array,
     ink_on_paper,
     limit_side,
-    open_image,
+    load_gray,
     soft_threshold,
-    to_gray,
     to_mnist,
 )
 
@@ -139,10 +137,10 @@ def read_digits(recognizer: Recognizer, source: ImageSource, name: str | None = 
     Raises BadImage if the image cannot be read. A blank image gives an empty reading.
     """
     path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
-    gray = from_array(source) if isinstance(source, np.ndarray) else to_gray(open_image(source, name))
+    gray, decoded = load_gray(source, name)
     if gray.size == 0:
         raise BadImage(f"{name or path or '<image>'}: image has no pixels")
-    full_h, full_w = gray.shape
+    full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
     gray = limit_side(gray, READ_SIDE)
     ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
     sy, sx = full_h / gray.shape[0], full_w / gray.shape[1]
