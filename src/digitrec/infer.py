@@ -89,10 +89,15 @@ class Prediction:
 
 
 def ignore_interrupts() -> None:
-    """Pool initializer: Ctrl+C is the parent's to handle; workers would each print a traceback."""
+    """Pool initializer: Ctrl+C is the parent's to handle, and the pool's SIGTERM simply ends a worker.
+
+    Without it every worker prints a KeyboardInterrupt traceback on Ctrl+C, and
+    again when the pool terminates it (a forked worker inherits the parent's SIGTERM handler).
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
