@@ -41,7 +41,8 @@ elif __spec__ is not None:
 else:
     sys.path[:] = _elsewhere  # so `import digitrec` below is the package, not this script
 
-from digitrec import Recognizer, load_mnist  # noqa: E402
+from digitrec import DigitrecError, Recognizer, load_mnist  # noqa: E402
+from digitrec.errors import exit_code  # noqa: E402
 from digitrec.evaluate import score  # noqa: E402
 from digitrec.preprocess import iter_image_paths  # noqa: E402
 
@@ -66,4 +67,11 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except DigitrecError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(exit_code(e))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -328,7 +328,7 @@ function showResult(r) {
   }
   const bars = $("bars").children;
   for (let d = 0; d < 10; d++) {
-    const p = r.probabilities[d] || 0;
+    const p = (r.probabilities || [])[d] || 0;  // null for a blank image or an error
     bars[d].classList.toggle("top", d === r.digit);
     bars[d].querySelector(".fill").style.width = `${p * 100}%`;
     bars[d].querySelector(".pct").textContent = pct(p);
