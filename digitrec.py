@@ -10,20 +10,39 @@ import importlib
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # runs from a clone without installing
+HERE = Path(__file__).resolve().parent
+NOT_INSTALLED = (
+    "digitrec.py: the digitrec package is not installed, and there is no src/ beside this script: "
+    'pip install digitrec (or pip install -e . in a clone), or run the script from a clone of the repository'
+)
+if (HERE / "src" / "digitrec").is_dir():
+    sys.path.insert(0, str(HERE / "src"))  # runs from a clone without installing
+# NOTE: this script is itself named digitrec: look for the real package everywhere except beside it.
+_elsewhere = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+_finders = [f for f in sys.meta_path if hasattr(f, "find_spec")]
+if not any(f.find_spec("digitrec", _elsewhere) for f in _finders):
+    if __name__ != "__main__":
+        raise ImportError(NOT_INSTALLED)
+    print(f"error: {NOT_INSTALLED}", file=sys.stderr)
+    sys.exit(2)
 if __name__ != "__main__":
     # NOTE: `import digitrec` run from the repository root finds this script before the package:
     # hand the import over to the real package, so `python -c "import digitrec"` works here too.
     del sys.modules[__name__]
+    sys.path[:] = _elsewhere
     sys.modules[__name__] = importlib.import_module("digitrec")
 elif __spec__ is not None:
     # `python -m digitrec` from the repository root also finds this script: run the package's CLI instead.
     import runpy
 
+    sys.path[:] = _elsewhere
     runpy.run_module("digitrec", run_name="__main__", alter_sys=True)
     sys.exit(0)
+else:
+    sys.path[:] = _elsewhere  # so `import digitrec` below is the package, not this script
 
-from digitrec import Recognizer, load_mnist  # noqa: E402
+from digitrec import DigitrecError, Recognizer, load_mnist  # noqa: E402
+from digitrec.errors import exit_code  # noqa: E402
 from digitrec.evaluate import score  # noqa: E402
 from digitrec.preprocess import iter_image_paths  # noqa: E402
 
@@ -35,9 +54,7 @@ def main(argv: list[str]) -> int:
     if not MODEL.with_suffix(".json").exists():
         from digitrec import train as training
 
-        result = training.fit(training.TrainConfig(), data=(train, test),
-                              on_epoch=lambda e: print(training.format_epoch(e, 5)))  # fmt: skip
-        training.save(result, MODEL, check_images=test.images)
+        training.run(training.TrainConfig(), MODEL, data=(train, test))
     recognizer = Recognizer.load(MODEL)
     ev = score(recognizer.predict_arrays(test.images), test.labels)
     print(f"Test loss: {ev.loss:.4f}\nTest accuracy: {ev.accuracy:.4f}")
@@ -50,4 +67,11 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except DigitrecError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(exit_code(e))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -111,7 +111,7 @@ def test_existing_output_is_never_overwritten_without_resume_or_force(folder, re
     out = tmp_path / "results.csv"
     out.write_text("path\nprecious\n")
     result = run(folder / "batch0" / "00000.png", "-o", out)
-    assert result.exit_code == 1 and "--resume" in result.output and "--force" in result.output
+    assert result.exit_code == 2 and "--resume" in result.output and "--force" in result.output
     assert out.read_text() == "path\nprecious\n"
     result = run(folder, "-o", out, "--force")
     assert_same(by_path(read_output(out)), reference)

@@ -77,7 +77,7 @@ def test_bare_file_name_is_looked_up_in_images(monkeypatch):
 
 def test_unknown_model_is_one_line_error():
     result = run("predict", "--model", "nope", ROOT / "images" / "mnist-7.png")
-    assert result.exit_code == 1 and "nope: no such model" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "nope: no such model" in result.output and "Traceback" not in result.output
 
 
 def test_evaluate_json_and_report(tmp_path):
@@ -103,14 +103,14 @@ def test_train_dry_run_saves_a_loadable_model_and_respects_force(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Test accuracy:" in result.output and (tmp_path / "tiny.onnx").exists()
     again = run("train", "--dry-run", "--limit", "400", "--quiet", "--out", out)
-    assert again.exit_code == 1 and "--force" in again.output
+    assert again.exit_code == 2 and "--force" in again.output
     assert run("predict", "--model", out, ROOT / "images" / "mnist-7.png").exit_code == 0
 
 
 def test_train_prints_the_keras_style_summary(tmp_path):
     pytest.importorskip("torch")
     result = run("train", "--dry-run", "--limit", "200", "--out", tmp_path / "t")
-    assert "Total params: 113,898" in result.stderr and "Epoch 1/5" in result.output
+    assert "Total params: 113,898" in result.stderr and "Dry run (one batch)" in result.output
 
 
 def test_python_m_digitrec_and_console_script_work():
@@ -141,4 +141,4 @@ def test_export_writes_a_standalone_onnx_with_its_contract(tmp_path):
     assert json.loads(props["digitrec.input"])["shape"] == [1, 28, 28]
     assert json.loads(props["digitrec.labels"]) == list(range(10))
     assert "digitrec.temperature" in props
-    assert run("export", "--model", "seed", "--out", target).exit_code == 1  # no silent overwrite
+    assert run("export", "--model", "seed", "--out", target).exit_code == 2  # no silent overwrite

@@ -17,23 +17,41 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .data import Split, load_mnist
-from .errors import BadImage, DataError, DigitrecError, ExportError, MissingExtra, ModelError, ModelNotFound
+from .errors import (
+    BadImage,
+    CheckpointError,
+    ConfigError,
+    DataError,
+    DigitrecError,
+    ExportError,
+    ImageTooLarge,
+    MissingExtra,
+    ModelError,
+    ModelNotFound,
+    OutputExists,
+    TrainingError,
+)
 from .infer import Prediction, Recognizer
 from .preprocess import preprocess
 from .segment import Reading, read_digits
 
 __all__ = [
     "BadImage",
+    "CheckpointError",
+    "ConfigError",
     "DataError",
     "DigitrecError",
     "ExportError",
+    "ImageTooLarge",
     "MissingExtra",
     "ModelError",
     "ModelNotFound",
+    "OutputExists",
     "Prediction",
     "Reading",
     "Recognizer",
     "Split",
+    "TrainingError",
     "__version__",
     "load_mnist",
     "preprocess",

@@ -40,7 +40,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadImage, DigitrecError, MissingExtra
+from .errors import BadImage, ConfigError, MissingExtra, OutputExists
 from .preprocess import is_image_file
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 FIELDS = {
-    "predict": ("path", "digit", "confidence", "probabilities", "reason", "error"),
+    "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
     "read": ("path", "digits", "lines", "boxes", "error"),
 }
 BATCH = 256  # rows per write (and flush) to JSON lines and CSV
@@ -75,11 +75,11 @@ def output_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     """The output format: `fmt` if given, else from the file suffix (.jsonl/.json, .csv, .parquet)."""
     if fmt:
         if fmt not in FORMATS:
-            raise DigitrecError(f"output format {fmt!r}: expected one of {', '.join(FORMATS)}")
+            raise ConfigError(f"output format {fmt!r}: expected one of {', '.join(FORMATS)}")
         return fmt
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
-        raise DigitrecError(f"{path}: unknown output suffix {suffix!r}; use .jsonl, .csv or .parquet, or --format")
+        raise ConfigError(f"{path}: unknown output suffix {suffix!r}; use .jsonl, .csv or .parquet, or --format")
     return SUFFIXES[suffix]
 
 
@@ -103,6 +103,7 @@ class Writer:
         self.path = path
         self.kind = kind
         self.fields = FIELDS[kind]
+        self.rows = 0  # rows written so far (what an interrupted run kept)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         raise NotImplementedError
@@ -124,6 +125,7 @@ class Writer:
         it = iter(rows)
         while chunk := list(islice(it, batch)):
             self.write(chunk)
+            self.rows += len(chunk)
             summary.written += len(chunk)
             summary.errors += sum(r.get("error") is not None for r in chunk)
             if on_row:
@@ -179,7 +181,8 @@ def _parquet_schema(kind: str):
     if kind == "predict":
         return pa.schema([
             ("path", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
-            ("probabilities", pa.list_(pa.float64())), ("reason", pa.string()), ("error", pa.string()),
+            ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
+            ("reason", pa.string()), ("error", pa.string()),
         ])  # fmt: skip
     box = pa.struct([("box", pa.list_(pa.int64())), ("digit", pa.int64()), ("confidence", pa.float64()), ("line", pa.int64())])
     return pa.schema([
@@ -294,9 +297,9 @@ def _csv_value(key: str, v: str) -> Any:
         return None
     if key in ("probabilities", "lines", "boxes"):
         return json.loads(v)
-    if key == "digit":
+    if key in ("digit", "best_digit"):
         return int(v)
-    if key == "confidence":
+    if key in ("confidence", "best_probability"):
         return float(v)
     return v
 
@@ -370,7 +373,7 @@ def open_output(
     existing = output_files(path, fmt)
     stale = [_inprogress(path), *path.parent.glob(f"{path.stem}.part-*{path.suffix}.inprogress")] if fmt == "parquet" else []
     if existing and not (resume or force):
-        raise DigitrecError(f"{path}: output exists; pass --resume to skip the files already in it or --force to overwrite it")
+        raise OutputExists(f"{path}: output exists; pass --resume to skip the files already in it or --force to overwrite it")
     if force and not resume:
         for f in existing:
             f.unlink()
@@ -439,8 +442,9 @@ _READER: Recognizer | None = None  # NOTE: one per worker process of read_rows, 
 
 def _init_reader(model: str | None) -> None:
     global _READER
-    from .infer import Recognizer
+    from .infer import Recognizer, ignore_interrupts
 
+    ignore_interrupts()
     _READER = Recognizer.load(model, threads=1)
 
 

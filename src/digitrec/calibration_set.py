@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from .calibrate import calibration_metadata
-from .errors import ModelError
+from .errors import OutputExists
 from .preprocess import prepare
 from .store import atomic_write, check_writable, model_files, resolve, stem_of, write_metadata
 
@@ -116,7 +116,7 @@ def calibrate_model(model: str | None = None, out: str | None = None, data_dir: 
 
     stem = resolve(model)
     if out is None and not force:
-        raise ModelError(f"{stem}: calibrating in place rewrites this model; pass --force, or --out to write a calibrated copy")
+        raise OutputExists(f"{stem}: calibrating in place rewrites this model; pass --force, or --out to write a calibrated copy")
     target = stem_of(out) if out is not None else stem
     if out is not None:
         check_writable(target, force)
@@ -131,6 +131,6 @@ def calibrate_model(model: str | None = None, out: str | None = None, data_dir: 
     if target != stem:
         for kind, src in model_files(stem).items():
             if kind != "json" and src.exists():
-                shutil.copyfile(src, model_files(target)[kind])
+                atomic_write(model_files(target)[kind], lambda tmp, f=src: shutil.copyfile(f, tmp))
     write_metadata(target, {**rec.meta, "name": target.name, **update})
     return update

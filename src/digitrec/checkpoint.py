@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .errors import DigitrecError
+from .errors import CheckpointError
 from .store import atomic_write
 
 # Recipe fields that must match for a run to be continued from a checkpoint.
@@ -61,16 +61,16 @@ def load(stem: Path, config, world_size: int, model, optimizer, scheduler, gener
         meta = json.loads(json_path.read_text())
         tensors = load_file(str(tensor_path))
     except (OSError, ValueError) as e:
-        raise DigitrecError(f"{json_path}: cannot read checkpoint ({e})") from None
+        raise CheckpointError(f"{json_path}: cannot read checkpoint ({e})") from None
     saved, now = meta["config"], asdict(config)
     changed = [k for k in MUST_MATCH if saved.get(k) != now.get(k)]
     if changed:
-        raise DigitrecError(
+        raise CheckpointError(
             f"{json_path}: checkpoint was made with other settings ({', '.join(f'{k}={saved.get(k)!r}' for k in changed)}); "
             "use the same options to resume, or drop --resume"
         )
     if meta["world_size"] != world_size:
-        raise DigitrecError(f"{json_path}: checkpoint was made with {meta['world_size']} worker(s), now {world_size}")
+        raise CheckpointError(f"{json_path}: checkpoint was made with {meta['world_size']} worker(s), now {world_size}")
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():

@@ -7,13 +7,14 @@ command that needs them, so `digitrec --help` and `digitrec predict` start fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import DigitrecError
+from .errors import ConfigError, DigitrecError, OutputExists, exit_code
 
 MODEL_HELP = "A shipped model name (seed, strong) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
 REJECT_HELP = (
@@ -21,20 +22,59 @@ REJECT_HELP = (
     "keeping 99% of real, imperfect digits), strict (also refuses digits read with low confidence: fewer errors, more "
     "refusals), off (always answer the best guess)."
 )
+WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence than this
 DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: the copy carried in data/mnist)."
 
 
+EXIT_HELP = """\b
+Exit status (every command):
+  0    success
+  1    some inputs failed (unreadable images, empty folders), or the run failed (--min-accuracy)
+  2    usage or configuration error (bad option, unknown model, output exists, missing data or extra)
+  130  interrupted (Ctrl+C); bulk runs and training say how to --resume
+"""
+
+
+class Failure(click.ClickException):
+    """A DigitrecError on its way out: one line on stderr and the exit status of its kind (errors.EXIT_CODES)."""
+
+    def __init__(self, error: DigitrecError) -> None:
+        super().__init__(str(error))
+        self.exit_code = exit_code(error)
+
+
 class DigitrecGroup(click.Group):
-    """Turns DigitrecError into a one-line message and exit status 1, never a traceback."""
+    """The one place where errors become exit statuses: DigitrecError by kind, Ctrl+C 130; never a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["digitrec.argv"] = list(args)  # to print the --resume command after Ctrl+C
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except DigitrecError as e:
-            raise click.ClickException(str(e)) from None
+            raise Failure(e) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
 
 
-@click.group(cls=DigitrecGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _interrupted(message: str) -> click.exceptions.Exit:
+    """Say what an interrupted command left behind; the caller raises the result (exit status 130)."""
+    click.echo(f"interrupted: {message}", err=True)
+    return click.exceptions.Exit(130)
+
+
+def _resume_command() -> str:
+    """The command line that continues this run: the same arguments, --force dropped, --resume added."""
+    import shlex
+
+    args = [a for a in click.get_current_context().meta.get("digitrec.argv", []) if a != "--force"]
+    return shlex.join(["digitrec", *args, *([] if "--resume" in args else ["--resume"])])
+
+
+@click.group(cls=DigitrecGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.version_option(__version__, prog_name="digitrec")
 def cli() -> None:
     """Read handwritten digits with a CNN trained on MNIST.
@@ -68,9 +108,9 @@ def cli() -> None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Train on the first N training images only (quick tries).")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=None, help="Fail (exit 1) if the final test accuracy is below this, e.g. 0.989.")
-@click.option("--dry-run", is_flag=True, help="One batch of one epoch, then save: checks the whole path in seconds.")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options.")
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=None, help="Fail (exit 1) and save nothing if the final test accuracy is below this, e.g. 0.989.")
+@click.option("--dry-run", is_flag=True, help="One batch of one epoch: checks the whole path in seconds. Saves nothing unless --out is given.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options; refused when there is none.")
 @click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
 @click.option("--snapshots", is_flag=True, help="Record conv1's weights at the start and after every epoch in the model's metadata (the page's filter slider).")
 def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, printed, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, resume, quiet, snapshots):
@@ -92,18 +132,15 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, prin
     require_torch("digitrec train")
     from . import distributed, models
     from . import train as training
-    from .calibration_set import calibrate_model
     from .checkpoint import paths as checkpoint_paths
-    from .checkpoint import remove as remove_checkpoint
     from .data import load_mnist
-    from .store import check_writable, stem_of
+    from .store import stem_of
 
-    world = distributed.world_from_env()
-    stem = stem_of(out)
-    check_writable(stem, force)  # fail before training, not after
-    if not resume and checkpoint_paths(stem)[1].exists() and not force:
-        raise click.ClickException(f"{checkpoint_paths(stem)[1]}: a checkpoint of an unfinished run exists; pass --resume to continue it or --force to start over")
-    train_set, test_set = load_mnist(data_dir)
+    ctx = click.get_current_context()
+    explicit_out = ctx.get_parameter_source("out") != click.core.ParameterSource.DEFAULT
+    if dry_run and resume:
+        raise click.UsageError("--dry-run saves no checkpoint, so it cannot --resume")
+    target = out if (explicit_out or not dry_run) else None  # a dry run saves only where asked to
     hparams = {}
     if arch == "strong":
         hparams = {"width": width or 32, "classes": 11 if nondigit > 0 else 10}
@@ -114,35 +151,40 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, prin
         schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, printed=printed, dry_run=dry_run,
         snapshots=snapshots,
     )  # fmt: skip
+    if target is not None:
+        training.check_target(stem_of(target), force, resume)  # before loading data: fail in a second, not after
+    train_set, test_set = load_mnist(data_dir)
+    n = training.training_size(config, len(train_set))
+    world = distributed.world_from_env()
     quiet = quiet or not world.is_main
     if not quiet:
-        click.echo(f"train: {train_set.images.shape} {train_set.images.dtype}, test: {test_set.images.shape}", err=True)
+        used = "" if n == len(train_set) else f" (first {n:,} of {len(train_set):,}{f', last {holdout:,} held out' if holdout else ''})"
+        click.echo(f"train: {(n, *train_set.images.shape[1:])} {train_set.images.dtype}{used}, test: {test_set.images.shape}", err=True)
         if world.distributed:
             click.echo(f"torchrun: {world.size} processes, global batch {batch_size} ({batch_size / world.size:g} per process)", err=True)
         click.echo(models.summarize(models.build(arch, **hparams), arch), err=True)
-    result = training.fit(
-        config, data=(train_set, test_set), on_epoch=lambda e: click.echo(training.format_epoch(e, epochs)),
-        progress=not quiet, checkpoint=stem, resume=resume,
-    )  # fmt: skip
-    if world.is_main:
-        final = result.final
-        click.echo(f"Test loss: {final.val_loss:.4f}")
-        click.echo(f"Test accuracy: {final.val_accuracy:.4f}")
-        training.save(result, stem, force=force, data_dir=data_dir, check_images=test_set.images)
-        cal = calibrate_model(str(stem), data_dir=data_dir, force=True)
-        remove_checkpoint(stem)
-        click.echo(f"calibrated: temperature {cal['temperature']}, rejection thresholds on {cal['rejection']['calibrated_on']}")
-        click.echo(f"saved {stem}.safetensors, {stem}.onnx, {stem}.layers.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
-    distributed.shutdown()
-    if min_accuracy is not None and result.final.val_accuracy < min_accuracy:
-        raise training.TrainingError(f"test accuracy {result.final.val_accuracy:.4f} is below --min-accuracy {min_accuracy}")
+    try:
+        training.run(
+            config, target, force, min_accuracy, data=(train_set, test_set), data_dir=data_dir, resume=resume,
+            progress=not quiet, echo=click.echo,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        if target is None or not world.is_main:
+            raise _interrupted("nothing saved") from None
+        state = checkpoint_paths(stem_of(target))[1]
+        if not state.exists():
+            raise _interrupted(f"no checkpoint yet (one is written after every epoch, as {state}); nothing saved") from None
+        done = json.loads(state.read_text()).get("epoch", "?")
+        raise _interrupted(f"checkpoint {state} holds epoch {done} of {epochs}; continue with: {_resume_command()}") from None
+    if target is None and world.is_main:
+        click.echo("dry run: nothing saved (pass --out to save the model)")
 
 
 @cli.command()
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a calibrated copy of the model here (needed for shipped models, which are read-only).")
-@click.option("--force", is_flag=True, help="Overwrite an existing model at --out, or, without --out, rewrite the model in place.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a calibrated copy of the model here (OUT.json, OUT.onnx, ...) and leave the model alone.")
+@click.option("--force", is_flag=True, help="Rewrite the model's own metadata (without --out), or overwrite an existing --out model.")
 def calibrate(model, data_dir, out, force):
     """Fit a model's confidence temperature and "not a digit" thresholds; stored in its metadata.
 
@@ -150,22 +192,21 @@ def calibrate(model, data_dir, out, force):
     Uses the 5,000 training images a strong model was not trained on (--holdout),
     as they are and made to look like photos, low-resolution scans, other pens
     and printed digits, so thresholds hold for real, imperfect digits. Sets the
-    "normal" (99% of those accepted) and "strict" (97%, plus a confidence floor)
-    operating points of --reject. `digitrec train` runs this itself after saving.
-    Shipped models are read-only: give --out to write a calibrated copy.
+    "normal" and "strict" operating points of --reject (docs/accuracy.md).
+    `digitrec train` runs this itself after saving. Shipped models are
+    read-only: calibrate a copy with --out. Your own model's metadata is
+    rewritten only with --force.
     """
     from .calibration_set import calibrate_model, is_shipped
     from .store import resolve
 
-    if out is None and is_shipped(resolve(model)):
-        raise click.UsageError(f"{resolve(model).name} is a shipped model and read-only: give --out to write a calibrated copy")
     click.echo(json.dumps(calibrate_model(model, out, data_dir, force), indent=2))
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["onnx"]), default="onnx", show_default=True)
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The .onnx file to write.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The .onnx file to write (.onnx is added when missing).")
 @click.option("--layers", is_flag=True, help="Also output every layer's activations (slower graph, for visualisation).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
@@ -182,9 +223,9 @@ def export(fmt, model, out, layers, force, data_dir):
     from .export import check_export, write_onnx
     from .train import load_torch
 
-    target = Path(out)
+    target = Path(out) if Path(out).suffix.lower() == ".onnx" else Path(f"{out}.onnx")
     if target.exists() and not force:
-        raise click.ClickException(f"{target} already exists; pass --force to overwrite it")
+        raise OutputExists(f"{target} already exists; pass --force to overwrite it")
     net, meta = load_torch(model)
     extra = {k: meta[k] for k in ("name", "architecture", "temperature", "rejection", "metrics") if k in meta}
     extra["metrics"] = {k: v for k, v in extra.get("metrics", {}).items() if k != "history"}
@@ -201,20 +242,25 @@ def export(fmt, model, out, layers, force, data_dir):
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None, help="Also write confusion_matrix.png and misclassified.png into this directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (loss, accuracy, per_class, confusion_matrix).")
-def evaluate(model, data_dir, report_dir, as_json):
+@click.option("--force", is_flag=True, help="Overwrite the files of an earlier --report in that directory.")
+def evaluate(model, data_dir, report_dir, as_json, force):
     """Score a model on the 10,000 MNIST test digits.
 
     Prints loss, accuracy, per-class precision/recall/F1 and the confusion matrix.
     """
     from .data import load_split
-    from .evaluate import score, write_report
+    from .evaluate import check_report_dir, score, write_report
     from .infer import Recognizer
 
+    if force and not report_dir:
+        raise click.UsageError("--force applies to --report only")
+    if report_dir:
+        check_report_dir(report_dir, force)  # before the work, not after
     rec = Recognizer.load(model)
     test = load_split("test", data_dir)
     probs = rec.predict_arrays(test.images)
     ev = score(probs, test.labels)
-    report = write_report(ev, test.images, test.labels, probs, report_dir, rec.name) if report_dir else []
+    report = write_report(ev, test.images, test.labels, probs, report_dir, rec.name, force=force) if report_dir else []
     if as_json:
         click.echo(json.dumps({"model": rec.name, **ev.as_dict(), "report": [str(p) for p in report]}))
         return
@@ -252,9 +298,9 @@ def _bulk_options(command):
     """The options `predict` and `read` share for large jobs: output file, resume, engine, progress."""
     options = [
         click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json (JSON lines), .csv or .parquet; flushed as it goes."),
-        click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix)."),
+        click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None, help="Output format (default: from the --output suffix); needs --output."),
         click.option("--resume", is_flag=True, help="Skip the files already in --output and append the rest."),
-        click.option("--force", is_flag=True, help="Overwrite an existing --output."),
+        click.option("--force", is_flag=True, help="Overwrite an existing --output, or the files of an earlier run in --show-preprocessed."),
         click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: worker processes on this machine; ray: a Ray cluster (needs digitrec[cluster])."),
         click.option("--address", default=None, help="Ray cluster address (auto, HOST:6379, ray://HOST:10001); default: start a local Ray instance."),
         click.option("--progress/--no-progress", default=None, help="Progress bar with files/s and ETA on stderr (default: when stderr is a terminal and --output is given)."),
@@ -264,55 +310,112 @@ def _bulk_options(command):
     return command
 
 
+def _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image: dict[str, bool]) -> None:
+    """Refuse flags that would be silently ignored in this combination (usage error, exit status 2)."""
+    bulk_mode = output is not None or engine == "ray"
+    if output is None:
+        for flag, on in (("--resume", resume), ("--format", fmt), ("--force", force and not show_preprocessed)):
+            if on:
+                raise click.UsageError(f"{flag} applies to --output only")
+    if resume and force:
+        raise click.UsageError("--resume and --force contradict each other: --resume appends to --output, --force replaces it")
+    if bulk_mode:
+        where = "--output" if output is not None else "--engine ray"
+        for flag, on in {**per_image, "--show-preprocessed": bool(show_preprocessed)}.items():
+            if on:
+                raise click.UsageError(f"{flag} does not apply with {where}: its rows have fixed fields (see README 'Bulk reading')")
+        if "-" in paths:
+            raise click.UsageError(f"- (an image on stdin) does not apply with {where}")
+
+
+def _targets(paths: tuple[str, ...]) -> tuple[list[str], int]:
+    """The inputs to read and how many were empty folders (each reported as an error).
+
+    No argument means ./images, as in the notebook; a bare file name that is not
+    here is looked up in images/; `-` stays `-` (one image read from stdin).
+    """
+    from .preprocess import has_images
+
+    if not paths:
+        if not Path("images").is_dir():
+            raise click.UsageError(
+                "no images given, and there is no ./images folder here (the notebook's default); "
+                "name image files or folders, e.g. `digitrec predict photo.jpg scans/`, or - for stdin"
+            )
+        paths = ("images",)
+    targets, empty = [], 0
+    for p in paths:
+        p = p if p == "-" else _find_image(p)
+        if os.path.isdir(p) and not has_images(p):
+            click.echo(f"error: no images found in {p}", err=True)
+            empty += 1
+            continue
+        targets.append(p)
+    return targets, empty
+
+
+def _stdin_bytes() -> bytes:
+    return click.get_binary_stream("stdin").read()
+
+
 # ---------------------------------------------------------------- predict
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True, help="Show the K most likely digits.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digit, confidence, probabilities.")
-@click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory.")
+@click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True, help="Show the K most likely digits (also for refused images, in --json).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in README 'JSON output'.")
+@click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory (NAME.28x28.png; NAME~2... when names repeat).")
 @click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).")
 @click.option("--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help=REJECT_HELP)
 @_bulk_options
 def predict(paths, model, top_k, as_json, show_preprocessed, workers, reject, output, fmt, resume, force, engine, address, progress):
-    """Read the digit in each image file or folder (default: ./images).
+    """Read the digit in each image file or folder (default: ./images); - reads one image from stdin.
 
     \b
     Folders are searched recursively for PNG, JPEG, BMP, GIF, TIFF and WebP files.
     A file name that does not exist is also looked up in ./images, as the
     notebook did. Any size, gray or colour, with or without alpha, dark ink on
-    light paper or light ink on dark. Unreadable files get a one-line error on
-    stderr; the others are still read; the exit status is 1 if any file failed.
+    light paper or light ink on dark. Unreadable files and empty folders get a
+    one-line error on stderr; the others are still read; the exit status is 1
+    if any input failed.
+
+    \b
+    JSON fields: path, digit, confidence, probabilities; a refused image has digit
+    and confidence null and best_digit, best_probability, reason; errors and blank
+    images have confidence and probabilities null (README "JSON output").
 
     \b
     Bulk reading (bounded memory, resumable; see README "Bulk reading"):
       digitrec predict scans/ --output results.parquet           --resume after a crash
       digitrec predict s3://bucket/scans --engine ray --address auto -o results.parquet
     """
-    targets = [_find_image(p) for p in paths] or [_find_image("images")]
+    per_image = {"--top-k": top_k > 1, "--json": as_json and output is not None}
+    _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image)
+    targets, failed = _targets(paths)
     if output or engine == "ray":
         _bulk_reject(reject)
-        _bulk("predict", targets, model, workers, output, fmt, resume, force, engine, address, progress)
+        _bulk("predict", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
     from .infer import Recognizer
-    from .preprocess import iter_image_paths
 
+    crops = _CropWriter(show_preprocessed, force) if show_preprocessed else None
     rec = Recognizer.load(model, reject=reject)
-    failed = 0
-    for pred in rec.predict_paths(iter_image_paths(targets), workers=workers):
-        if pred.error:
-            failed += 1
-            click.echo(f"error: {pred.error}", err=True)
-            if not as_json:
-                continue
-        if show_preprocessed and pred.image is not None:
-            _save_preprocessed(pred, Path(show_preprocessed))
-        if as_json:
-            click.echo(json.dumps(pred.as_dict(top_k if top_k > 1 else None)))
-        else:
-            click.echo(_format_prediction(pred, top_k))
+    done = 0
+    try:
+        for pred in _predictions(rec, targets, workers):
+            done += 1
+            if pred.error:
+                failed += 1
+                click.echo(f"error: {pred.error}", err=True)
+                if not as_json:
+                    continue
+            if crops and pred.image is not None:
+                crops.write(pred.path, pred.image)
+            click.echo(json.dumps(pred.as_dict(top_k if top_k > 1 else None)) if as_json else _format_prediction(pred, top_k))
+    except KeyboardInterrupt:
+        raise _interrupted(f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl") from None
     if failed:
         sys.exit(1)
 
@@ -322,13 +425,32 @@ def _bulk_reject(reject: str) -> None:
         raise click.UsageError("--reject strict|off is not yet supported with --output or --engine ray (they use normal)")
 
 
-def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress) -> None:
+def _predictions(rec, targets: list[str], workers: int | None):
+    """Predictions for every image under `targets` in order; `-` is one image read from stdin."""
+    from .errors import BadImage
+    from .infer import Prediction
+    from .preprocess import iter_image_paths
+
+    group: list[str] = []
+    for t in [*targets, None]:
+        if t != "-" and t is not None:
+            group.append(t)
+            continue
+        if group:
+            yield from rec.predict_paths(iter_image_paths(group), workers=workers)
+            group = []
+        if t == "-":
+            try:
+                yield rec.predict(_stdin_bytes(), name="-")
+            except BadImage as e:
+                yield Prediction("-", None, None, None, error=str(e))
+
+
+def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress, failed=0) -> None:
     """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr."""
     from . import bulk
 
     if output is None:
-        if resume or force:
-            raise click.UsageError("--resume and --force need --output")
         writer, done = bulk.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
     else:
         writer, done = bulk.open_output(output, fmt, kind, resume, force)
@@ -345,16 +467,21 @@ def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, add
         rows = bulk.read_rows(model, targets, done, workers, skipped)
     show = progress if progress is not None else (output is not None and sys.stderr.isatty())
     local = [t for t in targets if "://" not in t]
-    summary = bulk.run(
-        rows, writer, progress=show, total_from=lambda: bulk.count_images(local) - len(done),
-        on_error=lambda e: click.echo(f"error: {e}", err=True),
-    )  # fmt: skip
+    try:
+        summary = bulk.run(
+            rows, writer, progress=show, total_from=lambda: bulk.count_images(local) - len(done),
+            on_error=lambda e: click.echo(f"error: {e}", err=True),
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        if output is None:
+            raise _interrupted(f"after {writer.rows:,} rows") from None
+        raise _interrupted(f"{writer.rows:,} rows written to {output}; continue with: {_resume_command()}") from None
     if output is not None:
         click.echo(
             f"{output}: {summary.written:,} rows ({summary.errors:,} errors), {skipped[0]:,} already there, "
             f"{summary.seconds:.1f}s, {summary.rate:,.0f} files/s", err=True,
         )  # fmt: skip
-    if summary.errors:
+    if summary.errors or failed:
         sys.exit(1)
 
 
@@ -374,13 +501,36 @@ def _format_prediction(pred, top_k: int) -> str:
     return f"{pred.path}\t" + "  ".join(f"{d}:{p:.4f}" for d, p in pred.top(top_k))
 
 
-def _save_preprocessed(pred, out_dir: Path) -> None:
-    from PIL import Image
+class _CropWriter:
+    """Writes the 28x28 images the network saw into a folder, as NAME.28x28.png (atomically).
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = Path(pred.path).name.rsplit(".", 1)[0] if pred.path else "image"
-    target = out_dir / f"{name}.28x28.png"
-    Image.fromarray((pred.image * 255).round().astype("uint8")).save(target)
+    Never over the files of an earlier run without `force` (checked before any
+    work), and never one input's over another's: a second a.png (from another
+    folder) becomes a~2.28x28.png.
+    """
+
+    def __init__(self, folder: str, force: bool) -> None:
+        self.folder = Path(folder)
+        self.used: set[str] = set()
+        if not force and self.folder.is_dir() and next(self.folder.glob("*.28x28.png"), None) is not None:
+            raise OutputExists(f"{self.folder}: holds preprocessed images of an earlier run; pass --force to overwrite them, or name another folder")
+
+    def write(self, path: str | None, image, part: str = "") -> Path:
+        """Save `image` float32 (28, 28) in [0, 1] for input `path` (`part`: e.g. ".0" for a digit of `read`)."""
+        from PIL import Image
+
+        from .store import atomic_write
+
+        base = (Path(path).name.rsplit(".", 1)[0] if path and path != "-" else "stdin") + part
+        name, n = base, 1
+        while name in self.used:
+            n += 1
+            name = f"{base}~{n}"
+        self.used.add(name)
+        target = self.folder / f"{name}.28x28.png"
+        picture = Image.fromarray((image * 255).round().astype("uint8"))
+        atomic_write(target, lambda tmp: picture.save(tmp, format="PNG"))
+        return target
 
 
 # ---------------------------------------------------------------- models
@@ -438,9 +588,25 @@ def serve(host, port, model, max_bytes):
     from .server import create_app
 
     app = create_app(Recognizer.load(model), max_bytes=max_bytes)
+    sock = _listen(host, port)  # NOTE: bound before saying "serving", so a busy port is an error, not a lie
+    port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"digitrec: serving model {app.state.recognizer.name} at http://{shown}:{port}/  (API docs: /docs; Ctrl+C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=[sock])
+
+
+def _listen(host: str, port: int):
+    """A TCP socket bound to host:port (ConfigError when taken or not allowed); uvicorn listens on it."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}; is another server running? pick another --port") from None
+    return sock
 
 
 # ---------------------------------------------------------------- read
@@ -451,10 +617,12 @@ def serve(host, port, model, max_bytes):
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digits, lines, line_confidence, line_reasons, boxes (box [left, top, right, bottom] in image pixels, char, digit, confidence, line).")
 @click.option("--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help="When to refuse a line as 'not digits': normal refuses lines that read as nothing or almost surely wrong, strict also refuses lines read with under 80% confidence, off reads every line.")
+@click.option("--mark-below", type=click.FloatRange(0, 1), default=WEAK_DIGIT, show_default=True, help="Text output: a character read with less confidence than this is shown in brackets, e.g. 12/[0]5.")
+@click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order).")
 @_bulk_options
 @click.option("--workers", type=click.IntRange(1), default=None, help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.")
-def read(paths, model, as_json, reject, output, fmt, resume, force, engine, address, workers, progress):
-    """Read every digit string in each image: a number, a date, a code, a phone number.
+def read(paths, model, as_json, reject, mark_below, show_preprocessed, output, fmt, resume, force, engine, address, workers, progress):
+    """Read every digit string in each image: a number, a date, a code, a phone number; - reads stdin.
 
     \b
     Prints the file and its text left to right, leading zeros and separators kept:
@@ -465,34 +633,58 @@ def read(paths, model, as_json, reject, output, fmt, resume, force, engine, addr
     (CNN + CTC), so touching and overlapping digits need no cutting, and the
     separators . , - / : come out as written. Several lines are read top to
     bottom and printed separated by a space. Folders are searched as by predict.
-    Unreadable files get a one-line error on stderr; the others are still read;
-    the exit status is 1 if any file failed.
+
+    \b
+    Marks in the text output (--json has the figures instead):
+      [7]   a character read with confidence below --mark-below: check it
+      -     (alone after the file name) no digits found, or every line refused
+
+    Unreadable files and empty folders get a one-line error on stderr; the
+    others are still read; the exit status is 1 if any input failed.
     """
+    per_image = {"--json": as_json and output is not None, "--mark-below": mark_below != WEAK_DIGIT}
+    _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image)
+    targets, failed = _targets(paths)
     if output or engine == "ray":
         _bulk_reject(reject)
-        _bulk("read", [_find_image(p) for p in paths], model, workers, output, fmt, resume, force, engine, address, progress)
+        _bulk("read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
     from .infer import Recognizer
     from .preprocess import iter_image_paths
     from .segment import read_digits
 
+    crops = _CropWriter(show_preprocessed, force) if show_preprocessed else None
     rec = Recognizer.load(model, reject=reject)
-    failed = 0
-    for path in iter_image_paths([_find_image(p) for p in paths]):
-        try:
-            reading = read_digits(rec, path)
-        except DigitrecError as e:
-            failed += 1
-            click.echo(f"error: {e}", err=True)
-            if as_json:
-                click.echo(json.dumps({"path": path, "digits": None, "error": str(e)}))
-            continue
-        if as_json:
-            click.echo(json.dumps(reading.as_dict()))
-        else:
-            click.echo(f"{path}\t{reading.digits}" if reading.digits else f"{path}\t-\tno digits found")
+    done = 0
+    try:
+        for path in iter_image_paths(targets):
+            done += 1
+            try:
+                reading = read_digits(rec, _stdin_bytes() if path == "-" else path, name=path)
+            except DigitrecError as e:
+                failed += 1
+                click.echo(f"error: {e}", err=True)
+                if as_json:
+                    click.echo(json.dumps({"path": path, "digits": None, "error": str(e)}))
+                continue
+            for k, box in enumerate(reading.boxes if crops else []):
+                crops.write(path, box.image, f".{k}")
+            click.echo(json.dumps(reading.as_dict()) if as_json else f"{path}\t{_marked_text(reading, mark_below)}")
+    except KeyboardInterrupt:
+        raise _interrupted(f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl") from None
     if failed:
         sys.exit(1)
+
+
+def _marked_text(reading, mark_below: float) -> str:
+    """The text of a Reading, lines separated by spaces, weak characters as [d]."""
+    lines: dict[int, str] = {}
+    for b in reading.boxes:
+        char = b.char or ("?" if b.digit is None else str(b.digit))
+        mark = f"[{char}]" if b.confidence < mark_below else char
+        lines[b.line] = lines.get(b.line, "") + mark
+    text = " ".join(t for _, t in sorted(lines.items()) if t.strip("?"))
+    return text or "-\tno digits found"
 
 
 def main() -> None:

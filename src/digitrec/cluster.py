@@ -97,7 +97,7 @@ class _Reader:
 def _missing_row(kind: str, path: str) -> dict[str, Any]:
     error = f"{path}: no such file"
     if kind == "predict":
-        return {"path": path, "digit": None, "confidence": 0.0, "probabilities": [0.0] * 10, "error": error}
+        return {"path": path, "digit": None, "confidence": None, "probabilities": None, "error": error}
     return {"path": path, "digits": None, "lines": None, "boxes": None, "error": error}
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .errors import DigitrecError, require_torch
+from .errors import ConfigError, require_torch
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,9 @@ def world_from_env() -> World:
         rank = int(os.environ.get("RANK", "0"))
         local = int(os.environ.get("LOCAL_RANK", "0"))
     except ValueError:
-        raise DigitrecError("WORLD_SIZE, RANK and LOCAL_RANK must be integers (set by torchrun)") from None
+        raise ConfigError("WORLD_SIZE, RANK and LOCAL_RANK must be integers (set by torchrun)") from None
     if size < 1 or not 0 <= rank < size:
-        raise DigitrecError(f"bad torchrun environment: RANK={rank}, WORLD_SIZE={size}")
+        raise ConfigError(f"bad torchrun environment: RANK={rank}, WORLD_SIZE={size}")
     return World(rank, size, local)
 
 
@@ -60,7 +60,7 @@ def init(world: World, device: str) -> str:
 
     if device == "cuda":
         if world.local_rank >= torch.cuda.device_count():
-            raise DigitrecError(
+            raise ConfigError(
                 f"LOCAL_RANK {world.local_rank} but only {torch.cuda.device_count()} GPU(s): use --nproc-per-node <= GPUs"
             )
         torch.cuda.set_device(world.local_rank)
@@ -73,9 +73,9 @@ def init(world: World, device: str) -> str:
 def check_sizes(world: World, images: int, batch_size: int) -> None:
     """Refuse jobs whose workers would have nothing to do."""
     if world.size > images:
-        raise DigitrecError(f"world size {world.size} is larger than the data ({images} training images)")
+        raise ConfigError(f"world size {world.size} is larger than the data ({images} training images)")
     if world.size > batch_size:
-        raise DigitrecError(f"world size {world.size} is larger than the global --batch-size {batch_size}")
+        raise ConfigError(f"world size {world.size} is larger than the global --batch-size {batch_size}")
 
 
 def shard(batch, world: World):

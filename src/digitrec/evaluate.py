@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from .errors import OutputExists
+from .store import atomic_write
+
 
 @dataclass
 class Evaluation:
@@ -80,6 +83,16 @@ def score(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
     )
 
 
+REPORT_FILES = ("confusion_matrix.png", "misclassified.png")
+
+
+def check_report_dir(out_dir: str | Path, force: bool = False) -> None:
+    """Refuse a report folder that already holds a report, unless `force`."""
+    existing = [Path(out_dir) / n for n in REPORT_FILES if (Path(out_dir) / n).exists()]
+    if existing and not force:
+        raise OutputExists(f"{existing[0]} already exists; pass --force to overwrite the report")
+
+
 def write_report(
     evaluation: Evaluation,
     images: np.ndarray,
@@ -88,11 +101,15 @@ def write_report(
     out_dir: str | Path,
     title: str = "",
     max_errors: int = 100,
+    force: bool = False,
 ) -> list[Path]:
     """Write confusion_matrix.png and misclassified.png into `out_dir`; returns their paths.
 
     `images` uint8 (N, 28, 28) are the inputs, in the same order as `labels` and `probabilities`.
+    Existing files are replaced only with `force` (else OutputExists, before any work); writes are atomic.
     """
+    out_dir = Path(out_dir)
+    check_report_dir(out_dir, force)
     try:
         import matplotlib
     except ImportError:
@@ -102,7 +119,6 @@ def write_report(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     fig, ax = plt.subplots(figsize=(7, 6), dpi=120)
@@ -117,8 +133,8 @@ def write_report(
     ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit")
     ax.set_title(f"{title} confusion matrix — accuracy {evaluation.accuracy:.2%}".strip())
     fig.tight_layout()
-    cm_path = out_dir / "confusion_matrix.png"
-    fig.savefig(cm_path)
+    cm_path = out_dir / REPORT_FILES[0]
+    atomic_write(cm_path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
 
     predicted = probabilities.argmax(1)
@@ -134,7 +150,7 @@ def write_report(
     n_wrong = int((predicted != labels).sum())
     fig.suptitle(f"misclassified: true→predicted confidence ({len(wrong)} of {n_wrong} shown)", fontsize=10)
     fig.tight_layout()
-    gallery_path = out_dir / "misclassified.png"
-    fig.savefig(gallery_path)
+    gallery_path = out_dir / REPORT_FILES[1]
+    atomic_write(gallery_path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
     return [cm_path, gallery_path]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import __version__
 from .errors import ExportError, require_torch
 from .store import INPUT_CONTRACT, LABELS, atomic_write
 
@@ -16,6 +17,20 @@ if TYPE_CHECKING:
     from torch import nn
 
 OPSET = 17
+# How a program outside digitrec turns the "logits" output into digitrec's answers (metadata_props).
+FORMULAS = {
+    "digitrec.output": "logits (N, C): C = 10 digits, or 11 with a last 'not a digit' class",
+    "digitrec.temperature_formula": "probabilities = softmax(logits[:, :10] / temperature)",
+    "digitrec.rejection_formula": (
+        "not a digit when energy = logsumexp(logits[:, :10]) < rejection.energy_threshold, "
+        "or (11 outputs) softmax(logits)[:, 10] > rejection.nondigit_threshold"
+    ),
+}
+
+
+def labels_for(classes: int) -> list:
+    """The label of each output: the digits 0-9, then "not a digit" for an 11th class."""
+    return [*LABELS, *(["not a digit"] if classes > len(LABELS) else [])]
 
 
 def _with_layers(model: nn.Sequential) -> tuple[nn.Module, list[str]]:
@@ -52,6 +67,8 @@ def onnx_bytes(model: nn.Module, metadata: dict[str, Any] | None = None, layers:
     import onnx
 
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    with torch.no_grad():
+        classes = int(model(torch.zeros(1, *INPUT_CONTRACT["shape"])).shape[1])
     outputs = ["logits"]
     if layers:
         model, outputs = _with_layers(model)
@@ -70,8 +87,9 @@ def onnx_bytes(model: nn.Module, metadata: dict[str, Any] | None = None, layers:
     graph = onnx.load_from_string(buf.getvalue())
     props = {
         "digitrec.input": json.dumps(INPUT_CONTRACT),
-        "digitrec.labels": json.dumps(LABELS),
-        "digitrec.output": "logits; probabilities = softmax(logits / temperature)",
+        "digitrec.labels": json.dumps(labels_for(classes)),
+        **FORMULAS,
+        "digitrec.version": __version__,
     }
     for key, value in (metadata or {}).items():
         props[f"digitrec.{key}"] = value if isinstance(value, str) else json.dumps(value)

@@ -29,14 +29,16 @@ class Prediction:
     """What the model read in one image.
 
     `digit` is None when the image failed to load (`error`) or holds no digit
-    (`reason`). `probabilities` are the 10 class probabilities (calibrated with
-    the model's temperature). `image` is the (28, 28) float32 input the network saw.
+    (`reason`: blank, or refused as not a digit). `probabilities` are the 10
+    class probabilities (calibrated with the model's temperature); they and
+    `confidence` mean nothing for an error or a blank image, and `as_dict`
+    gives null there. `image` is the (28, 28) float32 input the network saw.
     """
 
     path: str | None
     digit: int | None
-    confidence: float
-    probabilities: list[float]
+    confidence: float | None
+    probabilities: list[float] | None
     reason: str | None = None
     error: str | None = None
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -45,24 +47,57 @@ class Prediction:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def scored(self) -> bool:
+        """True when the network gave this image probabilities (not an error, not blank)."""
+        return self.error is None and self.probabilities is not None and any(self.probabilities)
+
+    @property
+    def best_digit(self) -> int | None:
+        """The most likely digit, also for a refused image (None for errors and blank images)."""
+        return int(np.argmax(self.probabilities)) if self.scored else None
+
     def top(self, k: int = 3) -> list[tuple[int, float]]:
+        """The k most likely digits with their probabilities, best first ([] for errors and blank images)."""
+        if not self.scored:
+            return []
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(d), float(self.probabilities[d])) for d in order]
 
     def as_dict(self, top_k: int | None = None) -> dict[str, Any]:
+        """The JSON row: digit and confidence of an accepted digit; best_digit and best_probability of a
+        refused one (digit and confidence null); confidence and probabilities null for errors and blanks."""
+        scored = self.scored
+        accepted = scored and self.digit is not None
         out: dict[str, Any] = {
             "path": self.path,
             "digit": self.digit,
-            "confidence": round(self.confidence, 6),
-            "probabilities": [round(p, 6) for p in self.probabilities],
+            "confidence": round(float(self.confidence), 6) if accepted else None,
+            "probabilities": [round(float(p), 6) for p in self.probabilities] if scored else None,
         }
-        if top_k and self.digit is not None:
+        if scored and self.digit is None:
+            best = self.best_digit
+            out["best_digit"] = best
+            out["best_probability"] = round(float(self.probabilities[best]), 6)
+        if top_k and scored:
             out["top"] = [{"digit": d, "probability": round(p, 6)} for d, p in self.top(top_k)]
         if self.reason is not None:
             out["reason"] = self.reason
         if self.error is not None:
             out["error"] = self.error
         return out
+
+
+def ignore_interrupts() -> None:
+    """Pool initializer: Ctrl+C is the parent's to handle, and the pool's SIGTERM simply ends a worker.
+
+    Without it every worker prints a KeyboardInterrupt traceback on Ctrl+C, and
+    again when the pool terminates it (a forked worker inherits the parent's SIGTERM handler).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
@@ -270,7 +305,7 @@ class Recognizer:
         ctx = multiprocessing.get_context(_start_method())
         window = batch * workers * 2
         chunksize = max(1, batch // 8)
-        with ctx.Pool(workers) as pool:
+        with ctx.Pool(workers, initializer=ignore_interrupts) as pool:
             chunk = first + list(islice(it, window - len(first)))
             pending = pool.imap(_prepare_one, chunk, chunksize=chunksize)
             while pending is not None:

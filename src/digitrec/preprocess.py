@@ -24,12 +24,13 @@ from typing import BinaryIO, Union
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from .errors import BadImage
+from .errors import BadImage, ImageTooLarge
 
 # NOTE: far above any phone photo (~50 MP) and far below a decompression bomb; checked before decoding.
 MAX_PIXELS = 80_000_000
 WORK_SIDE = 512  # photos are reduced to this longest side to find the ink; the digit is then re-read at full size
 DECODE_SIDE = 1024  # JPEGs are decoded at 1/2, 1/4 or 1/8 scale while the shorter side stays at least this long
+DECODE_SCALE = "digitrec.decode_scale"  # Image.info key: original pixels per decoded pixel
 MNIST_BOX = 20
 MNIST_SIZE = 28
 # NOTE: `stroke_width` of the 60,000 MNIST train digits (every 3rd) measured as `to_mnist` measures a crop
@@ -88,14 +89,18 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(fp)
             if img.width * img.height > max_pixels:
-                raise BadImage(f"{label}: image too large ({img.width}x{img.height} pixels, limit {max_pixels:,})")
+                raise ImageTooLarge(f"{label}: image too large ({img.width}x{img.height} pixels, limit {max_pixels:,})")
+            full = img.size
             img.draft("L", (DECODE_SIDE, DECODE_SIDE))  # JPEG: decode at reduced size, much faster
             img.load()
+            if img.size != full:
+                # NOTE: callers report boxes in the file's pixels: keep the factor back to its full size.
+                img.info[DECODE_SCALE] = full[0] / img.width
             return ImageOps.exif_transpose(img)
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadImage(f"{label}: image too large (decompression bomb)") from None
+        raise ImageTooLarge(f"{label}: image too large (decompression bomb)") from None
     except UnidentifiedImageError:
         raise BadImage(f"{label}: not an image (unrecognised format)") from None
     except FileNotFoundError:
@@ -103,6 +108,18 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         reason = "truncated or corrupt image" if "truncat" in str(e) or isinstance(e, (SyntaxError, EOFError)) else str(e)
         raise BadImage(f"{label}: {reason}") from None
+
+
+def load_gray(source: ImageSource, name: str | None = None) -> tuple[np.ndarray, float]:
+    """Any image -> (gray float32 (H, W) in [0, 1], factor from its pixels to the original image's pixels).
+
+    The factor is 1 except for JPEGs decoded at reduced size (then 2, 4 or 8):
+    multiply a box found in `gray` by it to get the box in the file's pixels.
+    """
+    if isinstance(source, np.ndarray):
+        return from_array(source), 1.0
+    img = open_image(source, name)
+    return to_gray(img), float(img.info.get(DECODE_SCALE, 1.0))
 
 
 def to_gray(img: Image.Image) -> np.ndarray:
@@ -550,7 +567,7 @@ def prepare(source: ImageSource, name: str | None = None) -> Prepared:
     region (with a margin of paper) is then cut from the full-size image and
     read again, so a small digit far off-centre keeps its strokes.
     """
-    gray = from_array(source) if isinstance(source, np.ndarray) else to_gray(open_image(source, name))
+    gray, decoded = load_gray(source, name)
     if gray.size == 0:
         raise BadImage(f"{name or '<image>'}: image has no pixels")
     ink, box, scale = _locate(gray)
@@ -571,9 +588,10 @@ def prepare(source: ImageSource, name: str | None = None) -> Prepared:
             x0, y0 = 0, 0
     left, top, right, bottom = box
     image = to_mnist(ink[top:bottom, left:right])
+    h, w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)
     full_box = (
-        x0 + int(left * scale), y0 + int(top * scale),
-        x0 + int(np.ceil(right * scale)), y0 + int(np.ceil(bottom * scale)),
+        int((x0 + left * scale) * decoded), int((y0 + top * scale) * decoded),
+        min(w, int(np.ceil((x0 + right * scale) * decoded))), min(h, int(np.ceil((y0 + bottom * scale) * decoded))),
     )  # fmt: skip
     return Prepared(image, False, full_box, parts)
 
@@ -598,6 +616,25 @@ def iter_image_paths(paths: list[str]) -> Iterator[str]:
             yield from _walk(p)
         else:
             yield p
+
+
+def has_images(folder: str) -> bool:
+    """True when `folder` (searched recursively, as `iter_image_paths` does) holds at least one image file.
+
+    Stops at the first one found, without sorting, so it is cheap on huge folders.
+    """
+    stack = [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif is_image_file(e.name) and not e.name.startswith("."):
+                        return True
+        except OSError:
+            continue
+    return False
 
 
 def _walk(folder: str) -> Iterator[str]:

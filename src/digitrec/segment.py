@@ -34,7 +34,7 @@ import numpy as np
 
 from .errors import BadImage
 from .linereader import LineChar, line_confidence
-from .preprocess import ImageSource, clean_ink, flatten_lighting, from_array, ink_on_paper, limit_side, open_image, soft_threshold, to_gray
+from .preprocess import ImageSource, clean_ink, flatten_lighting, ink_on_paper, limit_side, load_gray, soft_threshold
 
 if TYPE_CHECKING:
     from .infer import Recognizer
@@ -112,10 +112,10 @@ def read_digits(
     the image cannot be read. A blank image gives an empty reading.
     """
     path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
-    gray = from_array(source) if isinstance(source, np.ndarray) else to_gray(open_image(source, name))
+    gray, decoded = load_gray(source, name)
     if gray.size == 0:
         raise BadImage(f"{name or path or '<image>'}: image has no pixels")
-    full_h, full_w = gray.shape
+    full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
     gray = limit_side(gray, READ_SIDE)
     ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
     if ink is None:

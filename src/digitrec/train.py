@@ -22,18 +22,14 @@ import numpy as np
 
 from . import __version__
 from .data import Split, dataset_checksums, load_mnist
-from .errors import DigitrecError, require_torch
-from .store import INPUT_CONTRACT, LABELS, check_writable, model_files, read_metadata, stem_of, write_metadata
+from .errors import CheckpointError, ConfigError, TrainingError, require_torch
+from .store import INPUT_CONTRACT, check_writable, model_files, read_metadata, stem_of, write_metadata
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
 DEFAULT_OUT = Path("models") / "digitrec-seed"
-
-
-class TrainingError(DigitrecError):
-    """Training finished below the accuracy floor that was asked for."""
 
 
 @dataclass
@@ -85,15 +81,26 @@ class TrainResult:
         return self.history[-1]
 
 
+def training_size(config: TrainConfig, available: int) -> int:
+    """How many training images a run uses: the first `available - holdout`, at most `limit`."""
+    n = available - config.holdout if config.limit is None else min(config.limit, available - config.holdout)
+    if n < 1:
+        raise ConfigError(
+            f"no training images left (--limit {config.limit}, --holdout {config.holdout} of {available:,}); "
+            f"--holdout must be below {available:,}"
+        )
+    return n
+
+
 def pick_device(name: str = "auto") -> str:
     """"auto" -> "cuda" when a GPU is visible, else "cpu"; "cuda" without a GPU is an error."""
     torch = require_torch()
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise DigitrecError("--device cuda: no CUDA GPU is visible to torch (this torch build may be CPU-only)")
+        raise ConfigError("--device cuda: no CUDA GPU is visible to torch (this torch build may be CPU-only)")
     if name not in ("cpu", "cuda"):
-        raise DigitrecError(f"--device {name}: choose auto, cpu or cuda")
+        raise ConfigError(f"--device {name}: choose auto, cpu or cuda")
     return name
 
 
@@ -135,7 +142,7 @@ def _schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=steps_per_epoch, pct_start=0.25
         )
-    raise DigitrecError(f"unknown schedule {config.schedule!r}; choose constant or onecycle")
+    raise ConfigError(f"unknown schedule {config.schedule!r}; choose constant or onecycle")
 
 
 def fit(
@@ -171,9 +178,7 @@ def fit(
 
     # Prepare the data: uint8 tensors on the device, scaled per batch.
     train, test = data if data is not None else load_mnist(data_dir)
-    n = len(train) - config.holdout if config.limit is None else min(config.limit, len(train) - config.holdout)
-    if n < 1:
-        raise DigitrecError(f"no training images left (--limit {config.limit}, --holdout {config.holdout})")
+    n = training_size(config, len(train))
     distributed.check_sizes(world, n, config.batch_size)
     x_train = torch.from_numpy(np.ascontiguousarray(train.images[:n])).to(device)
     y_train = torch.from_numpy(train.labels[:n].astype(np.int64)).to(device)
@@ -221,7 +226,8 @@ def fit(
             t0 = time.perf_counter()
             net.train()
             order = torch.randperm(n, generator=generator).to(device)
-            task = bar.add_task(f"Epoch {epoch}/{config.epochs}", total=steps, loss=0.0, acc=0.0)
+            title = "Dry run (one batch)" if config.dry_run else f"Epoch {epoch}/{config.epochs}"
+            task = bar.add_task(title, total=1 if config.dry_run else steps, loss=0.0, acc=0.0)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.int64)
             seen = torch.zeros((), device=device)
@@ -247,7 +253,7 @@ def fit(
                 loss_sum += loss.detach() * len(y)
                 correct += (logits.detach().argmax(1) == y).sum()
                 seen += len(y)
-                if step % 10 == 9 or step == steps - 1:
+                if step % 10 == 9 or step == steps - 1 or config.dry_run:
                     bar.update(task, completed=step + 1, loss=(loss_sum / seen).item(), acc=(correct / seen).item())
                 if config.dry_run:
                     break
@@ -316,10 +322,10 @@ def _progress(enabled: bool):
     )
 
 
-def format_epoch(r: EpochResult, epochs: int) -> str:
+def format_epoch(r: EpochResult, epochs: int, dry_run: bool = False) -> str:
     """The notebook's per-epoch line: loss, accuracy, val_loss, val_accuracy."""
     return (
-        f"Epoch {r.epoch}/{epochs} - {r.seconds:.1f}s - loss: {r.loss:.4f} - accuracy: {r.accuracy:.4f}"
+        f"{'Dry run (one batch)' if dry_run else f'Epoch {r.epoch}/{epochs}'} - {r.seconds:.1f}s - loss: {r.loss:.4f} - accuracy: {r.accuracy:.4f}"
         f" - val_loss: {r.val_loss:.4f} - val_accuracy: {r.val_accuracy:.4f}"
     )
 
@@ -366,7 +372,7 @@ def write_model(
     """
     from safetensors.torch import save_file
 
-    from .export import check_export, write_onnx
+    from .export import check_export, labels_for, write_onnx
     from .models import count_parameters, layer_shapes
     from .store import atomic_write
 
@@ -383,7 +389,7 @@ def write_model(
         "name": stem.name,
         **meta,
         "input": INPUT_CONTRACT,
-        "output": {"kind": "logits", "labels": LABELS},
+        "output": {"kind": "logits", "labels": labels_for(int(meta["architecture"].get("hparams", {}).get("classes", 10)))},
         "temperature": meta.get("temperature", 1.0),
         "digitrec_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -424,3 +430,71 @@ def load_torch(model: str | Path | None = None) -> tuple[nn.Module, dict[str, An
     net = build(meta["architecture"]["name"], **meta["architecture"].get("hparams", {}))
     net.load_state_dict(load_file(str(model_files(stem)["safetensors"])))
     return net.eval(), meta
+
+
+def run(
+    config: TrainConfig,
+    out: str | Path | None = DEFAULT_OUT,
+    force: bool = False,
+    min_accuracy: float | None = None,
+    *,
+    data: tuple[Split, Split] | None = None,
+    data_dir: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+) -> TrainResult:
+    """The whole `digitrec train`: check the target, train, check the accuracy floor, save, calibrate.
+
+    `out` None saves nothing (a dry run). Refuses before training to overwrite
+    a model or a checkpoint without `force` (ModelError, CheckpointError) and
+    to `resume` without a checkpoint (CheckpointError). Below `min_accuracy`
+    nothing is saved, the checkpoint is removed and TrainingError is raised.
+    Messages (epochs, scores, files) go to `echo`; only rank 0 prints under torchrun.
+    """
+    from . import checkpoint as ckpt
+    from . import distributed
+    from .calibration_set import calibrate_model
+
+    stem = stem_of(out) if out is not None else None
+    check_target(stem, force, resume)
+    train_set, test_set = data if data is not None else load_mnist(data_dir)
+    world = distributed.world_from_env()
+    say = echo if world.is_main else (lambda _: None)
+    result = fit(
+        config, data=(train_set, test_set), on_epoch=lambda e: say(format_epoch(e, config.epochs, config.dry_run)),
+        progress=progress, checkpoint=stem, resume=resume,
+    )  # fmt: skip
+    final = result.final
+    say(f"Test loss: {final.val_loss:.4f}\nTest accuracy: {final.val_accuracy:.4f}")
+    if min_accuracy is not None and final.val_accuracy < min_accuracy:
+        if stem is not None and world.is_main:
+            ckpt.remove(stem)
+        distributed.shutdown()
+        raise TrainingError(
+            f"test accuracy {final.val_accuracy:.4f} is below --min-accuracy {min_accuracy}; the model was not saved"
+        )
+    if stem is not None and world.is_main:
+        save(result, stem, force=force, data_dir=data_dir, check_images=test_set.images)
+        cal = calibrate_model(str(stem), data_dir=data_dir, force=True)
+        ckpt.remove(stem)
+        say(f"calibrated: temperature {cal['temperature']}, rejection thresholds on {cal['rejection']['calibrated_on']}")
+        say(f"saved {stem}.safetensors, {stem}.onnx, {stem}.layers.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
+    distributed.shutdown()
+    return result
+
+
+def check_target(stem: Path | None, force: bool, resume: bool) -> None:
+    """Fail before training, not after: an existing model or checkpoint, or --resume with nothing to resume."""
+    from .checkpoint import paths
+
+    if stem is None:
+        if resume:
+            raise ConfigError("--resume needs a model to continue: a dry run saves no checkpoint")
+        return
+    check_writable(stem, force)
+    state = paths(stem)[1]
+    if resume and not state.exists():
+        raise CheckpointError(f"{state}: no checkpoint to resume from; run without --resume to start afresh")
+    if not resume and state.exists() and not force:
+        raise CheckpointError(f"{state}: a checkpoint of an unfinished run exists; pass --resume to continue it or --force to start over")
