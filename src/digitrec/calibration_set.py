@@ -124,9 +124,10 @@ def calibrate_model(model: str | None = None, out: str | None = None, data_dir: 
     images, labels, kinds = load(data_dir)
     logits = np.concatenate([rec.logits(images[i : i + 1000, None].astype(np.float32) / 255) for i in range(0, len(images), 1000)])
     training = rec.meta.get("training", {})
-    trained_on = min(training.get("limit") or 60000, 60000 - (training.get("holdout") or 0))
-    seen = trained_on > 60000 - HELD_OUT  # training used train[:trained_on]
-    where = f"MNIST train[-{HELD_OUT}:] " + ("(seen in training)" if seen else "(held out from training)")
+    holdout = training.get("holdout") or 0
+    trained_on = min(training.get("limit") or 60000, 60000 - holdout)  # training used train[:trained_on]
+    seen = "seen in training" if trained_on > 60000 - HELD_OUT else "held out from training" if holdout else "not used in training"
+    where = f"MNIST train[{60000 - HELD_OUT}:60000] ({seen})"
     update = calibration_metadata(logits, labels, f"{where}, clean and shifted: {', '.join(sorted(set(kinds)))}")
     if target != stem:
         for kind, src in model_files(stem).items():

@@ -200,6 +200,8 @@ def calibrate(model, data_dir, out, force):
     from .calibration_set import calibrate_model, is_shipped
     from .store import resolve
 
+    if out is None and is_shipped(resolve(model)):
+        raise ConfigError(f"{resolve(model).name}: shipped models are read-only; pass --out NEW to write a calibrated copy")
     click.echo(json.dumps(calibrate_model(model, out, data_dir, force), indent=2))
 
 
@@ -681,7 +683,7 @@ def _marked_text(reading, mark_below: float) -> str:
     lines: dict[int, str] = {}
     for b in reading.boxes:
         char = b.char or ("?" if b.digit is None else str(b.digit))
-        mark = f"[{char}]" if b.confidence < mark_below else char
+        mark = f"[{char}]" if b.confidence < mark_below and char != "?" else char
         lines[b.line] = lines.get(b.line, "") + mark
     text = " ".join(t for _, t in sorted(lines.items()) if t.strip("?"))
     return text or "-\tno digits found"
