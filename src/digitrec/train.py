@@ -155,10 +155,12 @@ def fit(
     torch = require_torch()
     import torch.nn.functional as F
 
+    from . import allocator
     from . import checkpoint as ckpt
     from . import distributed
     from .models import build
 
+    allocator.tune()  # before the first big tensor: keeps per-step buffers out of mmap/munmap (issue 12)
     start = time.perf_counter()
     world = distributed.world_from_env()
     device = distributed.init(world, pick_device(config.device))
