@@ -10,13 +10,15 @@ MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_ set, but without
 asking the user for environment variables. Freed memory then stays in the
 process for reuse; the peak RSS is unchanged (the memory was needed at the peak).
 
-A no-op (returns {}) where the C library is not glibc (macOS, Windows, musl).
+A no-op (returns {}) where the C library is not glibc (macOS, Windows, musl), or
+with DIGITREC_MALLOPT=0 in the environment (for measuring what the tuning buys).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 # mallopt parameter numbers, from glibc's <malloc.h>.
@@ -52,7 +54,7 @@ def tune() -> dict[str, int]:
     if APPLIED:
         return APPLIED
     libc = _glibc()
-    if libc is None:
+    if libc is None or os.environ.get("DIGITREC_MALLOPT") == "0":
         return {}
     libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     for name, (param, value) in SETTINGS.items():

@@ -187,9 +187,12 @@ def fit(
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[world.local_rank] if device.startswith("cuda") else None)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.lr, eps=1e-7, weight_decay=config.weight_decay, foreach=True
-    )
+    on_gpu = device.startswith("cuda")
+    if on_gpu:
+        torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest conv kernels once
+    # fused: one kernel for the whole Adam update on a GPU (hundreds of launches fewer per epoch).
+    fused = {"fused": True} if on_gpu else {"foreach": True}
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, eps=1e-7, weight_decay=config.weight_decay, **fused)
     steps = n // config.batch_size + (n % config.batch_size >= world.size)
     scheduler = _schedule(config, optimizer, steps)
     generators = {"sampler": generator}
@@ -216,7 +219,8 @@ def fit(
         first = done + 1
 
     # Train.
-    bar = _progress(progress and world.is_main)
+    show = progress and world.is_main
+    bar = _progress(show)
     with bar:
         for epoch in range(first, config.epochs + 1):
             t0 = time.perf_counter()
@@ -248,10 +252,12 @@ def fit(
                 loss_sum += loss.detach() * len(y)
                 correct += (logits.detach().argmax(1) == y).sum()
                 seen += len(y)
-                if step % 10 == 9 or step == steps - 1:
+                if show and (step % 10 == 9 or step == steps - 1):  # .item() syncs: only for a visible bar
                     bar.update(task, completed=step + 1, loss=(loss_sum / seen).item(), acc=(correct / seen).item())
                 if config.dry_run:
                     break
+            if on_gpu:
+                torch.cuda.synchronize()  # the loop only queued the work; time it done
             train_seconds = time.perf_counter() - t0
             loss_sum, correct, seen = distributed.all_sum(loss_sum, correct, seen)
             val_loss, val_correct, val_count = distributed.all_sum(*_eval_sums(model, x_test, y_test))
