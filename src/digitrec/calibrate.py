@@ -111,13 +111,16 @@ def calibration_metadata(logits: np.ndarray, labels: np.ndarray, source: str, ac
     }
 
 
-def calibrate_model(model: str | None = None, data_dir: str | None = None, accept: float = 0.995) -> dict[str, Any]:
+def calibrate_model(
+    model: str | None = None, data_dir: str | None = None, accept: float = 0.995, train: Any = None
+) -> dict[str, Any]:
     """Fit temperature and rejection for a saved model and write them into its metadata; returns them.
 
     Uses the training images the model was not trained on (its `holdout`), or,
     for a model trained on all 60,000 (the notebook's seed), the last 5,000
     training images, which the model has seen: its thresholds are then a bit
-    optimistic, as the metadata says.
+    optimistic, as the metadata says. `train` is the MNIST train Split when the
+    caller has it loaded already (saves reading it again).
     """
     from .data import load_split
     from .infer import Recognizer
@@ -126,7 +129,7 @@ def calibrate_model(model: str | None = None, data_dir: str | None = None, accep
     stem = resolve(model)
     rec = Recognizer.load(stem)
     holdout = int(rec.meta.get("training", {}).get("holdout", 0) or 0)
-    train = load_split("train", data_dir)
+    train = train if train is not None else load_split("train", data_dir)
     n = holdout or 5000
     images, labels = train.images[-n:], train.labels[-n:].astype(np.int64)
     logits = np.concatenate([rec.logits(images[i : i + 1000, None].astype(np.float32) / 255) for i in range(0, n, 1000)])

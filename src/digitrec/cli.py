@@ -121,7 +121,7 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, hold
         click.echo(f"Test loss: {final.val_loss:.4f}")
         click.echo(f"Test accuracy: {final.val_accuracy:.4f}")
         training.save(result, stem, force=force, data_dir=data_dir, check_images=test_set.images)
-        cal = calibrate_model(str(stem), data_dir)
+        cal = calibrate_model(str(stem), data_dir, train=train_set)
         remove_checkpoint(stem)
         click.echo(f"calibrated: temperature {cal['temperature']}, rejection thresholds on {cal['rejection']['calibrated_on']}")
         click.echo(f"saved {stem}.safetensors, {stem}.onnx, {stem}.layers.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
