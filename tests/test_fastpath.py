@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from digitrec.data import load_split
+from digitrec.errors import BadImage
 
 P = importlib.import_module("digitrec.preprocess")  # the package exports a function of the same name
 
@@ -53,3 +54,32 @@ def test_median_matches_numpy():
     for n in (1, 2, 7, 10):
         a = rng.random(n).astype(np.float32)
         assert P._median(a) == pytest.approx(float(np.median(a)))
+
+
+def test_fast_png_decoder_gives_pillows_pixels(tmp_path, digits):
+    from digitrec import fastdecode
+
+    path = tmp_path / "d.png"
+    Image.fromarray(255 - digits[3]).resize((84, 84)).save(path)
+    fast = fastdecode.decode_gray_png(str(path))
+    np.testing.assert_array_equal(fast, P.to_gray(P.open_image(path)))
+    assert P.prepare(path, fast_png=True).image.tobytes() == P.prepare(path).image.tobytes()
+
+
+def test_fast_png_decoder_leaves_other_files_to_pillow(tmp_path, digits):
+    from digitrec import fastdecode
+
+    rgb = tmp_path / "rgb.png"
+    Image.fromarray(digits[0]).convert("RGB").save(rgb)
+    alpha = tmp_path / "la.png"
+    Image.fromarray(digits[0]).convert("LA").save(alpha)
+    gray = tmp_path / "g.png"
+    Image.fromarray(digits[0]).save(gray)
+    truncated = tmp_path / "t.png"
+    truncated.write_bytes(gray.read_bytes()[:-20])
+    for p in (rgb, alpha, truncated, tmp_path / "missing.png"):
+        assert fastdecode.decode_gray_png(str(p)) is None, p
+    assert fastdecode.decode_gray_png(str(gray)) is not None
+    truncated.write_bytes(gray.read_bytes()[:60])
+    with pytest.raises(BadImage, match="t.png"):  # Pillow still words the error for a broken file
+        P.prepare(truncated, fast_png=True)

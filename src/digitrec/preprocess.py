@@ -571,14 +571,22 @@ def _locate(gray: np.ndarray, min_lines: int = 2) -> tuple[np.ndarray, tuple[int
     return ink, ink_box(ink), gray.shape[0] / small.shape[0]
 
 
-def prepare(source: ImageSource, name: str | None = None) -> Prepared:
+def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False) -> Prepared:
     """Any image (path, bytes, file object, Pillow image or array) -> `Prepared` 28x28 MNIST-form digit.
 
     The digit is found on a copy reduced to WORK_SIDE; in a large photo its
     region (with a margin of paper) is then cut from the full-size image and
-    read again, so a small digit far off-centre keeps its strokes.
+    read again, so a small digit far off-centre keeps its strokes. With
+    `fast_png` (bulk reading), plain gray PNG files are decoded by OpenCV
+    (`digitrec.fastdecode`), several times faster than Pillow, same pixels.
     """
-    gray = from_array(source) if isinstance(source, np.ndarray) else to_gray(open_image(source, name))
+    gray = None
+    if fast_png and isinstance(source, (str, os.PathLike)):
+        from .fastdecode import decode_gray_png
+
+        gray = decode_gray_png(os.fspath(source))
+    if gray is None:
+        gray = from_array(source) if isinstance(source, np.ndarray) else to_gray(open_image(source, name))
     if gray.size == 0:
         raise BadImage(f"{name or '<image>'}: image has no pixels")
     lean = mnist_form(gray)
