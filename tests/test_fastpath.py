@@ -83,3 +83,18 @@ def test_fast_png_decoder_leaves_other_files_to_pillow(tmp_path, digits):
     truncated.write_bytes(gray.read_bytes()[:60])
     with pytest.raises(BadImage, match="t.png"):  # Pillow still words the error for a broken file
         P.prepare(truncated, fast_png=True)
+
+
+def test_enlarged_mnist_takes_one_shrink_and_reads_the_same(digits):
+    a = digits[0]
+    big = P.from_array(255 - np.asarray(Image.fromarray(a).resize((84, 84), Image.BILINEAR)))
+    lean = P.scaled_mnist_form(big)
+    assert lean is not None and lean.image.shape == (28, 28) and lean.image.max() == 1.0
+    # the shrunk enlargement is the original crop again, up to two resamplings
+    assert np.abs(lean.image - a / 255).mean() < 0.05
+    off = np.ones((84, 84), np.float32)
+    off[:60, :60] = big[12:72, 12:72]  # the digit pushed to a corner: full path
+    assert P.scaled_mnist_form(off) is None
+    specks = big.copy()
+    specks[2:4, 80:82] = 0.0  # a speck of dirt far from the digit: full path (which leaves it out)
+    assert P.scaled_mnist_form(specks) is None

@@ -556,6 +556,46 @@ def mnist_form(gray: np.ndarray) -> Prepared | None:
     return Prepared(np.ascontiguousarray(gray, np.float32), False, (left, top, right, bottom))
 
 
+def scaled_mnist_form(gray: np.ndarray) -> Prepared | None:
+    """`Prepared` for a clean square image that is MNIST's form at a larger size, else None.
+
+    Float32 (S, S), 28 < S <= WORK_SIDE, either polarity, one exact border tone
+    (`clean_ink`): when its ink alone (no specks) spans 18/28 to 20/28 of the side,
+    is centred by mass as MNIST is and has strokes well inside MNIST's widths,
+    one area resampling to 28x28 is the whole preprocessing (an MNIST crop
+    enlarged, a canvas drawn like MNIST). Anything else takes the full path.
+    """
+    side = gray.shape[0]
+    if gray.shape[1] != side or not MNIST_SIZE < side <= WORK_SIDE:
+        return None
+    ink = clean_ink(gray)
+    if ink is None:
+        return None
+    by_row, by_col = ink.sum(1), ink.sum(0)
+    rows, cols = np.flatnonzero(by_row), np.flatnonzero(by_col)
+    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == side - 1 or cols[-1] == side - 1:
+        return None
+    k = side / MNIST_SIZE
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if not (MNIST_BOX - 2) * k <= max(bottom - top, right - left) <= (MNIST_BOX + 1) * k:  # +1: resampling blur
+        return None
+    total = float(by_row.sum())
+    axis = np.arange(side, dtype=np.float32)
+    target = (MNIST_SIZE / 2 + 0.5) * k - 0.5  # MNIST's centre (14, 14) in this image's pixel indices
+    if max(abs(float(by_row @ axis) / total - target), abs(float(by_col @ axis) / total - target)) > 0.75 * k:
+        return None
+    lo, hi = MNIST_STROKE_RANGE
+    if not 1.1 * lo <= stroke_width(ink) / k <= 0.9 * hi:
+        return None
+    import cv2  # a core dependency; imported here so `predict one.png` does not pay for it
+
+    small = cv2.resize(ink, (MNIST_SIZE, MNIST_SIZE), interpolation=cv2.INTER_AREA)  # area mean: a plain shrink
+    peak = float(small.max())
+    if peak <= 0:
+        return None
+    return Prepared(np.clip(small / peak, 0, 1), False, (left, top, right, bottom))
+
+
 def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     """Gray float32 (H, W) in [0, 1], any polarity -> soft ink mask float32 (H, W) in [0, 1], ink bright."""
     clean = clean_ink(gray)
@@ -589,7 +629,7 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
         gray = from_array(source) if isinstance(source, np.ndarray) else to_gray(open_image(source, name))
     if gray.size == 0:
         raise BadImage(f"{name or '<image>'}: image has no pixels")
-    lean = mnist_form(gray)
+    lean = mnist_form(gray) or scaled_mnist_form(gray)
     if lean is not None:
         return lean
     ink, box, scale = _locate(gray)
