@@ -165,9 +165,12 @@ def _resident(smoke: bool, graph: bool) -> dict:
     steps = n // bs
     fused = {"fused": True, "capturable": graph} if dev == "cuda" else {}
     opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(4e-3, device=dev) if graph else 4e-3, eps=1e-7, **fused)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=epochs * steps, pct_start=0.3)
-    xb = torch.zeros(bs, 1, 28, 28, device=dev)
-    yb = torch.zeros(bs, dtype=torch.int64, device=dev)
+    # NOTE: no momentum cycling: a captured graph keeps Adam's betas as they were at capture (lr is a tensor).
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=4e-3, total_steps=epochs * steps, pct_start=0.3, cycle_momentum=False
+    )
+    xb = x[:bs].unsqueeze(1).float().div(255)  # static input buffers (a captured graph reads these addresses)
+    yb = y[:bs].clone()
 
     def step():
         opt.zero_grad(set_to_none=False)
@@ -323,6 +326,8 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     res: dict = {"smoke": args.cpu_smoke, "env": environment()}
     log(json.dumps(res["env"]))
+    if not args.cpu_smoke and not res["env"].get("gpu"):
+        log("no CUDA GPU visible to torch: every section will fail; run with --cpu-smoke to check the script on a CPU")
     for name in ("seed", "fast", "process", "reference", "resident"):
         try:
             extra = ["--recipe", json.dumps(best_recipe(res.get("fast", {})))] if name == "process" else []
