@@ -8,7 +8,7 @@ Headline figures are whole fresh processes, never two trainers in one process (t
 one that runs second inherits the first one's heap and warm caches). Each comparison
 runs its two sides in turn, A B A B, for --pairs pairs (>= 3), and reports the median
 wall time, the ratio within each pair, user and sys CPU seconds and each process's
-peak RSS (from wait4, so a figure never includes another process). Measured:
+peak RSS (through a small launcher process, so a figure never includes another process). Measured:
 1. one seed-network training epoch (notebook recipe, then the test set): the plain
    reference written like PyTorch's examples/mnist against digitrec's trainer, and
    digitrec with and without its malloc tuning (digitrec.allocator);
@@ -133,20 +133,31 @@ def child_epoch(kind: str, epochs: int, limit: int | None) -> None:
     print(json.dumps({"epoch_seconds": times, "accuracy": acc}))
 
 
+# Runs a command and writes its CPU seconds and peak RSS to the file named first. A launcher,
+# because a child's peak RSS on Linux starts from its parent's (fork/vfork, then exec keeps the
+# high-water mark): this small process is the parent, not the benchmark holding MNIST and models.
+LAUNCHER = """
+import json, resource, subprocess, sys
+rc = subprocess.run(sys.argv[2:]).returncode
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(json.dumps({"rc": rc, "user": ru.ru_utime, "sys": ru.ru_stime, "maxrss_kb": ru.ru_maxrss}))
+"""
+
+
 def run_measured(cmd: list[str], env: dict | None = None) -> dict:
     """Run `cmd` as a fresh process: wall, user and sys seconds, peak RSS (MB) of it alone, and its stdout."""
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r", suffix=".json") as usage:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env={**os.environ, **(env or {})})
-        _, status, ru = os.wait4(proc.pid, 0)
+        subprocess.run([sys.executable, "-c", LAUNCHER, usage.name, *map(str, cmd)], stdout=out,
+                       stderr=subprocess.DEVNULL, cwd=ROOT, env={**os.environ, **(env or {})}, check=True)  # fmt: skip
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        ru = json.loads(Path(usage.name).read_text())
         out.seek(0)
         text = out.read().decode()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[:4]}... exited {proc.returncode}")
-    return {"wall": round(wall, 3), "user": round(ru.ru_utime, 2), "sys": round(ru.ru_stime, 2),
-            "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "stdout": text}  # fmt: skip
+    if ru["rc"] != 0:
+        raise RuntimeError(f"{cmd[:4]}... exited {ru['rc']}")
+    return {"wall": round(wall, 3), "user": round(ru["user"], 2), "sys": round(ru["sys"], 2),
+            "peak_rss_mb": round(ru["maxrss_kb"] / 1024, 1), "stdout": text}  # fmt: skip
 
 
 def interleaved(arms: dict[str, tuple[list[str], dict]], pairs: int, log) -> dict:
