@@ -238,7 +238,8 @@ def run_section(name: str, smoke: bool, deadline: float, extra: list[str] = ()) 
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         log(f"[{name}] TIMED OUT after {limit:.0f} s\n{out[-3000:]}")
-        return {"error": f"timed out after {limit:.0f} s", "partial_output": out[-3000:]}
+        runs = [json.loads(l) for l in out.splitlines() if l.startswith('{"batch"')]  # fast: the recipes that finished
+        return {"error": f"timed out after {limit:.0f} s", "partial_output": out[-3000:], **({"runs": runs} if runs else {})}
     log(f"[{name}] rc={p.returncode} {time.perf_counter() - t0:.1f} s\n{p.stdout[-4000:]}{p.stderr[-3000:]}")
     lines = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
     if p.returncode != 0 or not lines:
