@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bulk.py                  # 20,000 small PNGs (MNIST test digits)
     .venv/bin/python bench/bulk.py -n 4000 --no-ray
+    .venv/bin/python bench/bulk.py -n 10000 --kind enlarged --engines multi --no-unit-costs
 
 Each engine runs in its own subprocess writing a JSON-lines output; its peak
 memory is the largest sum of RSS over that subprocess's whole process tree
@@ -28,7 +29,10 @@ import numpy as np
 GB = 1e9
 
 
-def make_images(folder: Path, n: int) -> list[str]:
+KINDS = ("mnist", "enlarged")  # 28x28 MNIST crops; the same digits 3x (84x84), dark on light
+
+
+def make_images(folder: Path, n: int, kind: str = "mnist") -> list[str]:
     from PIL import Image
 
     from digitrec.data import load_split
@@ -40,9 +44,27 @@ def make_images(folder: Path, n: int) -> list[str]:
         sub.mkdir(parents=True, exist_ok=True)
         p = sub / f"{i:06d}.png"
         if not p.exists():
-            Image.fromarray(images[i % len(images)]).save(p)
+            img = Image.fromarray(images[i % len(images)])
+            if kind == "enlarged":
+                img = Image.fromarray(255 - np.asarray(img.resize((84, 84), Image.BILINEAR)))
+            img.save(p)
         paths.append(str(p))
     return paths
+
+
+def cpu_line() -> str:
+    """The CPU model and its vector flags, from /proc/cpuinfo."""
+    model, flags = "?", []
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = sorted(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "fma", "amx")))
+                break
+    except OSError:
+        pass
+    return f"{model} ({' '.join(flags)})"
 
 
 def tree_rss(root: int) -> int:
@@ -71,6 +93,10 @@ def tree_rss(root: int) -> int:
 def run_engine(engine: str, folder: Path, model: str, workers: int) -> dict:
     """Run one engine in a subprocess; returns its own timing plus the peak RSS of its process tree."""
     cmd = [sys.executable, __file__, "--child", engine, "--dir", str(folder), "--model", model, "--workers", str(workers)]
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # one child at a time: the difference is this run's
+    wall0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = [0]
 
@@ -83,8 +109,15 @@ def run_engine(engine: str, folder: Path, model: str, workers: int) -> dict:
     t.start()
     out, _ = proc.communicate()
     t.join()
+    wall = time.perf_counter() - wall0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_rss_mb"] = peak[0] / 2**20
+    # CPU seconds of the whole process tree (start-up included): on a shared machine, files per
+    # CPU-second is the figure that other jobs do not move; 2 / (CPU s a file) is what 2 free cores give.
+    result["process_wall"] = wall
+    result["user"], result["sys"] = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    result["files_per_cpu_s"] = result["files"] / max(result["user"] + result["sys"], 1e-9)
     return result
 
 
@@ -180,20 +213,27 @@ def main() -> None:
     ap.add_argument("--model", default="seed")
     ap.add_argument("--dir", default=None, help="where to write the PNGs (default: a temporary folder, kept for reruns)")
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument("--kind", choices=KINDS, default="mnist", help="28x28 MNIST crops, or 84x84 dark-on-light enlargements")
+    ap.add_argument("--engines", default=None, help="comma-separated subset of single,multi,ray")
+    ap.add_argument("--no-unit-costs", action="store_true")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, args.dir, args.model, args.workers)
         return
-    folder = Path(args.dir or Path(tempfile.gettempdir()) / f"digitrec-bulk-{args.n}")
-    paths = make_images(folder, args.n)
-    print(f"{len(paths):,} PNG files in {folder}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    engines = ["single", "multi"] + ([] if args.no_ray else ["ray"])
+    folder = Path(args.dir or Path(tempfile.gettempdir()) / f"digitrec-bulk-{args.kind}-{args.n}")
+    paths = make_images(folder, args.n, args.kind)
+    print(f"{len(paths):,} {args.kind} PNG files in {folder}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(f"CPU: {cpu_line()}")
+    engines = args.engines.split(",") if args.engines else ["single", "multi"] + ([] if args.no_ray else ["ray"])
     for engine in engines:
         r = run_engine(engine, folder, args.model, args.workers)
         extra = f", Ray start-up {r['startup']:.1f}s not counted" if engine == "ray" else ""
-        print(f"{engine:>7}: {r['files']:,} files in {r['seconds']:.1f}s = {r['rate']:,.0f} images/s, peak RSS {r['peak_rss_mb']:,.0f} MB{extra}")
+        print(f"{engine:>7}: {r['files']:,} files in {r['seconds']:.1f}s = {r['rate']:,.0f} images/s, peak RSS {r['peak_rss_mb']:,.0f} MB{extra}; "
+              f"whole process {r['process_wall']:.1f}s wall, user {r['user']:.1f}s, sys {r['sys']:.1f}s = {r['files_per_cpu_s']:,.0f} files per CPU-second")
+    if args.no_unit_costs:
+        return
     c = unit_costs(paths, args.model)
     print(
         f"unit costs (1 core): read {c['read_s'] * 1e6:.0f} us ({c['file_bytes'] / c['read_s'] / 1e6:,.0f} MB/s, page cache), "

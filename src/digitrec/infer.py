@@ -103,7 +103,7 @@ def ignore_interrupts() -> None:
 def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
     # Runs in worker processes: decode + preprocess, errors returned as text, never raised across the pool.
     try:
-        return path, prepare(path), None
+        return path, prepare(path, fast_png=True), None
     except BadImage as e:
         return path, None, str(e)
     except Exception as e:  # noqa: BLE001 - a hostile file must not stop the batch
@@ -142,6 +142,8 @@ class Recognizer:
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # NOTE: idle ORT threads spin for a while by default; in bulk reading the decoding workers need that CPU.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - ORT raises its own exception types

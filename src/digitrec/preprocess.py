@@ -368,6 +368,15 @@ def soft_threshold(ink: np.ndarray, min_contrast: float = 0.1) -> np.ndarray:
     return np.clip((ink - lo) / max(hi - lo, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
+def _median(a: np.ndarray) -> float:
+    """np.median of a non-empty 1-D array, without its wrapper's overhead (called per axis per image)."""
+    n = a.size
+    if n % 2:
+        return float(np.partition(a, n // 2)[n // 2])
+    lo, hi = np.partition(a, (n // 2 - 1, n // 2))[n // 2 - 1 : n // 2 + 1]
+    return float(lo + hi) / 2
+
+
 def _main_span(strong: np.ndarray, soft: np.ndarray) -> tuple[int, int] | None:
     """[start, end) of the digit along one axis, from profiles of strong-ink counts and soft ink.
 
@@ -378,7 +387,7 @@ def _main_span(strong: np.ndarray, soft: np.ndarray) -> tuple[int, int] | None:
     runs = _runs(strong > max(0.5, min(0.02 * float(strong.max()), 1.5)))  # a hairline keeps 2 px a row
     if not runs:
         return None
-    mass = [float(strong[a:b].sum()) for a, b in runs]
+    mass = np.add.reduceat(strong, [a for a, _ in runs]).tolist() if len(runs) > 1 else [float(strong.sum())]
     k = int(np.argmax(mass))
     (a, b), kept, used = runs[k], mass[k], {k}
     grew = True
@@ -391,7 +400,7 @@ def _main_span(strong: np.ndarray, soft: np.ndarray) -> tuple[int, int] | None:
                 used.add(i)
     # NOTE: then take in the faint anti-aliased fringe the strong-ink profile leaves out.
     outside = np.concatenate([soft[:a], soft[b:]])
-    floor = 0.25 + (2 * float(np.median(outside)) if outside.size else 0.0)
+    floor = 0.25 + (2 * _median(outside) if outside.size else 0.0)
     reach = 1 + (b - a) // 10
     for _ in range(reach):
         if a > 0 and soft[a - 1] > floor:
@@ -458,10 +467,10 @@ def center_by_mass(ink: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
     of mass of MNIST's train digits is (14.00, 14.01), not (13.5, 13.5).
     """
     h, w = ink.shape
-    total = float(ink.sum())
-    ys, xs = np.indices(ink.shape)
-    cy = float((ys * ink).sum() / total) if total > 0 else (h - 1) / 2
-    cx = float((xs * ink).sum() / total) if total > 0 else (w - 1) / 2
+    by_row, by_col = ink.sum(1), ink.sum(0)
+    total = float(by_row.sum())
+    cy = float(by_row @ np.arange(h, dtype=np.float32)) / total if total > 0 else (h - 1) / 2
+    cx = float(by_col @ np.arange(w, dtype=np.float32)) / total if total > 0 else (w - 1) / 2
     top = int(round(size / 2 - cy))
     left = int(round(size / 2 - cx))
     top = min(max(top, 0), size - h)
@@ -484,12 +493,17 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     if peak <= 0:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     work = ink / peak
+    lo, hi = MNIST_STROKE_RANGE
     if max(h, w) < 4 * MNIST_BOX:
+        # NOTE: a width measured on the small crop itself, well inside MNIST's range, decides without
+        # the 80-px resampling (the common case); near the range's ends the exact measure below decides.
+        rough = stroke_width(work) * MNIST_BOX / max(h, w)
+        if 1.1 * lo <= rough <= 0.9 * hi:
+            return center_by_mass(fit_box(ink))
         scale = 4 * MNIST_BOX / max(h, w)
         work = resize(work, (max(1, round(h * scale)), max(1, round(w * scale))))
     per_mnist_px = max(work.shape) / MNIST_BOX
     width = stroke_width(work) / per_mnist_px
-    lo, hi = MNIST_STROKE_RANGE
     if width == 0 or lo <= width <= hi:
         return center_by_mass(fit_box(ink))  # NOTE: straight from the crop: one resampling, not two
     work = normalize_stroke(work, MNIST_STROKE * per_mnist_px, width * per_mnist_px)
@@ -524,6 +538,21 @@ def count_characters(ink: np.ndarray, box: tuple[int, int, int, int]) -> int:
 # ---------------------------------------------------------------- pipeline
 
 
+def _edge_tone(gray: np.ndarray, frame: np.ndarray, tolerance: float) -> tuple[float, float]:
+    """(min, max) of the outermost pixel ring when it is one tone and 90% of the wider frame has it too.
+
+    A clean digital digit drawn close to the edge (an enlarged MNIST crop) puts a
+    few ink pixels into the frame that `clean_ink` looks at; shading or paper
+    texture moves most of the frame, so the photo clean-up still gets those.
+    Returns (0, 1) (not one tone) otherwise.
+    """
+    ring = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+    lo, hi = float(ring.min()), float(ring.max())
+    if hi - lo > tolerance or np.count_nonzero(np.abs(frame - (lo + hi) / 2) <= tolerance) < 0.9 * frame.size:
+        return 0.0, 1.0
+    return lo, hi
+
+
 def clean_ink(gray: np.ndarray, tolerance: float = 0.02) -> np.ndarray | None:
     """Ink of a clean digital image, or None when the image needs the photo clean-up.
 
@@ -535,6 +564,8 @@ def clean_ink(gray: np.ndarray, tolerance: float = 0.02) -> np.ndarray | None:
     """
     frame = _frame(gray)
     lo, hi = float(frame.min()), float(frame.max())
+    if hi - lo > tolerance:
+        lo, hi = _edge_tone(gray, frame, tolerance)
     if hi - lo > tolerance or 0.3 <= lo <= 0.7:
         return None
     ink = gray - hi if hi < 0.3 else lo - gray
@@ -543,6 +574,76 @@ def clean_ink(gray: np.ndarray, tolerance: float = 0.02) -> np.ndarray | None:
         return np.zeros_like(gray)
     ink = ink / peak
     return np.where(ink < 0.08, 0.0, ink).astype(np.float32)  # JPEG ringing around strokes is not ink
+
+
+_AXIS = np.arange(MNIST_SIZE, dtype=np.float32)
+
+
+def mnist_form(gray: np.ndarray) -> Prepared | None:
+    """`Prepared` for an image already in MNIST form, else None.
+
+    Float32 (28, 28) in [0, 1] with bright ink on an exactly black outer ring,
+    whose ink spans 18 to 20 pixels and whose centre of mass is within 0.75 px
+    of (14, 14): what MNIST's own crops are (99% of its test set). The network
+    then reads the image as it is, with no resampling, as it saw MNIST in
+    training; this skips the whole pipeline (bulk reading of MNIST crops).
+    """
+    if gray.shape != (MNIST_SIZE, MNIST_SIZE):
+        return None
+    by_row, by_col = gray.sum(1), gray.sum(0)  # (28,) each: the ring, the extent and the centre from two sums
+    if by_row[0] or by_row[-1] or by_col[0] or by_col[-1]:
+        return None
+    rows, cols = np.flatnonzero(by_row), np.flatnonzero(by_col)
+    if rows.size == 0:
+        return None
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if not MNIST_BOX - 2 <= max(bottom - top, right - left) <= MNIST_BOX:
+        return None
+    total = float(by_row.sum())
+    cy, cx = float(by_row @ _AXIS) / total, float(by_col @ _AXIS) / total
+    if abs(cy - MNIST_SIZE / 2) > 0.75 or abs(cx - MNIST_SIZE / 2) > 0.75:
+        return None
+    return Prepared(np.ascontiguousarray(gray, np.float32), False, (left, top, right, bottom))
+
+
+def scaled_mnist_form(gray: np.ndarray) -> Prepared | None:
+    """`Prepared` for a clean square image that is MNIST's form at a larger size, else None.
+
+    Float32 (S, S), 28 < S <= WORK_SIDE, either polarity, one exact border tone
+    (`clean_ink`): when its ink alone (no specks) spans 18/28 to 20/28 of the side,
+    is centred by mass as MNIST is and has strokes well inside MNIST's widths,
+    one area resampling to 28x28 is the whole preprocessing (an MNIST crop
+    enlarged, a canvas drawn like MNIST). Anything else takes the full path.
+    """
+    side = gray.shape[0]
+    if gray.shape[1] != side or not MNIST_SIZE < side <= WORK_SIDE:
+        return None
+    ink = clean_ink(gray)
+    if ink is None:
+        return None
+    by_row, by_col = ink.sum(1), ink.sum(0)
+    rows, cols = np.flatnonzero(by_row), np.flatnonzero(by_col)
+    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == side - 1 or cols[-1] == side - 1:
+        return None
+    k = side / MNIST_SIZE
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if not (MNIST_BOX - 2) * k <= max(bottom - top, right - left) <= (MNIST_BOX + 1) * k:  # +1: resampling blur
+        return None
+    total = float(by_row.sum())
+    axis = np.arange(side, dtype=np.float32)
+    target = (MNIST_SIZE / 2 + 0.5) * k - 0.5  # MNIST's centre (14, 14) in this image's pixel indices
+    if max(abs(float(by_row @ axis) / total - target), abs(float(by_col @ axis) / total - target)) > 0.75 * k:
+        return None
+    lo, hi = MNIST_STROKE_RANGE
+    if not 1.1 * lo <= stroke_width(ink) / k <= 0.9 * hi:
+        return None
+    import cv2  # a core dependency; imported here so `predict one.png` does not pay for it
+
+    small = cv2.resize(ink, (MNIST_SIZE, MNIST_SIZE), interpolation=cv2.INTER_AREA)  # area mean: a plain shrink
+    peak = float(small.max())
+    if peak <= 0:
+        return None
+    return Prepared(np.clip(small / peak, 0, 1), False, (left, top, right, bottom))
 
 
 def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
@@ -560,16 +661,27 @@ def _locate(gray: np.ndarray, min_lines: int = 2) -> tuple[np.ndarray, tuple[int
     return ink, ink_box(ink), gray.shape[0] / small.shape[0]
 
 
-def prepare(source: ImageSource, name: str | None = None) -> Prepared:
+def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False) -> Prepared:
     """Any image (path, bytes, file object, Pillow image or array) -> `Prepared` 28x28 MNIST-form digit.
 
     The digit is found on a copy reduced to WORK_SIDE; in a large photo its
     region (with a margin of paper) is then cut from the full-size image and
-    read again, so a small digit far off-centre keeps its strokes.
+    read again, so a small digit far off-centre keeps its strokes. With
+    `fast_png` (bulk reading), plain gray PNG files are decoded by OpenCV
+    (`digitrec.fastdecode`), several times faster than Pillow, same pixels.
     """
-    gray, decoded = load_gray(source, name)
+    gray, decoded = None, 1.0
+    if fast_png and isinstance(source, (str, os.PathLike)):
+        from .fastdecode import decode_gray_png
+
+        gray = decode_gray_png(os.fspath(source))
+    if gray is None:
+        gray, decoded = load_gray(source, name)
     if gray.size == 0:
         raise BadImage(f"{name or '<image>'}: image has no pixels")
+    lean = mnist_form(gray) or scaled_mnist_form(gray)
+    if lean is not None:
+        return lean
     ink, box, scale = _locate(gray)
     if box is None:
         return Prepared(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None)
