@@ -123,7 +123,8 @@ def run_engine(engine: str, folder: Path, model: str, workers: int) -> dict:
 
 def child(engine: str, folder: str, model: str, workers: int) -> None:
     from digitrec import Recognizer
-    from digitrec.bulk import open_output, predict_rows
+    from digitrec.bulk import predict_rows
+    from digitrec.writers import open_output
 
     out = Path(tempfile.mkdtemp()) / "out.jsonl"
     writer, _ = open_output(out, kind="predict")
@@ -149,7 +150,7 @@ def child(engine: str, folder: str, model: str, workers: int) -> None:
 def unit_costs(paths: list[str], model: str) -> dict:
     """Seconds per image for decode+preprocess, inference (batch 256), reading the bytes, writing a row."""
     from digitrec import Recognizer
-    from digitrec.bulk import JsonLinesWriter
+    from digitrec.writers import JsonLinesWriter
     from digitrec.preprocess import prepare
 
     sample = paths[:1000]

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import ROOT
-from digitrec.bulk import output_files, read_output
+from digitrec.writers import output_files, read_output
 from digitrec.cli import cli
 from digitrec.preprocess import iter_image_paths
 

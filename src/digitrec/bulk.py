@@ -1,409 +1,78 @@
-"""Bulk reading: hundreds of thousands of images to a results file, resumable, with bounded memory.
+"""Bulk reading: the rows of hundreds of thousands of images, in order, with bounded memory.
 
     >>> from digitrec import Recognizer
-    >>> from digitrec.bulk import open_output, predict_rows
+    >>> from digitrec.bulk import predict_rows
+    >>> from digitrec.writers import open_output
     >>> out, done = open_output("out.jsonl", kind="predict", force=True)
+    >>> rows = predict_rows(Recognizer.load(), ["images/"], skip=done)
     >>> with out:
-    ...     summary = out.write_all(predict_rows(Recognizer.load(), ["images/"], skip=done))
+    ...     summary = out.write_all(rows)
+    >>> rows.skipped  # files left out because they were already in out.jsonl
 
-Results are rows (dicts) written as they are produced, so a killed job keeps
-what it finished:
-
-- JSON lines (`.jsonl`, `.json`): one object per line, flushed after every batch;
-- CSV (`.csv`): a header, then one line per file; lists (probabilities, boxes) as JSON in their cell;
-- Parquet (`.parquet`, needs pyarrow: the `cluster` extra): row groups of `ROW_GROUP`
-  rows; every `PART_ROWS` rows the file is closed and the next *part* begins.
-  A part is written as `NAME.inprogress` and renamed when complete, so readers
-  never see a half-written file. The first part is OUT itself, the following
-  ones (and every resumed run) `OUT_STEM.part-0001.parquet`, `...-0002`, ...;
-  `output_files(OUT)` lists them all, e.g. for `pandas.read_parquet(output_files(OUT))`.
-
-`--resume` reads the `path` column of the existing output (streaming; the
-paths are kept as a set of strings, about 100 bytes per file: 100 MB for a
-million files) and skips those files; paths are compared as written, so pass
-the same path arguments as the first run. An existing output is never
-overwritten without `force`.
+Rows are what the results files of `digitrec.writers` hold; an unreadable
+file gives an error row, never an exception. Files are walked as
+`preprocess.iter_image_paths` walks them; decoding runs in the package's
+worker pool (`digitrec.pool`).
 """
 
 from __future__ import annotations
 
-import csv
-import json
+import functools
 import os
-import signal
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from itertools import islice
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadImage, ConfigError, MissingExtra, OutputExists
-from .preprocess import is_image_file
+from .errors import BadImage, cannot_read
+from .pool import ordered_map
+from .preprocess import is_image_file, iter_image_paths
+
+# NOTE: the writers lived here before digitrec.writers; these names keep `from digitrec.bulk import ...` working.
+from .writers import (  # noqa: F401
+    FIELDS, FORMATS, CsvWriter, JsonLinesWriter, ParquetWriter, Summary, Writer, done_paths, error_row, open_output,
+    output_files, output_format, read_output,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from .infer import Recognizer
 
-FORMATS = ("jsonl", "csv", "parquet")
-SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-FIELDS = {
-    "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
-    "read": ("path", "digits", "lines", "boxes", "error"),
-}
-BATCH = 256  # rows per write (and flush) to JSON lines and CSV
-ROW_GROUP = 4096  # rows per Parquet row group
-PART_ROWS = 100_000  # rows per Parquet part file: a SIGKILL loses at most the part in progress
+
+class Discovery:
+    """Image files under `targets` (lazily, as `iter_image_paths`), leaving out those in `skip`.
+
+    `skipped` counts the files left out so far: the whole count once iterated.
+    """
+
+    def __init__(self, targets: Iterable[str], skip: set[str] | None = None) -> None:
+        self.targets = list(targets)
+        self.skip = skip or set()
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for p in iter_image_paths(self.targets):
+            if p in self.skip:
+                self.skipped += 1
+                continue
+            yield p
 
 
-@dataclass
-class Summary:
-    """What a bulk run did: rows written, of which errors, files skipped by --resume, seconds."""
+class Rows(Iterator[dict[str, Any]]):
+    """Rows as they are produced; `skipped` is how many files `skip` left out (complete once exhausted)."""
 
-    written: int = 0
-    errors: int = 0
-    skipped: int = 0
-    seconds: float = 0.0
+    def __init__(self, rows: Iterator[dict[str, Any]], paths: Discovery) -> None:
+        self._rows = rows
+        self.paths = paths
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._rows)
 
     @property
-    def rate(self) -> float:
-        return self.written / self.seconds if self.seconds > 0 else 0.0
+    def skipped(self) -> int:
+        return self.paths.skipped
 
 
-def output_format(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """The output format: `fmt` if given, else from the file suffix (.jsonl/.json, .csv, .parquet)."""
-    if fmt:
-        if fmt not in FORMATS:
-            raise ConfigError(f"output format {fmt!r}: expected one of {', '.join(FORMATS)}")
-        return fmt
-    suffix = Path(path).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ConfigError(f"{path}: unknown output suffix {suffix!r}; use .jsonl, .csv or .parquet, or --format")
-    return SUFFIXES[suffix]
-
-
-def _pyarrow():
-    # NOTE: imported as late as possible: pyarrow starts threads, and a worker pool forked after that can deadlock.
-    try:
-        import pyarrow
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        raise MissingExtra("pyarrow", "cluster", "Parquet output") from None
-    return pyarrow
-
-
-# ---------------------------------------------------------------- writers
-
-
-class Writer:
-    """Writes rows (dicts with the kind's FIELDS) incrementally; use as a context manager."""
-
-    def __init__(self, path: Path, kind: str) -> None:
-        self.path = path
-        self.kind = kind
-        self.fields = FIELDS[kind]
-        self.rows = 0  # rows written so far (what an interrupted run kept)
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def write_all(
-        self, rows: Iterable[dict[str, Any]], on_row: Callable[[dict[str, Any]], None] | None = None, batch: int = BATCH
-    ) -> Summary:
-        """Write every row, `batch` at a time; `on_row` sees each row after it is written (progress, errors)."""
-        summary, start = Summary(), time.perf_counter()
-        it = iter(rows)
-        while chunk := list(islice(it, batch)):
-            self.write(chunk)
-            self.rows += len(chunk)
-            summary.written += len(chunk)
-            summary.errors += sum(r.get("error") is not None for r in chunk)
-            if on_row:
-                for r in chunk:
-                    on_row(r)
-        summary.seconds = time.perf_counter() - start
-        return summary
-
-
-class JsonLinesWriter(Writer):
-    """JSON lines appended to `path`, or written to an open text `stream` (e.g. stdout, left open)."""
-
-    def __init__(self, path: Path | None, kind: str, stream: Any = None) -> None:
-        super().__init__(path, kind)
-        self.file = stream or open(path, "a", encoding="utf-8")
-        self.owned = stream is None
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        self.file.write("".join(json.dumps(r) + "\n" for r in rows))
-        self.file.flush()
-
-    def close(self) -> None:
-        if self.owned:
-            self.file.close()
-
-
-class CsvWriter(Writer):
-    def __init__(self, path: Path, kind: str) -> None:
-        super().__init__(path, kind)
-        fresh = not path.exists() or path.stat().st_size == 0
-        self.file = open(path, "a", encoding="utf-8", newline="")
-        self.csv = csv.writer(self.file)
-        if fresh:
-            self.csv.writerow(self.fields)
-            self.file.flush()
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        self.csv.writerows([_csv_cell(r.get(f)) for f in self.fields] for r in rows)
-        self.file.flush()
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def _csv_cell(v: Any) -> Any:
-    if v is None:
-        return ""
-    return json.dumps(v) if isinstance(v, (list, dict)) else v
-
-
-def _parquet_schema(kind: str):
-    pa = _pyarrow()
-    if kind == "predict":
-        return pa.schema([
-            ("path", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
-            ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
-            ("reason", pa.string()), ("error", pa.string()),
-        ])  # fmt: skip
-    box = pa.struct([("box", pa.list_(pa.int64())), ("digit", pa.int64()), ("confidence", pa.float64()), ("line", pa.int64())])
-    return pa.schema([
-        ("path", pa.string()), ("digits", pa.string()), ("lines", pa.list_(pa.string())),
-        ("boxes", pa.list_(box)), ("error", pa.string()),
-    ])  # fmt: skip
-
-
-class ParquetWriter(Writer):
-    """Parquet parts: OUT, then OUT_STEM.part-NNNN.parquet; each written as .inprogress and renamed when closed."""
-
-    def __init__(self, path: Path, kind: str, part_rows: int = PART_ROWS) -> None:
-        super().__init__(path, kind)
-        self.schema = None  # NOTE: pyarrow is imported on the first flush, after the decoding pool has forked
-        self.part_rows = part_rows
-        self.buffer: list[dict[str, Any]] = []
-        self.writer = None
-        self.target: Path | None = None
-        self.rows_in_part = 0
-
-    def _open(self) -> None:
-        import pyarrow.parquet as pq
-
-        self.schema = self.schema or _parquet_schema(self.kind)
-
-        self.target = _next_part(self.path)
-        self.writer = pq.ParquetWriter(str(_inprogress(self.target)), self.schema)
-        self.rows_in_part = 0
-
-    def _flush(self) -> None:
-        rows, self.buffer = self.buffer, []
-        while rows:
-            if self.writer is None:
-                self._open()
-            pa = _pyarrow()
-            take = rows[: self.part_rows - self.rows_in_part]
-            rows = rows[len(take) :]
-            table = pa.Table.from_pylist([{f: r.get(f) for f in self.schema.names} for r in take], schema=self.schema)
-            self.writer.write_table(table)
-            self.rows_in_part += len(take)
-            if self.rows_in_part >= self.part_rows:
-                self._finish_part()
-
-    def _finish_part(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            os.replace(_inprogress(self.target), self.target)
-            self.writer = None
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        self.buffer.extend(rows)
-        if len(self.buffer) >= ROW_GROUP:
-            self._flush()
-
-    def close(self) -> None:
-        self._flush()
-        if self.writer is None and not self.path.exists():
-            self._open()  # NOTE: a run with no rows still leaves a valid (empty) file at OUT
-        self._finish_part()
-
-
-def _inprogress(path: Path) -> Path:
-    return path.with_name(path.name + ".inprogress")
-
-
-def _part_name(path: Path, n: int) -> Path:
-    return path if n == 0 else path.with_name(f"{path.stem}.part-{n:04d}{path.suffix}")
-
-
-def _next_part(path: Path) -> Path:
-    n = 0
-    while _part_name(path, n).exists() or _inprogress(_part_name(path, n)).exists():
-        n += 1
-    return _part_name(path, n)
-
-
-def output_files(path: str | os.PathLike, fmt: str | None = None) -> list[Path]:
-    """The complete files of an output: OUT itself, and for Parquet its part files in order."""
-    path = Path(path)
-    if output_format(path, fmt) != "parquet":
-        return [path] if path.exists() else []
-    files, n = [], 0
-    while _part_name(path, n).exists() or _inprogress(_part_name(path, n)).exists():
-        if _part_name(path, n).exists():
-            files.append(_part_name(path, n))
-        n += 1
-    return files
-
-
-def read_output(path: str | os.PathLike, fmt: str | None = None) -> Iterator[dict[str, Any]]:
-    """Stream the rows of an output written by this module, lists decoded (CSV cells parsed back)."""
-    fmt = output_format(path, fmt)
-    for file in output_files(path, fmt):
-        if fmt == "jsonl":
-            with open(file, encoding="utf-8") as f:
-                for line in f:
-                    if line.endswith("\n"):
-                        yield json.loads(line)
-        elif fmt == "csv":
-            with open(file, encoding="utf-8", newline="") as f:
-                for row in csv.DictReader(f):
-                    yield {k: _csv_value(k, v) for k, v in row.items()}
-        else:
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(file).iter_batches():
-                yield from batch.to_pylist()
-
-
-def _csv_value(key: str, v: str) -> Any:
-    if v == "":
-        return None
-    if key in ("probabilities", "lines", "boxes"):
-        return json.loads(v)
-    if key in ("digit", "best_digit"):
-        return int(v)
-    if key in ("confidence", "best_probability"):
-        return float(v)
-    return v
-
-
-# ---------------------------------------------------------------- resume
-
-
-def _drop_partial_line(path: Path) -> None:
-    """A job killed mid-write can leave half a line: cut it, so appended rows start on a line of their own."""
-    with open(path, "r+b") as f:
-        size = f.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        f.seek(size - 1)
-        if f.read(1) == b"\n":
-            return
-        pos = size
-        while pos > 0:
-            step = min(65536, pos)
-            f.seek(pos - step)
-            chunk = f.read(step)
-            nl = chunk.rfind(b"\n")
-            if nl >= 0:
-                f.truncate(pos - step + nl + 1)
-                return
-            pos -= step
-        f.truncate(0)
-
-
-def done_paths(path: str | os.PathLike, fmt: str | None = None) -> set[str]:
-    """Paths already in an output (streamed; only the set of path strings is kept in memory)."""
-    fmt = output_format(path, fmt)
-    path = Path(path)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        _pyarrow()
-        done: set[str] = set()
-        for file in output_files(path, fmt):
-            for batch in pq.ParquetFile(file).iter_batches(columns=["path"]):
-                done.update(p for p in batch.column(0).to_pylist() if p is not None)
-        return done
-    if not path.exists():
-        return set()
-    if fmt == "jsonl":
-        done = set()
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.endswith("\n") and line.strip():
-                    done.add(json.loads(line)["path"])
-        return done
-    with open(path, encoding="utf-8", newline="") as f:
-        return {row["path"] for row in csv.DictReader(f) if row.get("path")}
-
-
-def open_output(
-    path: str | os.PathLike, fmt: str | None = None, kind: str = "predict", resume: bool = False, force: bool = False
-) -> tuple[Writer, set[str]]:
-    """A writer for `path` and the set of paths to skip (those already in it when `resume`).
-
-    Refuses an existing output unless `resume` (append, skipping its paths) or
-    `force` (start over: the file and its Parquet parts are removed).
-    """
-    fmt = output_format(path, fmt)
-    path = Path(path)
-    if fmt == "parquet":
-        import importlib.util
-
-        if importlib.util.find_spec("pyarrow") is None:
-            raise MissingExtra("pyarrow", "cluster", "Parquet output")
-    existing = output_files(path, fmt)
-    stale = [_inprogress(path), *path.parent.glob(f"{path.stem}.part-*{path.suffix}.inprogress")] if fmt == "parquet" else []
-    if existing and not (resume or force):
-        raise OutputExists(f"{path}: output exists; pass --resume to skip the files already in it or --force to overwrite it")
-    if force and not resume:
-        for f in existing:
-            f.unlink()
-    for f in stale:  # NOTE: parts of a killed run, never completed: their files are read again
-        if f.exists():
-            f.unlink()
-    done: set[str] = set()
-    if resume and existing:
-        if fmt != "parquet":
-            _drop_partial_line(path)
-        done = done_paths(path, fmt)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True)
-    writer = {"jsonl": JsonLinesWriter, "csv": CsvWriter, "parquet": ParquetWriter}[fmt](path, kind)
-    return writer, done
-
-
-# ---------------------------------------------------------------- rows
-
-
-def discover(targets: list[str], skip: set[str] | None = None, skipped: list[int] | None = None) -> Iterator[str]:
-    """Image files under `targets` (lazily, as `iter_image_paths`), leaving out `skip`; counts them in skipped[0]."""
-    from .preprocess import iter_image_paths
-
-    for p in iter_image_paths(targets):
-        if skip and p in skip:
-            if skipped is not None:
-                skipped[0] += 1
-            continue
-        yield p
+def discover(targets: list[str], skip: set[str] | None = None) -> Discovery:
+    """Image files under `targets` not in `skip`; the result counts the skipped ones in `.skipped`."""
+    return Discovery(targets, skip)
 
 
 def count_images(targets: list[str]) -> int:
@@ -429,23 +98,11 @@ def count_images(targets: list[str]) -> int:
 
 
 def predict_rows(
-    recognizer: Recognizer, targets: list[str], skip: set[str] | None = None, workers: int | None = None,
-    skipped: list[int] | None = None,
-) -> Iterator[dict[str, Any]]:  # fmt: skip
+    recognizer: Recognizer, targets: list[str], skip: set[str] | None = None, workers: int | None = None
+) -> Rows:
     """Rows of `Prediction.as_dict()` for every image under `targets` not in `skip`, in walk order."""
-    for pred in recognizer.predict_paths(discover(targets, skip, skipped), workers=workers):
-        yield pred.as_dict()
-
-
-_READER: Recognizer | None = None  # NOTE: one per worker process of read_rows, set by its initializer
-
-
-def _init_reader(model: str | None) -> None:
-    global _READER
-    from .infer import Recognizer, ignore_interrupts
-
-    ignore_interrupts()
-    _READER = Recognizer.load(model, threads=1)
+    paths = discover(targets, skip)
+    return Rows((pred.as_dict() for pred in recognizer.predict_paths(paths, workers=workers)), paths)
 
 
 def read_row(recognizer: Recognizer, path: str, data: bytes | None = None) -> dict[str, Any]:
@@ -455,118 +112,40 @@ def read_row(recognizer: Recognizer, path: str, data: bytes | None = None) -> di
     try:
         return read_digits(recognizer, data if data is not None else path, name=path).as_dict()
     except BadImage as e:
-        return {"path": path, "digits": None, "lines": None, "boxes": None, "error": str(e)}
+        return error_row("read", path, str(e))
     except Exception as e:  # noqa: BLE001 - a hostile file must not stop the job
-        return {"path": path, "digits": None, "lines": None, "boxes": None, "error": f"{path}: cannot read image ({type(e).__name__}: {e})"}
+        return error_row("read", path, cannot_read(path, e))
 
 
-def _read_one(path: str) -> dict[str, Any]:
-    return read_row(_READER, path)
+@functools.cache
+def _recognizer(model: str | None) -> Recognizer:
+    # NOTE: a per-process cache: each worker of read_rows loads the model once (its pool initializer calls this),
+    # then every file it reads finds it here.
+    from .infer import Recognizer
+
+    return Recognizer.load(model, threads=1)
+
+
+def _read_one(model: str | None, path: str) -> dict[str, Any]:
+    return read_row(_recognizer(model), path)
 
 
 def read_rows(
-    model: str | None, targets: list[str], skip: set[str] | None = None, workers: int | None = None,
-    skipped: list[int] | None = None, window: int = 512,
-) -> Iterator[dict[str, Any]]:  # fmt: skip
+    model: str | None, targets: list[str], skip: set[str] | None = None, workers: int | None = None, window: int = 512
+) -> Rows:
     """Rows of `read_digits` for every image under `targets`, in order, read by `workers` processes.
 
-    Each worker loads the model once; at most `window` paths are in flight.
+    Each worker loads the model once; at most two windows of `window` paths are in flight.
     """
-    import multiprocessing
-
-    paths = discover(targets, skip, skipped)
+    paths = discover(targets, skip)
     workers = workers or os.cpu_count() or 1
+    read = functools.partial(_read_one, model)
     if workers <= 1:
-        _init_reader(model)
-        for p in paths:
-            yield _read_one(p)
-        return
-    ctx = multiprocessing.get_context("spawn")  # NOTE: a fresh ONNX Runtime per worker; fork can deadlock its threads
-    with ctx.Pool(workers, initializer=_init_reader, initargs=(model,)) as pool:
-        while chunk := list(islice(paths, window)):
-            yield from pool.imap(_read_one, chunk, chunksize=8)
+        return Rows(map(read, paths), paths)
+    rows = ordered_map(
+        read, paths, workers, window=window, initializer=_recognizer, initargs=(model,), workers_run_onnx=True
+    )
+    return Rows(rows, paths)
 
 
-# ---------------------------------------------------------------- progress
-
-
-def progress_bar(total_from: Callable[[], int] | None = None):
-    """A rich progress bar on stderr with files/s and, once `total_from()` has counted the files, the ETA.
-
-    The count runs in a background thread, so reading starts at once.
-    """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
-    from rich.text import Text
-
-    # NOTE: rates over the whole run, not rich's sliding window: rows arrive in bursts of a batch.
-    class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            rate = task.completed / task.elapsed if task.elapsed else 0.0
-            return Text(f"{rate:,.0f} files/s")
-
-    class EtaColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            rate = task.completed / task.elapsed if task.elapsed else 0.0
-            if task.total is None or not rate:
-                return Text("ETA -")
-            left = max(task.total - task.completed, 0) / rate
-            return Text(f"ETA {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d}")
-
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-        TimeElapsedColumn(), EtaColumn(), console=Console(stderr=True),
-    )  # fmt: skip
-    task = progress.add_task("reading", total=None)
-    if total_from is not None:
-        threading.Thread(target=lambda: progress.update(task, total=max(total_from(), 0)), daemon=True).start()
-    return progress, task
-
-
-def term_as_interrupt() -> None:
-    """Turn SIGTERM into KeyboardInterrupt, so writers close (and Parquet parts get their footer) on `kill`."""
-    if threading.current_thread() is threading.main_thread():
-
-        def handler(signum, frame):
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, handler)
-
-
-def run(
-    rows: Iterable[dict[str, Any]], writer: Writer, progress: bool = False, total_from: Callable[[], int] | None = None,
-    on_error: Callable[[str], None] | None = None,
-) -> Summary:  # fmt: skip
-    """Write `rows` with `writer` (closing it), with an optional progress bar; errors reported through `on_error`."""
-    term_as_interrupt()
-    bar = task = None
-    if progress:
-        bar, task = progress_bar(total_from)
-        bar.start()
-
-    def on_row(row: dict[str, Any]) -> None:
-        if row.get("error") is not None:
-            if bar:
-                bar.console.print(f"error: {row['error']}", markup=False, highlight=False)
-            elif on_error:
-                on_error(row["error"])
-        if bar:
-            bar.advance(task)
-
-    try:
-        with writer:
-            return writer.write_all(rows, on_row)
-    finally:
-        if bar:
-            bar.stop()
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()
-
-
-__all__ = [
-    "FIELDS", "FORMATS", "CsvWriter", "JsonLinesWriter", "ParquetWriter", "Summary", "Writer", "count_images",
-    "discover", "done_paths", "open_output", "output_files", "output_format", "predict_rows", "read_output",
-    "read_row", "read_rows", "run",
-]  # fmt: skip
+__all__ = ["Discovery", "Rows", "count_images", "discover", "predict_rows", "read_row", "read_rows"]

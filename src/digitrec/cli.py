@@ -6,6 +6,7 @@ command that needs them, so `digitrec --help` and `digitrec predict` start fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -450,41 +451,121 @@ def _predictions(rec, targets: list[str], workers: int | None):
 
 def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress, failed=0) -> None:
     """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr."""
-    from . import bulk
+    from . import bulk, writers
 
     if output is None:
-        writer, done = bulk.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
+        writer, done = writers.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
     else:
-        writer, done = bulk.open_output(output, fmt, kind, resume, force)
-    skipped = [0]
+        writer, done = writers.open_output(output, fmt, kind, resume, force)
     if engine == "ray":
         from .cluster import ray_rows
 
-        rows = ray_rows(model, targets, kind, done, address, workers, skipped=skipped)
+        rows = ray_rows(model, targets, kind, done, address, workers)
     elif kind == "predict":
         from .infer import Recognizer
 
-        rows = bulk.predict_rows(Recognizer.load(model), targets, done, workers, skipped)
+        rows = bulk.predict_rows(Recognizer.load(model), targets, done, workers)
     else:
-        rows = bulk.read_rows(model, targets, done, workers, skipped)
+        rows = bulk.read_rows(model, targets, done, workers)
     show = progress if progress is not None else (output is not None and sys.stderr.isatty())
     local = [t for t in targets if "://" not in t]
     try:
-        summary = bulk.run(
-            rows, writer, progress=show, total_from=lambda: bulk.count_images(local) - len(done),
-            on_error=lambda e: click.echo(f"error: {e}", err=True),
-        )  # fmt: skip
+        with _term_as_interrupt():
+            summary = _write_rows(rows, writer, show, total_from=lambda: bulk.count_images(local) - len(done))
     except KeyboardInterrupt:
         if output is None:
             raise _interrupted(f"after {writer.rows:,} rows") from None
         raise _interrupted(f"{writer.rows:,} rows written to {output}; continue with: {_resume_command()}") from None
     if output is not None:
         click.echo(
-            f"{output}: {summary.written:,} rows ({summary.errors:,} errors), {skipped[0]:,} already there, "
+            f"{output}: {summary.written:,} rows ({summary.errors:,} errors), {rows.skipped:,} already there, "
             f"{summary.seconds:.1f}s, {summary.rate:,.0f} files/s", err=True,
         )  # fmt: skip
     if summary.errors or failed:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _term_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt while inside, so writers close (and Parquet parts get their footer) on `kill`.
+
+    The previous handler comes back on the way out.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _write_rows(rows, writer, progress: bool, total_from):
+    """Write `rows` with `writer` (closing it) and return its Summary; errors on stderr, above the bar if shown."""
+    bar = task = None
+    if progress:
+        bar, task = _progress_bar(total_from)
+        bar.start()
+
+    def on_row(row: dict) -> None:
+        if row.get("error") is not None:
+            if bar:
+                bar.console.print(f"error: {row['error']}", markup=False, highlight=False)
+            else:
+                click.echo(f"error: {row['error']}", err=True)
+        if bar:
+            bar.advance(task)
+
+    try:
+        with writer:
+            summary = writer.write_all(rows, on_row)
+    finally:
+        if bar:
+            bar.stop()
+    summary.skipped = rows.skipped
+    return summary
+
+
+def _progress_bar(total_from):
+    """A rich progress bar on stderr with files/s and, once `total_from()` has counted the files, the ETA.
+
+    The count runs in a background thread, so reading starts at once.
+    """
+    import threading
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    # NOTE: rates over the whole run, not rich's sliding window: rows arrive in bursts of a batch.
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            rate = task.completed / task.elapsed if task.elapsed else 0.0
+            return Text(f"{rate:,.0f} files/s")
+
+    class EtaColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            rate = task.completed / task.elapsed if task.elapsed else 0.0
+            if task.total is None or not rate:
+                return Text("ETA -")
+            left = max(task.total - task.completed, 0) / rate
+            return Text(f"ETA {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d}")
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+        TimeElapsedColumn(), EtaColumn(), console=Console(stderr=True),
+    )  # fmt: skip
+    task = progress.add_task("reading", total=None)
+    threading.Thread(target=lambda: progress.update(task, total=max(total_from(), 0)), daemon=True).start()
+    return progress, task
 
 
 def _find_image(path: str) -> str:

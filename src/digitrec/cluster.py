@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .bulk import discover, read_row
-from .errors import BadImage, MissingExtra
+from .bulk import Discovery, Rows, discover, read_row
+from .errors import BadImage, MissingExtra, cannot_read
 from .preprocess import IMAGE_SUFFIXES, prepare
+from .writers import error_row
 
 PREPARE_BATCH = 64  # files per decode task batch
 INFER_BATCH = 256  # images per inference call in an actor
@@ -57,7 +58,7 @@ def _prepare_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         except BadImage as e:
             errors.append(str(e))
         except Exception as e:  # noqa: BLE001 - a hostile file must not stop the job
-            errors.append(f"{path}: cannot read image ({type(e).__name__}: {e})")
+            errors.append(cannot_read(path, e))
     return {"path": np.array(paths, object), "image": images, "blank": blank, "error": np.array(errors, object)}
 
 
@@ -94,18 +95,10 @@ class _Reader:
         return {"row": np.array(rows, object)}
 
 
-def _missing_row(kind: str, path: str) -> dict[str, Any]:
-    error = f"{path}: no such file"
-    if kind == "predict":
-        return {"path": path, "digit": None, "confidence": None, "probabilities": None, "error": error}
-    return {"path": path, "digits": None, "lines": None, "boxes": None, "error": error}
-
-
 def ray_rows(
     model: str | None, targets: list[str], kind: str = "predict", skip: set[str] | None = None,
     address: str | None = None, actors: int | None = None, num_cpus: int | None = None,
-    skipped: list[int] | None = None,
-) -> Iterator[dict[str, Any]]:  # fmt: skip
+) -> Rows:  # fmt: skip
     """Rows for every image under `targets` (local paths or URIs Ray Data reads), computed on Ray.
 
     Local paths are discovered here (the list of paths is held in memory, ~100
@@ -113,6 +106,15 @@ def ray_rows(
     any byte is read; a URI is listed by Ray Data itself. `actors` recognizer
     actors run (default: one per 32 CPUs of the cluster, at least 1).
     """
+    local = discover([t for t in targets if "://" not in t], skip)
+    uris = [t for t in targets if "://" in t]
+    return Rows(_ray_rows(model, local, uris, kind, skip, address, actors, num_cpus), local)
+
+
+def _ray_rows(
+    model: str | None, discovery: Discovery, uris: list[str], kind: str, skip: set[str] | None,
+    address: str | None, actors: int | None, num_cpus: int | None,
+) -> Iterator[dict[str, Any]]:  # fmt: skip
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # NOTE: keeps the C++ core's warnings off our stderr
     ray = _ray()
     started = False
@@ -126,8 +128,7 @@ def ray_rows(
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     try:
-        uris = [t for t in targets if "://" in t]
-        local = list(discover([t for t in targets if "://" not in t], skip, skipped))
+        local = list(discovery)
         pending = set(local)
         extensions = [s.lstrip(".") for s in IMAGE_SUFFIXES]
         parts = []
@@ -165,7 +166,7 @@ def ray_rows(
                     yield row
         # NOTE: Ray drops files that vanish between discovery and reading; they still get their error row.
         for path in sorted(pending):
-            yield _missing_row(kind, path)
+            yield error_row(kind, path, f"{path}: no such file")
     finally:
         if started:
             ray.shutdown()

@@ -90,6 +90,11 @@ EXIT_CODES: dict[type[DigitrecError], int] = {
 }
 
 
+def cannot_read(label: object, error: BaseException) -> str:
+    """The one-line message for an image that failed in a way we did not foresee (the BadImage text otherwise)."""
+    return f"{label}: cannot read image ({type(error).__name__}: {error})"
+
+
 def exit_code(error: DigitrecError) -> int:
     """The CLI exit status for `error`: its nearest class in EXIT_CODES."""
     return next(EXIT_CODES[c] for c in type(error).__mro__ if c in EXIT_CODES)

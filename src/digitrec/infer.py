@@ -8,18 +8,18 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .calibrate import DEFAULT_REJECT, REJECT_MODES, Rejection, Verdicts, softmax, verdicts
-from .errors import BadImage, ModelError
+from .errors import BadImage, ModelError, cannot_read
+from .pool import ordered_map
 from .preprocess import ImageSource, Prepared, prepare
 from .store import model_files, read_metadata, resolve
 
@@ -88,18 +88,6 @@ class Prediction:
         return out
 
 
-def ignore_interrupts() -> None:
-    """Pool initializer: Ctrl+C is the parent's to handle, and the pool's SIGTERM simply ends a worker.
-
-    Without it every worker prints a KeyboardInterrupt traceback on Ctrl+C, and
-    again when the pool terminates it (a forked worker inherits the parent's SIGTERM handler).
-    """
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
     # Runs in worker processes: decode + preprocess, errors returned as text, never raised across the pool.
     try:
@@ -107,19 +95,7 @@ def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
     except BadImage as e:
         return path, None, str(e)
     except Exception as e:  # noqa: BLE001 - a hostile file must not stop the batch
-        return path, None, f"{path}: cannot read image ({type(e).__name__}: {e})"
-
-
-def _start_method() -> str:
-    """fork (instant workers) unless a library that can deadlock a forked child is loaded, then forkserver."""
-    import sys
-
-    methods = multiprocessing.get_all_start_methods()
-    # NOTE: pyarrow, ray and torch run thread pools and atfork handlers that can hang a child made by fork().
-    risky = any(m in sys.modules for m in ("pyarrow", "ray", "torch"))
-    if "fork" in methods and not risky:
-        return "fork"
-    return "forkserver" if "forkserver" in methods else "spawn"
+        return path, None, cannot_read(path, e)
 
 
 def several_characters(count: int) -> str:
@@ -304,20 +280,10 @@ class Recognizer:
         if workers <= 1:
             yield from self._serial(first, it, batch)
             return
-        ctx = multiprocessing.get_context(_start_method())
         window = batch * workers * 2
-        chunksize = max(1, batch // 8)
-        with ctx.Pool(workers, initializer=ignore_interrupts) as pool:
-            chunk = first + list(islice(it, window - len(first)))
-            pending = pool.imap(_prepare_one, chunk, chunksize=chunksize)
-            while pending is not None:
-                # NOTE: queue the next window before consuming this one, so the workers decode
-                # while this process runs the network and writes results; memory stays at two windows.
-                chunk = list(islice(it, window))
-                queued = pool.imap(_prepare_one, chunk, chunksize=chunksize) if chunk else None
-                while items := list(islice(pending, batch)):
-                    yield from self._results(items)
-                pending = queued
+        items = ordered_map(_prepare_one, chain(first, it), workers, window=window, chunksize=max(1, batch // 8))
+        while chunk := list(islice(items, batch)):
+            yield from self._results(chunk)
 
     def _serial(self, first: list[str], rest: Iterator[str], batch: int) -> Iterator[Prediction]:
         chunk = first

@@ -1,0 +1,80 @@
+"""The package's one worker pool: a function over a stream of items, in order, in worker processes.
+
+`Recognizer.predict_paths` decodes images with it, `bulk.read_rows` reads
+whole files with it. Memory stays bounded whatever the number of items: at
+most two windows of items are in flight.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# NOTE: these run thread pools and atfork handlers that can hang a child made by fork().
+_FORK_RISKS = ("pyarrow", "ray", "torch")
+
+
+def ignore_interrupts() -> None:
+    """Pool initializer: Ctrl+C is the parent's to handle, and the pool's SIGTERM simply ends a worker.
+
+    Without it every worker prints a KeyboardInterrupt traceback on Ctrl+C, and
+    again when the pool terminates it (a forked worker inherits the parent's SIGTERM handler).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def start_method(workers_run_onnx: bool = False) -> str:
+    """fork (instant workers) unless a library that can deadlock a forked child is loaded, then forkserver.
+
+    `workers_run_onnx`: the workers build ONNX Runtime sessions of their own, so
+    an ONNX Runtime already loaded here (its threads, its global state) is a risk too.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    risks = _FORK_RISKS + (("onnxruntime",) if workers_run_onnx else ())
+    if "fork" in methods and not any(m in sys.modules for m in risks):
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _init_worker(initializer: Callable[..., Any] | None, initargs: tuple) -> None:
+    ignore_interrupts()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def ordered_map(
+    fn: Callable[[T], R], items: Iterable[T], workers: int | None = None, window: int = 512, chunksize: int = 8,
+    initializer: Callable[..., Any] | None = None, initargs: tuple = (), workers_run_onnx: bool = False,
+) -> Iterator[R]:  # fmt: skip
+    """`fn(item)` for every item, in order, computed by `workers` processes (default: all cores).
+
+    `fn` and `initializer` must be module-level functions (or partials of them):
+    under forkserver they are pickled by name. Each worker runs
+    `initializer(*initargs)` once, e.g. to load a model.
+    """
+    workers = workers or os.cpu_count() or 1
+    it = iter(items)
+    ctx = multiprocessing.get_context(start_method(workers_run_onnx))
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(initializer, initargs)) as pool:
+        chunk = list(islice(it, window))
+        pending = pool.imap(fn, chunk, chunksize=chunksize) if chunk else None
+        while pending is not None:
+            # NOTE: queue the next window before consuming this one, so the workers compute
+            # while this process uses the results; memory stays at two windows.
+            chunk = list(islice(it, window))
+            queued = pool.imap(fn, chunk, chunksize=chunksize) if chunk else None
+            yield from pending
+            pending = queued
+
+
+__all__ = ["ignore_interrupts", "ordered_map", "start_method"]
