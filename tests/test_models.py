@@ -3,6 +3,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from digitrec import models  # noqa: E402
+from digitrec.errors import ConfigError  # noqa: E402
 
 
 def test_seed_has_exactly_the_notebooks_113898_parameters():
@@ -28,5 +29,5 @@ def test_strong_model_maps_a_batch_to_ten_logits():
 
 
 def test_unknown_architecture_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown architecture 'vgg99'"):
+    with pytest.raises(ConfigError, match="unknown architecture 'vgg99'"):
         models.build("vgg99")

@@ -448,3 +448,11 @@ def test_page_modules_are_served_and_packaged(client):
             assert any(
                 rel.parent == PurePosixPath(g).parent and fnmatch(rel.name, PurePosixPath(g).name) for g in globs
             ), rel
+
+
+def test_bad_image_status_follows_the_exception_type_not_its_words():
+    from digitrec.errors import BadImage, ImageTooLarge
+    from digitrec.server.inputs import bad_image_status
+
+    assert bad_image_status(ImageTooLarge("x.png: image too large (decompression bomb)")) == 413
+    assert bad_image_status(BadImage("too-large.png: not an image (unrecognised format)")) == 422

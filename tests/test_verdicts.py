@@ -15,6 +15,7 @@ from PIL import Image
 from digitrec import Recognizer, nondigits, printed, synth
 from digitrec.calibrate import OperatingPoint, Rejection, softmax, verdicts
 from digitrec.cli import cli
+from digitrec.errors import ConfigError
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "digitrec"
 
@@ -54,7 +55,7 @@ def test_energy_reason_never_prints_equal_numbers():
 
 
 def test_unknown_reject_mode_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         Rejection({}).point("lenient")
 
 

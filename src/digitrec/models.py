@@ -21,6 +21,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .errors import ConfigError
+
 INPUT_SHAPE = (1, 28, 28)
 
 
@@ -110,9 +112,9 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"seed": seed, "strong": st
 
 
 def build(name: str = "seed", **hparams) -> nn.Module:
-    """Build an untrained network by architecture name ("seed" or "strong")."""
+    """Build an untrained network by architecture name ("seed", "strong" or "line"); ConfigError for any other."""
     if name not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
+        raise ConfigError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[name](**hparams)
 
 

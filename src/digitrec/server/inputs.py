@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import BadImage
+from ..errors import BadImage, ImageTooLarge
 
 ARRAY_SIDE = 28
 DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)
@@ -150,6 +150,5 @@ def parse_array(value: Any) -> np.ndarray:
 
 
 def bad_image_status(error: BadImage) -> int:
-    """413 for images too large to decode safely, 422 for anything else unreadable."""
-    # NOTE: preprocess.open_image says "too large" for pixel limits and decompression bombs.
-    return 413 if "too large" in str(error) else 422
+    """413 for images too large to decode safely (pixel limits, decompression bombs), 422 for anything else."""
+    return 413 if isinstance(error, ImageTooLarge) else 422
