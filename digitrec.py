@@ -44,7 +44,7 @@ else:
 from digitrec import DigitrecError, Recognizer, load_mnist  # noqa: E402
 from digitrec.errors import exit_code  # noqa: E402
 from digitrec.evaluate import score  # noqa: E402
-from digitrec.preprocess import iter_image_paths  # noqa: E402
+from digitrec.decode import iter_image_paths  # noqa: E402
 
 MODEL = Path("models/digitrec-seed")
 

@@ -12,7 +12,7 @@ from PIL import Image
 from conftest import ROOT
 from digitrec.writers import output_files, read_output
 from digitrec.cli import cli
-from digitrec.preprocess import iter_image_paths
+from digitrec.decode import iter_image_paths
 
 
 def write_folder(root: Path, images, n: int) -> Path:

@@ -370,7 +370,7 @@ def test_script_without_src_says_what_to_install(tmp_path):
 
 def test_in_memory_jpeg_helper_is_consistent():
     # the large-JPEG fixture really decodes at reduced size (so the box test above is meaningful)
-    from digitrec.preprocess import DECODE_SCALE, open_image
+    from digitrec.decode import DECODE_SCALE, open_image
 
     buf = io.BytesIO()
     Image.new("L", (4000, 3000), 255).save(buf, "JPEG")

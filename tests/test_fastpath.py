@@ -10,6 +10,7 @@ from digitrec.data import load_split
 from digitrec.errors import BadImage
 
 P = importlib.import_module("digitrec.preprocess")  # the package exports a function of the same name
+D = importlib.import_module("digitrec.decode")
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def digits():
 
 
 def test_mnist_crops_are_read_as_they_are(digits):
-    lean = [P.mnist_form(P.from_array(a)) for a in digits]
+    lean = [P.mnist_form(D.from_array(a)) for a in digits]
     assert sum(p is not None for p in lean) >= 190  # 99% of MNIST is in MNIST form
     a = digits[0]
     prepared = P.prepare(a)
@@ -29,20 +30,20 @@ def test_mnist_crops_are_read_as_they_are(digits):
 def test_off_centre_or_small_digits_take_the_full_path(digits):
     shifted = np.zeros((28, 28), np.uint8)
     shifted[:20, :20] = digits[0][4:24, 4:24]  # the same digit in the top-left corner
-    assert P.mnist_form(P.from_array(shifted)) is None
+    assert P.mnist_form(D.from_array(shifted)) is None
     assert not np.array_equal(P.prepare(shifted).image, shifted / 255)  # re-centred
     small = np.zeros((28, 28), np.uint8)
     small[9:19, 9:19] = np.asarray(Image.fromarray(digits[0][4:24, 4:24]).resize((10, 10)))
-    assert P.mnist_form(P.from_array(small)) is None
+    assert P.mnist_form(D.from_array(small)) is None
     dark_on_light = 255 - digits[0]
-    assert P.mnist_form(P.from_array(dark_on_light)) is None
+    assert P.mnist_form(D.from_array(dark_on_light)) is None
 
 
 def test_clean_enlargement_with_ink_in_the_frame_skips_the_photo_clean_up(digits):
     # A digit whose ink reaches into the outer 4 px once enlarged 3x: the 1-px edge is still one tone.
     a = next(a for a in digits if a[1:3].any() or a[-3:-1].any() or a[:, 1:3].any() or a[:, -3:-1].any())
     big = 255 - np.asarray(Image.fromarray(a).resize((84, 84), Image.BILINEAR))
-    gray = P.from_array(big)
+    gray = D.from_array(big)
     assert P._frame(gray).max() - P._frame(gray).min() > 0.02  # the plain frame test would refuse it
     assert P.clean_ink(gray) is not None
     shaded = gray * np.linspace(0.7, 1.0, 84, dtype=np.float32)[None, :]  # a lighting gradient: a photo
@@ -62,7 +63,7 @@ def test_fast_png_decoder_gives_pillows_pixels(tmp_path, digits):
     path = tmp_path / "d.png"
     Image.fromarray(255 - digits[3]).resize((84, 84)).save(path)
     fast = fastdecode.decode_gray_png(str(path))
-    np.testing.assert_array_equal(fast, P.to_gray(P.open_image(path)))
+    np.testing.assert_array_equal(fast, D.to_gray(D.open_image(path)))
     assert P.prepare(path, fast_png=True).image.tobytes() == P.prepare(path).image.tobytes()
 
 
@@ -87,7 +88,7 @@ def test_fast_png_decoder_leaves_other_files_to_pillow(tmp_path, digits):
 
 def test_enlarged_mnist_takes_one_shrink_and_reads_the_same(digits):
     a = digits[0]
-    big = P.from_array(255 - np.asarray(Image.fromarray(a).resize((84, 84), Image.BILINEAR)))
+    big = D.from_array(255 - np.asarray(Image.fromarray(a).resize((84, 84), Image.BILINEAR)))
     lean = P.scaled_mnist_form(big)
     assert lean is not None and lean.image.shape == (28, 28) and lean.image.max() == 1.0
     # the shrunk enlargement is the original crop again, up to two resamplings

@@ -11,7 +11,7 @@
 
 Rows are what the results files of `digitrec.writers` hold; an unreadable
 file gives an error row, never an exception. Files are walked as
-`preprocess.iter_image_paths` walks them; decoding runs in the package's
+`decode.iter_image_paths` walks them; decoding runs in the package's
 worker pool (`digitrec.pool`).
 """
 
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import BadImage, cannot_read
 from .pool import ordered_map
-from .preprocess import is_image_file, iter_image_paths
+from .decode import count_images, iter_image_paths  # noqa: F401 - count_images: the name bulk had
 
 # NOTE: the writers lived here before digitrec.writers; these names keep `from digitrec.bulk import ...` working.
 from .writers import (  # noqa: F401
@@ -73,28 +73,6 @@ class Rows(Iterator[dict[str, Any]]):
 def discover(targets: list[str], skip: set[str] | None = None) -> Discovery:
     """Image files under `targets` not in `skip`; the result counts the skipped ones in `.skipped`."""
     return Discovery(targets, skip)
-
-
-def count_images(targets: list[str]) -> int:
-    """How many files `iter_image_paths(targets)` will yield: one os.scandir pass, no sorting, O(depth) memory."""
-    n = 0
-    stack = []
-    for p in targets:
-        if os.path.isdir(p):
-            stack.append(p)
-        else:
-            n += 1
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for e in it:
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
-                    elif is_image_file(e.name) and not e.name.startswith("."):
-                        n += 1
-        except OSError:
-            continue
-    return n
 
 
 def predict_rows(
@@ -148,4 +126,4 @@ def read_rows(
     return Rows(rows, paths)
 
 
-__all__ = ["Discovery", "Rows", "count_images", "discover", "predict_rows", "read_row", "read_rows"]
+__all__ = ["Discovery", "Rows", "discover", "predict_rows", "read_row", "read_rows"]

@@ -337,7 +337,7 @@ def _targets(paths: tuple[str, ...]) -> tuple[list[str], int]:
     No argument means ./images, as in the notebook; a bare file name that is not
     here is looked up in images/; `-` stays `-` (one image read from stdin).
     """
-    from .preprocess import has_images
+    from .decode import has_images
 
     if not paths:
         if not Path("images").is_dir():
@@ -432,7 +432,7 @@ def _predictions(rec, targets: list[str], workers: int | None):
     """Predictions for every image under `targets` in order; `-` is one image read from stdin."""
     from .errors import BadImage
     from .infer import Prediction
-    from .preprocess import iter_image_paths
+    from .decode import iter_image_paths
 
     group: list[str] = []
     for t in [*targets, None]:
@@ -452,6 +452,7 @@ def _predictions(rec, targets: list[str], workers: int | None):
 def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress, failed=0) -> None:
     """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr."""
     from . import bulk, writers
+    from .decode import count_images
 
     if output is None:
         writer, done = writers.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
@@ -471,7 +472,7 @@ def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, add
     local = [t for t in targets if "://" not in t]
     try:
         with _term_as_interrupt():
-            summary = _write_rows(rows, writer, show, total_from=lambda: bulk.count_images(local) - len(done))
+            summary = _write_rows(rows, writer, show, total_from=lambda: count_images(local) - len(done))
     except KeyboardInterrupt:
         if output is None:
             raise _interrupted(f"after {writer.rows:,} rows") from None
@@ -733,7 +734,7 @@ def read(paths, model, as_json, reject, mark_below, show_preprocessed, output, f
         _bulk("read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
     from .infer import Recognizer
-    from .preprocess import iter_image_paths
+    from .decode import iter_image_paths
     from .segment import read_digits
 
     crops = _CropWriter(show_preprocessed, force) if show_preprocessed else None

@@ -27,7 +27,8 @@ import numpy as np
 
 from .bulk import Discovery, Rows, discover, read_row
 from .errors import BadImage, MissingExtra, cannot_read
-from .preprocess import IMAGE_SUFFIXES, prepare
+from .decode import IMAGE_SUFFIXES
+from .preprocess import prepare
 from .writers import error_row
 
 PREPARE_BATCH = 64  # files per decode task batch

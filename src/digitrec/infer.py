@@ -20,7 +20,8 @@ import numpy as np
 from .calibrate import DEFAULT_REJECT, REJECT_MODES, Rejection, Verdicts, softmax, verdicts
 from .errors import BadImage, ModelError, cannot_read
 from .pool import ordered_map
-from .preprocess import ImageSource, Prepared, prepare
+from .decode import ImageSource
+from .preprocess import Prepared, prepare
 from .store import model_files, read_metadata, resolve
 
 

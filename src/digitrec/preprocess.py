@@ -13,24 +13,15 @@ Pillow only, so `digitrec predict` starts fast.
 
 from __future__ import annotations
 
-import io
-import os
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Union
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter
 
-from .errors import BadImage, ImageTooLarge
+from .decode import ImageSource, load_gray
+from .errors import BadImage
 
-# NOTE: far above any phone photo (~50 MP) and far below a decompression bomb; checked before decoding.
-MAX_PIXELS = 80_000_000
 WORK_SIDE = 512  # photos are reduced to this longest side to find the ink; the digit is then re-read at full size
-DECODE_SIDE = 1024  # JPEGs are decoded at 1/2, 1/4 or 1/8 scale while the shorter side stays at least this long
-DECODE_SCALE = "digitrec.decode_scale"  # Image.info key: original pixels per decoded pixel
 MNIST_BOX = 20
 MNIST_SIZE = 28
 # NOTE: `stroke_width` of the 60,000 MNIST train digits (every 3rd) measured as `to_mnist` measures a crop
@@ -45,9 +36,14 @@ PART_HEIGHT = 0.55  # a part at least this tall is a character (shorter ones: a 
 PART_AREA = 0.12  # ... and holds at least this share of the largest part's ink
 ONE_WIDE = 1.6  # a single part wider than this is several touching characters
 CHAR_WIDTH = 0.8  # the width of one character when counting touching ones
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
-ImageSource = Union[str, os.PathLike, bytes, BinaryIO, Image.Image, np.ndarray]
+# A border (or a clean image's one tone) darker than DARK_TONE is a board or MNIST's black, lighter than
+# LIGHT_TONE is paper; in between the polarity is left to the ink itself.
+DARK_TONE, LIGHT_TONE = 0.3, 0.7
+REREAD_MARGIN = 0.3  # paper kept around a digit cut from a large photo to read again, as a share of its size
+# Noise from a median absolute deviation: MAD = 0.6745 sigma for normal noise, so sigma = 1.4826 MAD; the median
+# |a - b| of two independent pixels is sqrt(2) * 0.6745 = 0.954 sigma.
+MAD_TO_SIGMA = 1.4826
+PAIR_MAD = 0.954
 
 
 @dataclass(frozen=True)
@@ -63,105 +59,6 @@ class Prepared:
     blank: bool
     box: tuple[int, int, int, int] | None = None
     parts: int = 1
-
-
-# ---------------------------------------------------------------- loading
-
-
-def open_image(source: ImageSource, name: str | None = None, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Decode a file path, bytes or file object into an upright Pillow image (EXIF rotation applied).
-
-    Raises BadImage with a one-line reason for a missing file, a non-image, a
-    truncated file or an image with more than `max_pixels` pixels.
-    """
-    if isinstance(source, Image.Image):
-        return source
-    label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise BadImage(f"{label}: no such file")
-        if path.is_dir():
-            raise BadImage(f"{label}: is a directory, not an image")
-    fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(fp)
-            if img.width * img.height > max_pixels:
-                raise ImageTooLarge(f"{label}: image too large ({img.width}x{img.height} pixels, limit {max_pixels:,})")
-            full = img.size
-            img.draft("L", (DECODE_SIDE, DECODE_SIDE))  # JPEG: decode at reduced size, much faster
-            img.load()
-            if img.size != full:
-                # NOTE: callers report boxes in the file's pixels: keep the factor back to its full size.
-                img.info[DECODE_SCALE] = full[0] / img.width
-            return ImageOps.exif_transpose(img)
-    except BadImage:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(f"{label}: image too large (decompression bomb)") from None
-    except UnidentifiedImageError:
-        raise BadImage(f"{label}: not an image (unrecognised format)") from None
-    except FileNotFoundError:
-        raise BadImage(f"{label}: no such file") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        reason = "truncated or corrupt image" if "truncat" in str(e) or isinstance(e, (SyntaxError, EOFError)) else str(e)
-        raise BadImage(f"{label}: {reason}") from None
-
-
-def load_gray(source: ImageSource, name: str | None = None) -> tuple[np.ndarray, float]:
-    """Any image -> (gray float32 (H, W) in [0, 1], factor from its pixels to the original image's pixels).
-
-    The factor is 1 except for JPEGs decoded at reduced size (then 2, 4 or 8):
-    multiply a box found in `gray` by it to get the box in the file's pixels.
-    """
-    if isinstance(source, np.ndarray):
-        return from_array(source), 1.0
-    img = open_image(source, name)
-    return to_gray(img), float(img.info.get(DECODE_SCALE, 1.0))
-
-
-def to_gray(img: Image.Image) -> np.ndarray:
-    """Pillow image -> float32 (H, W) luminance in [0, 1].
-
-    Transparent pixels (drawing apps export strokes on a transparent canvas,
-    often with black RGB underneath) are composited onto a background that
-    contrasts with the opaque strokes.
-    """
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255.0
-        lum = np.asarray(rgba.convert("L"), np.float32) / 255.0
-        if alpha.min() < 0.98:
-            opaque = alpha > 0.5
-            stroke = float(lum[opaque].mean()) if opaque.any() else 0.0
-            paper = 1.0 if stroke < 0.5 else 0.0
-            return (lum * alpha + paper * (1.0 - alpha)).astype(np.float32)
-        return lum
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        a = np.asarray(img, np.float32)
-        return (a - a.min()) / max(float(a.max() - a.min()), 1.0)
-    if img.mode == "F":
-        a = np.asarray(img, np.float32)
-        return np.clip(a / max(float(a.max()), 1e-6), 0, 1) if a.max() > 1 else a
-    return np.asarray(img.convert("L"), np.float32) / 255.0
-
-
-def from_array(a: np.ndarray) -> np.ndarray:
-    """A user's array -> float32 (H, W) in [0, 1]: uint8 is divided by 255, floats are kept, RGB(A) averaged."""
-    a = np.asarray(a)
-    if a.ndim == 3 and a.shape[-1] in (3, 4):
-        a = a[..., :3].mean(-1)
-    a = np.squeeze(a)
-    if a.ndim != 2:
-        raise BadImage(f"array of shape {a.shape}: expected a 2-D gray image (H, W)")
-    if a.dtype == np.uint8:
-        return a.astype(np.float32) / 255.0
-    a = a.astype(np.float32)
-    if a.size and a.max() > 1.0:
-        a = a / 255.0
-    return np.clip(a, 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- pure steps
@@ -221,8 +118,8 @@ def ink_on_paper(gray: np.ndarray) -> np.ndarray:
     shadows and gradients move both ways alike.
     """
     lo, hi = np.percentile(_frame(gray), [10, 90])
-    if hi - lo < 0.1 and (hi < 0.3 or lo > 0.7):
-        return 1.0 - gray if hi < 0.3 else gray
+    if hi - lo < 0.1 and (hi < DARK_TONE or lo > LIGHT_TONE):
+        return 1.0 - gray if hi < DARK_TONE else gray
     small = limit_side(gray)
     radius = max(3.0, max(small.shape) / 10)  # several stroke widths: enclosed background must not look like ink
     blur = Image.fromarray(np.round(small * 255).astype(np.uint8), mode="L").filter(ImageFilter.GaussianBlur(radius))
@@ -287,9 +184,9 @@ def robust_level(a: np.ndarray) -> tuple[float, float]:
             left, right = a[:, :-2], a[:, 2:]  # two apart: JPEG smooths next neighbours together
             both = (left > 0) & (right > 0)
             if both.any():
-                sigma = min(sigma, 2.5 * float(np.median(np.abs(left - right)[both])) / 0.954)
+                sigma = min(sigma, 2.5 * float(np.median(np.abs(left - right)[both])) / PAIR_MAD)
         return med, sigma
-    return med, 1.4826 * float(np.median(np.abs(flat - med)))
+    return med, MAD_TO_SIGMA * float(np.median(np.abs(flat - med)))
 
 
 def line_rows(ink: np.ndarray, cover: float = LINE_COVER) -> np.ndarray:
@@ -566,9 +463,9 @@ def clean_ink(gray: np.ndarray, tolerance: float = 0.02) -> np.ndarray | None:
     lo, hi = float(frame.min()), float(frame.max())
     if hi - lo > tolerance:
         lo, hi = _edge_tone(gray, frame, tolerance)
-    if hi - lo > tolerance or 0.3 <= lo <= 0.7:
+    if hi - lo > tolerance or DARK_TONE <= lo <= LIGHT_TONE:
         return None
-    ink = gray - hi if hi < 0.3 else lo - gray
+    ink = gray - hi if hi < DARK_TONE else lo - gray
     peak = float(ink.max())
     if peak < 0.1:
         return np.zeros_like(gray)
@@ -670,13 +567,7 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
     `fast_png` (bulk reading), plain gray PNG files are decoded by OpenCV
     (`digitrec.fastdecode`), several times faster than Pillow, same pixels.
     """
-    gray, decoded = None, 1.0
-    if fast_png and isinstance(source, (str, os.PathLike)):
-        from .fastdecode import decode_gray_png
-
-        gray = decode_gray_png(os.fspath(source))
-    if gray is None:
-        gray, decoded = load_gray(source, name)
+    gray, decoded = load_gray(source, name, fast_png)
     if gray.size == 0:
         raise BadImage(f"{name or '<image>'}: image has no pixels")
     lean = mnist_form(gray) or scaled_mnist_form(gray)
@@ -689,7 +580,7 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
     x0, y0 = 0, 0
     if scale > 1.5:
         left, top, right, bottom = (round(v * scale) for v in box)
-        pad = round(0.3 * max(right - left, bottom - top)) + 4
+        pad = round(REREAD_MARGIN * max(right - left, bottom - top)) + 4
         x0, y0 = max(left - pad, 0), max(top - pad, 0)
         crop = gray[y0 : bottom + pad, x0 : right + pad]
         ruled = len(_runs(line_rows(flatten_lighting(ink_on_paper(limit_side(gray)))))) >= 2
@@ -711,52 +602,3 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
 def preprocess(source: ImageSource) -> np.ndarray:
     """Any image -> float32 (28, 28) in [0, 1], white digit on black, as MNIST (zeros when blank)."""
     return prepare(source).image
-
-
-def is_image_file(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES
-
-
-def iter_image_paths(paths: list[str]) -> Iterator[str]:
-    """Yield image files from files and folders (folders walked recursively, sorted), lazily.
-
-    Files named explicitly are yielded whatever their suffix, so a bad one gets
-    its own error; inside folders only image suffixes are picked up.
-    """
-    for p in paths:
-        if os.path.isdir(p):
-            yield from _walk(p)
-        else:
-            yield p
-
-
-def has_images(folder: str) -> bool:
-    """True when `folder` (searched recursively, as `iter_image_paths` does) holds at least one image file.
-
-    Stops at the first one found, without sorting, so it is cheap on huge folders.
-    """
-    stack = [folder]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for e in it:
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
-                    elif is_image_file(e.name) and not e.name.startswith("."):
-                        return True
-        except OSError:
-            continue
-    return False
-
-
-def _walk(folder: str) -> Iterator[str]:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return
-    for e in entries:
-        if e.is_dir(follow_symlinks=False):
-            yield from _walk(e.path)
-        elif is_image_file(e.name) and not e.name.startswith("."):
-            yield e.path
-

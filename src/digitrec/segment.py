@@ -34,7 +34,8 @@ import numpy as np
 
 from .errors import BadImage
 from .linereader import LineChar, line_confidence
-from .preprocess import ImageSource, clean_ink, flatten_lighting, ink_on_paper, limit_side, load_gray, soft_threshold
+from .decode import ImageSource, load_gray
+from .preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
 
 if TYPE_CHECKING:
     from .infer import Recognizer

@@ -1,0 +1,208 @@
+"""Decode image files and find them in folders: the input side of `preprocess` and `segment`.
+
+`open_image` turns a path, bytes or file object into an upright Pillow image
+(refusing decompression bombs), `load_gray` into a float32 (H, W) array in
+[0, 1]; `iter_image_paths` walks files and folders the same way for every
+command (sorted, recursive, image suffixes only inside folders). Numpy and
+Pillow only (OpenCV for plain gray PNGs when installed), so reading starts fast.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import BadImage, ImageTooLarge
+
+# NOTE: far above any phone photo (~50 MP) and far below a decompression bomb; checked before decoding.
+MAX_PIXELS = 80_000_000
+DECODE_SIDE = 1024  # JPEGs are decoded at 1/2, 1/4 or 1/8 scale while the shorter side stays at least this long
+DECODE_SCALE = "digitrec.decode_scale"  # Image.info key: original pixels per decoded pixel
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+ImageSource = Union[str, os.PathLike, bytes, BinaryIO, Image.Image, np.ndarray]
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def open_image(source: ImageSource, name: str | None = None, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Decode a file path, bytes or file object into an upright Pillow image (EXIF rotation applied).
+
+    Raises BadImage with a one-line reason for a missing file, a non-image, a
+    truncated file or an image with more than `max_pixels` pixels.
+    """
+    if isinstance(source, Image.Image):
+        return source
+    label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise BadImage(f"{label}: no such file")
+        if path.is_dir():
+            raise BadImage(f"{label}: is a directory, not an image")
+    fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(fp)
+            if img.width * img.height > max_pixels:
+                raise ImageTooLarge(f"{label}: image too large ({img.width}x{img.height} pixels, limit {max_pixels:,})")
+            full = img.size
+            img.draft("L", (DECODE_SIDE, DECODE_SIDE))  # JPEG: decode at reduced size, much faster
+            img.load()
+            if img.size != full:
+                # NOTE: callers report boxes in the file's pixels: keep the factor back to its full size.
+                img.info[DECODE_SCALE] = full[0] / img.width
+            return ImageOps.exif_transpose(img)
+    except BadImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(f"{label}: image too large (decompression bomb)") from None
+    except UnidentifiedImageError:
+        raise BadImage(f"{label}: not an image (unrecognised format)") from None
+    except FileNotFoundError:
+        raise BadImage(f"{label}: no such file") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        reason = "truncated or corrupt image" if "truncat" in str(e) or isinstance(e, (SyntaxError, EOFError)) else str(e)
+        raise BadImage(f"{label}: {reason}") from None
+
+
+def load_gray(source: ImageSource, name: str | None = None, fast_png: bool = False) -> tuple[np.ndarray, float]:
+    """Any image -> (gray float32 (H, W) in [0, 1], factor from its pixels to the original image's pixels).
+
+    The factor is 1 except for JPEGs decoded at reduced size (then 2, 4 or 8):
+    multiply a box found in `gray` by it to get the box in the file's pixels.
+    With `fast_png` (bulk reading), a plain gray PNG file is decoded by OpenCV
+    (`digitrec.fastdecode`), several times faster than Pillow, same pixels.
+    """
+    if isinstance(source, np.ndarray):
+        return from_array(source), 1.0
+    if fast_png and isinstance(source, (str, os.PathLike)):
+        from .fastdecode import decode_gray_png
+
+        gray = decode_gray_png(os.fspath(source))
+        if gray is not None:
+            return gray, 1.0
+    img = open_image(source, name)
+    return to_gray(img), float(img.info.get(DECODE_SCALE, 1.0))
+
+
+def to_gray(img: Image.Image) -> np.ndarray:
+    """Pillow image -> float32 (H, W) luminance in [0, 1].
+
+    Transparent pixels (drawing apps export strokes on a transparent canvas,
+    often with black RGB underneath) are composited onto a background that
+    contrasts with the opaque strokes.
+    """
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255.0
+        lum = np.asarray(rgba.convert("L"), np.float32) / 255.0
+        if alpha.min() < 0.98:
+            opaque = alpha > 0.5
+            stroke = float(lum[opaque].mean()) if opaque.any() else 0.0
+            paper = 1.0 if stroke < 0.5 else 0.0
+            return (lum * alpha + paper * (1.0 - alpha)).astype(np.float32)
+        return lum
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(img, np.float32)
+        return (a - a.min()) / max(float(a.max() - a.min()), 1.0)
+    if img.mode == "F":
+        a = np.asarray(img, np.float32)
+        return np.clip(a / max(float(a.max()), 1e-6), 0, 1) if a.max() > 1 else a
+    return np.asarray(img.convert("L"), np.float32) / 255.0
+
+
+def from_array(a: np.ndarray) -> np.ndarray:
+    """A user's array -> float32 (H, W) in [0, 1]: uint8 is divided by 255, floats are kept, RGB(A) averaged."""
+    a = np.asarray(a)
+    if a.ndim == 3 and a.shape[-1] in (3, 4):
+        a = a[..., :3].mean(-1)
+    a = np.squeeze(a)
+    if a.ndim != 2:
+        raise BadImage(f"array of shape {a.shape}: expected a 2-D gray image (H, W)")
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / 255.0
+    a = a.astype(np.float32)
+    if a.size and a.max() > 1.0:
+        a = a / 255.0
+    return np.clip(a, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------- finding image files
+
+
+def is_image_file(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def iter_image_paths(paths: list[str]) -> Iterator[str]:
+    """Yield image files from files and folders (folders walked recursively, sorted), lazily.
+
+    Files named explicitly are yielded whatever their suffix, so a bad one gets
+    its own error; inside folders only image suffixes are picked up.
+    """
+    for p in paths:
+        if os.path.isdir(p):
+            yield from _walk(p)
+        else:
+            yield p
+
+
+def has_images(folder: str) -> bool:
+    """True when `folder` (searched recursively, as `iter_image_paths` does) holds at least one image file.
+
+    Stops at the first one found, without sorting, so it is cheap on huge folders.
+    """
+    return any(True for _ in _scan(folder))
+
+
+def count_images(targets: list[str]) -> int:
+    """How many files `iter_image_paths(targets)` will yield: one os.scandir pass, no sorting, O(depth) memory."""
+    return sum(sum(1 for _ in _scan(p)) if os.path.isdir(p) else 1 for p in targets)
+
+
+def _scan(folder: str) -> Iterator[str]:
+    """The image files under `folder`, unsorted: what `_walk` yields, without holding a folder's listing."""
+    stack = [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif _is_listed_image(e.name):
+                        yield e.path
+        except OSError:
+            continue
+
+
+def _is_listed_image(name: str) -> bool:
+    # NOTE: hidden files (macOS ._ resource forks, editors' temporaries) are left out of folders.
+    return is_image_file(name) and not name.startswith(".")
+
+
+def _walk(folder: str) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            yield from _walk(e.path)
+        elif _is_listed_image(e.name):
+            yield e.path
+
+
+__all__ = [
+    "DECODE_SCALE", "IMAGE_SUFFIXES", "MAX_PIXELS", "ImageSource", "count_images", "from_array", "has_images",
+    "is_image_file", "iter_image_paths", "load_gray", "open_image", "to_gray",
+]  # fmt: skip
