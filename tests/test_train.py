@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 from digitrec import ModelError, Recognizer  # noqa: E402
 from digitrec import train as training  # noqa: E402
 from digitrec.data import load_mnist  # noqa: E402
+from digitrec.modelio import load_torch  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_save_load_round_trip_gives_identical_predictions(short_run, mnist, tmp_
         x = torch.from_numpy(test.images[:, None].astype(np.float32) / 255)
         torch_pred = short_run.model(x).argmax(1).numpy()
     assert (rec.predict_arrays(test.images).argmax(1) == torch_pred).all()
-    net, meta2 = training.load_torch(stem)
+    net, meta2 = load_torch(stem)
     for (k, v), (k2, v2) in zip(net.state_dict().items(), short_run.model.state_dict().items()):
         assert k == k2 and torch.equal(v, v2)
     assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"

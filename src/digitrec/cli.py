@@ -224,7 +224,7 @@ def export(fmt, model, out, layers, force, data_dir):
     """
     from .data import load_split
     from .export import check_export, write_onnx
-    from .train import load_torch
+    from .modelio import load_torch
 
     target = Path(out) if Path(out).suffix.lower() == ".onnx" else Path(f"{out}.onnx")
     if target.exists() and not force:

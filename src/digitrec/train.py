@@ -9,7 +9,6 @@ which makes the CPU max-pool several times faster.
 
 from __future__ import annotations
 
-import datetime as _dt
 import shlex
 import sys
 import time
@@ -20,17 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import __version__
 from .data import Split, dataset_checksums, load_mnist
 from .errors import CheckpointError, ConfigError, TrainingError, require_torch
-from .store import INPUT_CONTRACT, check_writable, model_files, read_metadata, stem_of, write_metadata
+from .modelio import load_torch, write_model  # noqa: F401 - load_torch's home is modelio; kept importable from here
+from .store import check_writable, stem_of
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
 DEFAULT_OUT = Path("models") / "digitrec-seed"
-CHECK_SAMPLE = 500  # test images on which a saved ONNX graph is checked against torch
 
 
 @dataclass
@@ -146,41 +144,33 @@ def _schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
     raise ConfigError(f"unknown schedule {config.schedule!r}; choose constant or onecycle")
 
 
-def fit(
-    config: TrainConfig = TrainConfig(),
-    data: tuple[Split, Split] | None = None,
-    data_dir: str | Path | None = None,
-    on_epoch: Callable[[EpochResult], None] | None = None,
-    progress: bool = True,
-    checkpoint: str | Path | None = None,
-    resume: bool = False,
-) -> TrainResult:
-    """Train `config.arch` on MNIST train, validating on MNIST test after every epoch.
+@dataclass
+class _Run:
+    """What one training run works on: data on the device, the network, its optimizer and random generators."""
 
-    Under torchrun each process trains on its shard of every global batch
-    (see `digitrec.distributed`); metrics are summed over processes, and only
-    rank 0 shows progress and calls `on_epoch`. With `checkpoint` (a model stem)
-    the full training state is saved atomically after every epoch, and `resume`
-    continues from it.
-    """
+    model: nn.Module  # the network that is saved
+    net: nn.Module  # the same, wrapped in DistributedDataParallel under torchrun
+    optimizer: Any
+    scheduler: Any
+    augment: Any
+    extras: dict[str, tuple]  # extra picture banks (non-digits, printed digits): images, labels, per batch, generator
+    generators: dict[str, Any]  # every random generator a checkpoint saves, by name
+    x_train: torch.Tensor  # uint8 (n, 28, 28)
+    y_train: torch.Tensor  # int64 (n,)
+    x_test: torch.Tensor  # uint8 (N, 28, 28): this process's shard of MNIST test
+    y_test: torch.Tensor  # int64 (N,)
+    world: Any
+    device: str
+    steps: int  # optimizer steps per epoch
+
+
+def _setup(config: TrainConfig, data: tuple[Split, Split], world, device: str, generator) -> _Run:
+    """Prepare the data (uint8 tensors on the device, scaled per batch) and build the model and its optimizer."""
     torch = require_torch()
-    import torch.nn.functional as F
-
-    from . import allocator
-    from . import checkpoint as ckpt
     from . import distributed
-    from . import snapshots as snapshot
     from .models import build
 
-    allocator.tune()  # before the first big tensor: keeps per-step buffers out of mmap/munmap (issue 12)
-    start = time.perf_counter()
-    world = distributed.world_from_env()
-    device = distributed.init(world, pick_device(config.device))
-    torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)  # the shuffle: the same in every process
-
-    # Prepare the data: uint8 tensors on the device, scaled per batch.
-    train, test = data if data is not None else load_mnist(data_dir)
+    train, test = data
     n = training_size(config, len(train))
     distributed.check_sizes(world, n, config.batch_size)
     x_train = torch.from_numpy(np.ascontiguousarray(train.images[:n])).to(device)
@@ -188,7 +178,6 @@ def fit(
     x_test = torch.from_numpy(np.ascontiguousarray(test.images[world.rank :: world.size])).to(device)
     y_test = torch.from_numpy(test.labels[world.rank :: world.size].astype(np.int64)).to(device)
 
-    # Build the model.
     model = build(config.arch, **config.hparams).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -215,74 +204,134 @@ def fit(
     extras = _extra_banks(config, world, device)
     for name, (_, _, _, gen) in extras.items():
         generators[name] = gen
+    return _Run(
+        model, net, optimizer, scheduler, augment, extras, generators, x_train, y_train, x_test, y_test, world, device, steps
+    )
+
+
+def _batch(run: _Run, config: TrainConfig, order: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """This process's part of batch `step`: float32 (B, 1, 28, 28) inputs (extra banks added, augmented), int64 labels."""
+    torch = require_torch()
+    from . import distributed
+
+    batch = order[step * config.batch_size : (step + 1) * config.batch_size]
+    idx = distributed.shard(batch, run.world)
+    x = to_input(run.x_train[idx], config.channels_last)
+    y = run.y_train[idx]
+    for bank, labels, count, gen in run.extras.values():
+        pick = torch.randint(len(bank), (count,), generator=gen).to(run.device)
+        x = torch.cat([x, to_input(bank[pick], config.channels_last)])
+        y = torch.cat([y, labels[pick]])
+    if run.augment is not None:
+        x = run.augment(x)
+    return x, y
+
+
+def train_epoch(run: _Run, config: TrainConfig, epoch: int, bar, show: bool) -> tuple[float, float, float]:
+    """One pass over the training set: (mean loss, accuracy, seconds), loss and accuracy summed over processes."""
+    torch = require_torch()
+    import torch.nn.functional as F
+
+    from . import distributed
+
+    t0 = time.perf_counter()
+    run.net.train()
+    order = torch.randperm(len(run.y_train), generator=run.generators["sampler"]).to(run.device)
+    title = "Dry run (one batch)" if config.dry_run else f"Epoch {epoch}/{config.epochs}"
+    task = bar.add_task(title, total=1 if config.dry_run else run.steps, loss=0.0, acc=0.0)
+    loss_sum = torch.zeros((), device=run.device)
+    correct = torch.zeros((), device=run.device, dtype=torch.int64)
+    seen = torch.zeros((), device=run.device)
+    for step in range(run.steps):
+        x, y = _batch(run, config, order, step)
+        logits = run.net(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        if run.scheduler is not None:
+            run.scheduler.step()
+        # NOTE: accumulate on the device; a .item() per step would stall a GPU pipeline.
+        loss_sum += loss.detach() * len(y)
+        correct += (logits.detach().argmax(1) == y).sum()
+        seen += len(y)
+        if show and (step % 10 == 9 or step == run.steps - 1 or config.dry_run):  # .item() syncs: only for a visible bar
+            bar.update(task, completed=step + 1, loss=(loss_sum / seen).item(), acc=(correct / seen).item())
+        if config.dry_run:
+            break
+    if run.device.startswith("cuda"):
+        torch.cuda.synchronize()  # the loop only queued the work; time it done
+    seconds = time.perf_counter() - t0
+    loss_sum, correct, seen = distributed.all_sum(loss_sum, correct, seen)
+    return (loss_sum / seen).item(), (correct / seen).item(), seconds
+
+
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy on uint8 images (N, 28, 28) and int64 labels (N,), summed over processes."""
+    from . import distributed
+
+    loss_sum, correct, count = distributed.all_sum(*_eval_sums(model, images, labels))
+    return (loss_sum / count).item(), (correct / count).item()
+
+
+def fit(
+    config: TrainConfig = TrainConfig(),
+    data: tuple[Split, Split] | None = None,
+    data_dir: str | Path | None = None,
+    on_epoch: Callable[[EpochResult], None] | None = None,
+    progress: bool = True,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Train `config.arch` on MNIST train, validating on MNIST test after every epoch.
+
+    Under torchrun each process trains on its shard of every global batch
+    (see `digitrec.distributed`); metrics are summed over processes, and only
+    rank 0 shows progress and calls `on_epoch`. With `checkpoint` (a model stem)
+    the full training state is saved atomically after every epoch, and `resume`
+    continues from it.
+    """
+    torch = require_torch()
+
+    from . import allocator
+    from . import checkpoint as ckpt
+    from . import distributed
+    from . import snapshots as snapshot
+
+    allocator.tune()  # before the first big tensor: keeps per-step buffers out of mmap/munmap (issue 12)
+    start = time.perf_counter()
+    world = distributed.world_from_env()
+    device = distributed.init(world, pick_device(config.device))
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)  # the shuffle: the same in every process
+    run = _setup(config, data if data is not None else load_mnist(data_dir), world, device, generator)
 
     history: list[EpochResult] = []
     stem = stem_of(checkpoint) if checkpoint is not None else None
     first = 1
     if resume and stem is not None and ckpt.paths(stem)[1].exists():
-        done, rows = ckpt.load(stem, config, world.size, model, optimizer, scheduler, generators)
+        done, rows = ckpt.load(stem, config, world.size, run.model, run.optimizer, run.scheduler, run.generators)
         history = [EpochResult(**r) for r in rows]
         first = done + 1
-    snaps = snapshot.start(config.snapshots, model, stem, first)
+    snaps = snapshot.start(config.snapshots, run.model, stem, first)
 
-    # Train.
     show = progress and world.is_main
     bar = _progress(show)
     with bar:
         for epoch in range(first, config.epochs + 1):
-            t0 = time.perf_counter()
-            net.train()
-            order = torch.randperm(n, generator=generator).to(device)
-            title = "Dry run (one batch)" if config.dry_run else f"Epoch {epoch}/{config.epochs}"
-            task = bar.add_task(title, total=1 if config.dry_run else steps, loss=0.0, acc=0.0)
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.int64)
-            seen = torch.zeros((), device=device)
-            for step in range(steps):
-                batch = order[step * config.batch_size : (step + 1) * config.batch_size]
-                idx = distributed.shard(batch, world)
-                x = to_input(x_train[idx], config.channels_last)
-                y = y_train[idx]
-                for bank, labels, count, gen in extras.values():
-                    pick = torch.randint(len(bank), (count,), generator=gen).to(device)
-                    x = torch.cat([x, to_input(bank[pick], config.channels_last)])
-                    y = torch.cat([y, labels[pick]])
-                if augment is not None:
-                    x = augment(x)
-                logits = net(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-                # NOTE: accumulate on the device; a .item() per step would stall a GPU pipeline.
-                loss_sum += loss.detach() * len(y)
-                correct += (logits.detach().argmax(1) == y).sum()
-                seen += len(y)
-                if show and (step % 10 == 9 or step == steps - 1 or config.dry_run):  # .item() syncs: only for a visible bar
-                    bar.update(task, completed=step + 1, loss=(loss_sum / seen).item(), acc=(correct / seen).item())
-                if config.dry_run:
-                    break
-            if on_gpu:
-                torch.cuda.synchronize()  # the loop only queued the work; time it done
-            train_seconds = time.perf_counter() - t0
-            loss_sum, correct, seen = distributed.all_sum(loss_sum, correct, seen)
-            val_loss, val_correct, val_count = distributed.all_sum(*_eval_sums(model, x_test, y_test))
-            result = EpochResult(
-                epoch, (loss_sum / seen).item(), (correct / seen).item(),
-                (val_loss / val_count).item(), (val_correct / val_count).item(), train_seconds,
-            )  # fmt: skip
+            loss, accuracy, seconds = train_epoch(run, config, epoch, bar, show)
+            val_loss, val_accuracy = evaluate(run.model, run.x_test, run.y_test)
+            result = EpochResult(epoch, loss, accuracy, val_loss, val_accuracy, seconds)
             history.append(result)
             snapshot.epoch_done(snaps, epoch, stem if world.is_main else None)
             if stem is not None and world.is_main:
-                ckpt.save(stem, epoch, config, world.size, model, optimizer, scheduler, generators, history)
+                ckpt.save(stem, epoch, config, world.size, run.model, run.optimizer, run.scheduler, run.generators, history)
             distributed.barrier()
             if on_epoch is not None and world.is_main:
                 on_epoch(result)
             if config.dry_run:
                 break
-    model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    model = run.model.to("cpu", memory_format=torch.contiguous_format).eval()
     snapshots = snaps.to_meta() if snaps is not None else None
     return TrainResult(model, config, history, time.perf_counter() - start, device, world, snapshots)
 
@@ -366,58 +415,6 @@ def training_metadata(result: TrainResult, data_dir: str | Path | None = None) -
     }
 
 
-def write_model(
-    model: nn.Module,
-    out: str | Path,
-    meta: dict[str, Any],
-    force: bool = False,
-    check_images: np.ndarray | None = None,
-) -> Path:
-    """Write `out`.safetensors, `out`.onnx, `out`.layers.onnx and then `out`.json; returns the stem.
-
-    Each file is written atomically. The ONNX graph is checked against torch on
-    up to CHECK_SAMPLE of `check_images` (uint8 (N, 28, 28)) when given, and the
-    largest probability difference is recorded in the metrics.
-    """
-    from safetensors.torch import save_file
-
-    from .export import check_export, labels_for, write_onnx
-    from .models import count_parameters, layer_shapes
-    from .store import atomic_write
-
-    stem = stem_of(out)
-    check_writable(stem, force)
-    files = model_files(stem)
-    model = model.to("cpu").eval()
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(files["safetensors"], lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
-    arch = meta["architecture"]["name"]
-    write_onnx(model, files["onnx"], metadata={"architecture": arch})
-    write_onnx(model, files["layers"], metadata={"architecture": arch}, layers=True)
-    meta = {
-        "name": stem.name,
-        **meta,
-        "input": INPUT_CONTRACT,
-        "output": {"kind": "logits", "labels": labels_for(int(meta["architecture"].get("hparams", {}).get("classes", 10)))},
-        "temperature": meta.get("temperature", 1.0),
-        "digitrec_version": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-    layers = [
-        {"name": name, "type": kind, "output_shape": list(shape), "parameters": params}
-        for name, kind, shape, params in layer_shapes(model)
-    ]
-    meta["architecture"] = {**meta["architecture"], "parameters": count_parameters(model), "layers": layers}
-    if check_images is not None:
-        # NOTE: an evenly spaced 500 of them: agreement is a numerical property, and all 10,000
-        # made the check the slowest step after training (seconds on 2 cores).
-        sample = check_images[:: max(1, len(check_images) // CHECK_SAMPLE)][:CHECK_SAMPLE]
-        diff = check_export(model, files["onnx"], sample)
-        meta["metrics"] = {**meta.get("metrics", {}), "onnx_max_probability_difference": diff}
-    write_metadata(stem, meta)
-    return stem
-
-
 def save(
     result: TrainResult,
     out: str | Path = DEFAULT_OUT,
@@ -427,21 +424,6 @@ def save(
 ) -> Path:
     """Save a finished run (weights, ONNX graphs, metadata); returns the stem."""
     return write_model(result.model, out, training_metadata(result, data_dir), force, check_images)
-
-
-def load_torch(model: str | Path | None = None) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the torch network of a saved or shipped model from its safetensors weights."""
-    require_torch("loading torch weights")
-    from safetensors.torch import load_file
-
-    from .models import build
-    from .store import resolve
-
-    stem = resolve(model)
-    meta = read_metadata(stem, need="safetensors")
-    net = build(meta["architecture"]["name"], **meta["architecture"].get("hparams", {}))
-    net.load_state_dict(load_file(str(model_files(stem)["safetensors"])))
-    return net.eval(), meta
 
 
 def run(
