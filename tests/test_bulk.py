@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import ROOT
-from digitrec.writers import output_files, read_output
 from digitrec.cli import cli
 from digitrec.decode import iter_image_paths
+from digitrec.writers import output_files, read_output
 
 
 def write_folder(root: Path, images, n: int) -> Path:

@@ -71,7 +71,9 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
     except FileNotFoundError:
         raise BadImage(f"{label}: no such file") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        reason = "truncated or corrupt image" if "truncat" in str(e) or isinstance(e, (SyntaxError, EOFError)) else str(e)
+        reason = (
+            "truncated or corrupt image" if "truncat" in str(e) or isinstance(e, (SyntaxError, EOFError)) else str(e)
+        )
         raise BadImage(f"{label}: {reason}") from None
 
 

@@ -70,7 +70,10 @@ def _model_metadata(model: nn.Module, stem: Path, meta: dict[str, Any]) -> dict[
         "name": stem.name,
         **meta,
         "input": INPUT_CONTRACT,
-        "output": {"kind": "logits", "labels": labels_for(int(meta["architecture"].get("hparams", {}).get("classes", 10)))},
+        "output": {
+            "kind": "logits",
+            "labels": labels_for(int(meta["architecture"].get("hparams", {}).get("classes", 10))),
+        },
         "temperature": meta.get("temperature", 1.0),
         "digitrec_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

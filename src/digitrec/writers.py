@@ -39,14 +39,24 @@ from typing import Any
 from .errors import ConfigError, MissingExtra, OutputExists
 
 FORMATS = ("jsonl", "csv", "parquet")
-SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 FIELDS = {
     "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
     "read": ("path", "digits", "lines", "boxes", "error"),
 }
 # NOTE: the columns an error row fills (null but for path and error); the rest of FIELDS stay absent, as in a
 # Prediction's or Reading's own row.
-ERROR_FIELDS = {"predict": ("path", "digit", "confidence", "probabilities"), "read": ("path", "digits", "lines", "boxes")}
+ERROR_FIELDS = {
+    "predict": ("path", "digit", "confidence", "probabilities"),
+    "read": ("path", "digits", "lines", "boxes"),
+}
 BATCH = 256  # rows per write (and flush) to JSON lines and CSV
 ROW_GROUP = 4096  # rows per Parquet row group
 PART_ROWS = 100_000  # rows per Parquet part file: a SIGKILL loses at most the part in progress
@@ -184,7 +194,9 @@ def _parquet_schema(kind: str):
             ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
             ("reason", pa.string()), ("error", pa.string()),
         ])  # fmt: skip
-    box = pa.struct([("box", pa.list_(pa.int64())), ("digit", pa.int64()), ("confidence", pa.float64()), ("line", pa.int64())])
+    box = pa.struct(
+        [("box", pa.list_(pa.int64())), ("digit", pa.int64()), ("confidence", pa.float64()), ("line", pa.int64())]
+    )
     return pa.schema([
         ("path", pa.string()), ("digits", pa.string()), ("lines", pa.list_(pa.string())),
         ("boxes", pa.list_(box)), ("error", pa.string()),
@@ -371,9 +383,15 @@ def open_output(
         if importlib.util.find_spec("pyarrow") is None:
             raise MissingExtra("pyarrow", "cluster", "Parquet output")
     existing = output_files(path, fmt)
-    stale = [_inprogress(path), *path.parent.glob(f"{path.stem}.part-*{path.suffix}.inprogress")] if fmt == "parquet" else []
+    stale = (
+        [_inprogress(path), *path.parent.glob(f"{path.stem}.part-*{path.suffix}.inprogress")]
+        if fmt == "parquet"
+        else []
+    )
     if existing and not (resume or force):
-        raise OutputExists(f"{path}: output exists; pass --resume to skip the files already in it or --force to overwrite it")
+        raise OutputExists(
+            f"{path}: output exists; pass --resume to skip the files already in it or --force to overwrite it"
+        )
     if force and not resume:
         for f in existing:
             f.unlink()
