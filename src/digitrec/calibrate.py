@@ -27,8 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-
 REJECT_MODES = ("strict", "normal", "off")
 DEFAULT_REJECT = "normal"
 ACCEPT = {"normal": 0.98, "strict": 0.95}  # share of shifted held-out digits a mode keeps, where fitted
@@ -144,7 +142,7 @@ class Rejection:
 
     def point(self, mode: str = DEFAULT_REJECT) -> OperatingPoint:
         if mode not in REJECT_MODES:
-            raise ConfigError(f"reject mode {mode!r}: choose one of {', '.join(REJECT_MODES)}")
+            raise ValueError(f"reject mode {mode!r}: choose one of {', '.join(REJECT_MODES)}")
         return OFF if mode == "off" else self.points.get(mode, self.points.get("normal", OFF))
 
     @classmethod
