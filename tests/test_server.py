@@ -164,6 +164,7 @@ def test_concurrent_requests_all_succeed(base_url):
 def test_health_model_docs_and_page(client):
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["model"] == "seed"
+    assert set(health) == {"status", "version", "model"}  # no flags for endpoints that always exist
     model = client.get("/api/model").json()
     assert model["name"] == "seed" and model["parameters"] == 113_898
     assert [layer["name"] for layer in model["layers"]][:3] == ["conv1", "relu1", "pool1"]
