@@ -31,7 +31,6 @@ import csv
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -559,10 +558,6 @@ def run(
     finally:
         if bar:
             bar.stop()
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()
 
 
 __all__ = [
