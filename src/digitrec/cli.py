@@ -23,7 +23,7 @@ REJECT_HELP = (
     "refusals), off (always answer the best guess)."
 )
 WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence than this
-DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: the copy carried in data/mnist)."
+DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: $DIGITREC_DATA, else the copy in the package)."
 
 
 EXIT_HELP = """\b
