@@ -80,22 +80,6 @@ def test_unknown_model_is_one_line_error():
     assert result.exit_code == 2 and "nope: no such model" in result.output and "Traceback" not in result.output
 
 
-def test_evaluate_json_and_report(tmp_path):
-    result = run("evaluate", "--model", "seed", "--json", "--report", tmp_path / "rep")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert data["accuracy"] >= 0.989 and data["loss"] < 0.05
-    assert len(data["confusion_matrix"]) == 10 and sum(map(sum, data["confusion_matrix"])) == 10_000
-    assert set(data["per_class"]["3"]) >= {"precision", "recall", "f1"}
-    for name in ("confusion_matrix.png", "misclassified.png"):
-        assert Image.open(tmp_path / "rep" / name).size[0] > 300
-
-
-def test_evaluate_prints_tables():
-    out = run("evaluate", "--model", "seed").output
-    assert "Test accuracy: 0.98" in out and "precision" in out and "confusion matrix" in out
-
-
 def test_train_dry_run_saves_a_loadable_model_and_respects_force(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "tiny"

@@ -157,18 +157,6 @@ def test_ctrl_c_during_training_names_the_checkpoint_and_the_resume_command(tmp_
 # ---------------------------------------------------------------- 5. nothing overwritten without --force
 
 
-def test_evaluate_report_is_not_overwritten_without_force(tmp_path):
-    pytest.importorskip("matplotlib")
-    rep = tmp_path / "rep"
-    rep.mkdir()
-    (rep / "confusion_matrix.png").write_bytes(b"mine")
-    result = run("evaluate", "--model", "seed", "--report", rep)
-    assert result.exit_code == 2 and "--force" in result.output
-    assert (rep / "confusion_matrix.png").read_bytes() == b"mine"
-    assert run("evaluate", "--model", "seed", "--report", rep, "--force").exit_code == 0
-    assert Image.open(rep / "confusion_matrix.png").size[0] > 300
-
-
 def test_show_preprocessed_keeps_same_named_inputs_apart_and_asks_before_overwriting(tmp_path):
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()
