@@ -74,28 +74,6 @@ def test_boxes_of_a_large_jpeg_are_in_the_files_pixels(tmp_path):
     assert abs(box[0] - 3460) < 60 and abs(box[2] - 4540) < 60 and abs(box[3] - 4240) < 60, box
 
 
-# ---------------------------------------------------------------- 2. calibrate never rewrites a model silently
-
-
-def test_calibrate_leaves_shipped_models_alone_and_needs_force_for_yours(tmp_path):
-    from digitrec.store import SHIPPED_DIR, read_metadata
-
-    before = {p.name: p.read_bytes() for p in SHIPPED_DIR.glob("*.json")}
-    for args in ((), ("--model", "seed")):
-        result = run("calibrate", *args)
-        assert result.exit_code == 2 and "read-only" in result.output and "Traceback" not in result.output
-    assert {p.name: p.read_bytes() for p in SHIPPED_DIR.glob("*.json")} == before
-    copy = run("calibrate", "--model", "seed", "--out", tmp_path / "mine")
-    assert copy.exit_code == 0, copy.output
-    assert read_metadata(tmp_path / "mine")["name"] == "mine"
-    assert run("predict", "--model", tmp_path / "mine", SEVEN).stdout.split("\t")[1] == "7"
-    text = (tmp_path / "mine.json").read_text()
-    again = run("calibrate", "--model", tmp_path / "mine")
-    assert again.exit_code == 2 and "--force" in again.output and (tmp_path / "mine.json").read_text() == text
-    assert run("calibrate", "--model", tmp_path / "mine", "--force").exit_code == 0
-    assert run("calibrate", "--model", "seed", "--out", tmp_path / "mine").exit_code == 2  # exists
-
-
 # ---------------------------------------------------------------- 3, 4, 9, 14. training
 
 
