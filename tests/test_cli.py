@@ -110,19 +110,3 @@ def test_models_lists_the_shipped_models():
     result = run("models", "--json")
     names = [m["name"] for m in json.loads(result.output)]
     assert "seed" in names
-
-
-def test_export_writes_a_standalone_onnx_with_its_contract(tmp_path):
-    pytest.importorskip("torch")
-    import onnxruntime as ort
-
-    target = tmp_path / "seed.onnx"
-    result = run("export", "--format", "onnx", "--model", "seed", "--out", target)
-    assert result.exit_code == 0, result.output
-    assert "max |p_onnx - p_torch|" in result.output
-    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
-    props = session.get_modelmeta().custom_metadata_map
-    assert json.loads(props["digitrec.input"])["shape"] == [1, 28, 28]
-    assert json.loads(props["digitrec.labels"]) == list(range(10))
-    assert "digitrec.temperature" in props
-    assert run("export", "--model", "seed", "--out", target).exit_code == 2  # no silent overwrite

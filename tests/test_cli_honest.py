@@ -299,27 +299,6 @@ def test_read_marks_weak_digits_and_writes_its_crops(tmp_path):
     assert _marked_text(Reading("x", "1210", boxes, ["1210"]), 0.9) == "12[1]?0"
 
 
-# ---------------------------------------------------------------- 15. export
-
-
-def test_export_of_an_11_class_model_lists_11_labels_and_its_formulas(tmp_path):
-    pytest.importorskip("torch")
-    import onnxruntime as ort
-
-    result = run("export", "--model", "strong", "--out", tmp_path / "exp" / "m1")
-    assert result.exit_code == 0, result.output
-    target = tmp_path / "exp" / "m1.onnx"
-    assert target.exists() and not (tmp_path / "exp" / "m1").exists()
-    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
-    props = session.get_modelmeta().custom_metadata_map
-    assert json.loads(props["digitrec.labels"]) == [*range(10), "not a digit"]
-    assert session.get_outputs()[0].shape[1] == 11
-    assert "logsumexp" in props["digitrec.rejection_formula"] and "temperature" in props["digitrec.temperature_formula"]
-    from digitrec import __version__
-
-    assert props["digitrec.version"] == __version__
-
-
 # ---------------------------------------------------------------- 16. digitrec.py away from src/
 
 
