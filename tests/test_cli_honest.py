@@ -95,12 +95,6 @@ def test_min_accuracy_failure_saves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_resume_without_a_checkpoint_is_refused(tmp_path):
-    pytest.importorskip("torch")
-    result = run("train", "--resume", "--limit", "300", "--quiet", "--out", tmp_path / "m")
-    assert result.exit_code == 2 and "no checkpoint" in result.output and list(tmp_path.iterdir()) == []
-
-
 def test_training_messages_tell_what_was_used(tmp_path):
     pytest.importorskip("torch")
     result = run("train", "--dry-run", "--limit", "500", "--out", tmp_path / "m")
