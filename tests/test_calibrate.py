@@ -9,7 +9,6 @@ from click.testing import CliRunner
 from conftest import ROOT
 from digitrec.calibrate import (
     ACCEPT,
-    OperatingPoint,
     Rejection,
     calibration_metadata,
     fit_point,
@@ -65,17 +64,6 @@ def test_calibration_metadata_round_trips_through_the_model_file_form():
         share = verdicts(logits, meta["temperature"], rejection, mode).accepted.mean()
         assert share == pytest.approx(accepted[mode], abs=1e-4)
     assert accepted["strict"] <= accepted["normal"] and accepted["normal"] == pytest.approx(ACCEPT["normal"], abs=0.01)
-
-
-def test_energy_reason_never_prints_equal_numbers():
-    point = OperatingPoint(6.6, 1.0)
-    reason = point.reason(6.59, 0.0, 0.99, 4)
-    assert "6.59 < 6.60" in reason
-
-
-def test_unknown_reject_mode_is_refused():
-    with pytest.raises(ValueError):
-        Rejection({}).point("lenient")
 
 
 def test_calibrate_leaves_shipped_models_alone_and_needs_force_for_yours(tmp_path):

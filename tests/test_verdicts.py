@@ -47,6 +47,17 @@ def test_each_verdict_kind_from_logits():
     np.testing.assert_allclose(v.probabilities.sum(1), 1.0, rtol=1e-5)
 
 
+def test_energy_reason_never_prints_equal_numbers():
+    point = OperatingPoint(6.6, 1.0)
+    reason = point.reason(6.59, 0.0, 0.99, 4)
+    assert "6.59 < 6.60" in reason
+
+
+def test_unknown_reject_mode_is_refused():
+    with pytest.raises(ValueError):
+        Rejection({}).point("lenient")
+
+
 # ---------------------------------------------------------------- the shipped default model
 
 
