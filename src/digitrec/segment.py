@@ -259,40 +259,4 @@ def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list
     return [members[i] for i in order]
 
 
-def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list[int]]:
-    """Component indices grouped into text lines, top to bottom.
-
-    Tall components open lines where their row span does not overlap an
-    existing line's by half; small marks join the line nearest their centre.
-    """
-    import cv2
-
-    top = stats[:, cv2.CC_STAT_TOP]
-    bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
-    tall = sorted((k for k in keep if bottom[k] - top[k] >= 0.5 * height), key=lambda k: top[k])
-    spans: list[list[float]] = []  # [top, bottom] per line
-    members: list[list[int]] = []
-    for k in tall:
-        best, best_ov = -1, 0.0
-        for i, (t, b) in enumerate(spans):
-            ov = (min(b, bottom[k]) - max(t, top[k])) / min(b - t, bottom[k] - top[k])
-            if ov > best_ov:
-                best, best_ov = i, ov
-        if best >= 0 and best_ov >= 0.5:
-            members[best].append(k)
-            spans[best] = [min(spans[best][0], top[k]), max(spans[best][1], bottom[k])]
-        else:
-            spans.append([float(top[k]), float(bottom[k])])
-            members.append([k])
-    if not spans:
-        return [list(keep)]
-    for k in keep:
-        if bottom[k] - top[k] < 0.5 * height:
-            c = (top[k] + bottom[k]) / 2
-            i = min(range(len(spans)), key=lambda i: max(spans[i][0] - c, c - spans[i][1], 0.0))
-            members[i].append(k)
-    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
-    return [members[i] for i in order]
-
-
 __all__ = ["DigitBox", "Reading", "find_lines", "read_digits"]

@@ -187,13 +187,11 @@ async def read(request: Request, model: str | None = MODEL_QUERY, reject: str = 
 # ---------------------------------------------------------------- activations
 
 
-def nondigit_probability(logits: np.ndarray) -> float | None:
-    """P(11th output) from one row of logits (11,), None for 10-output models."""
-    if logits.shape[-1] < 11:
+def _nondigit(recognizer: Recognizer, x: np.ndarray) -> float | None:
+    """P("not a digit") of one (1, 1, 28, 28) input, as the verdict uses it; None for 10-output models."""
+    if recognizer.meta.get("architecture", {}).get("hparams", {}).get("classes", 10) < 11:
         return None
-    z = logits.astype(np.float64) - logits.max()
-    p = np.exp(z) / np.exp(z).sum()
-    return round(float(p[10]), 6)
+    return round(float(recognizer.classify(x, "off").nondigit[0]), 6)
 
 
 def _activations(
@@ -203,7 +201,7 @@ def _activations(
     out = prediction_fields(recognizer.predict_prepared(prep, name), prep)
     acts = recognizer.activations(prep.image[None, None])
     out["model"] = recognizer.name
-    out["nondigit"] = nondigit_probability(acts["logits"][0])
+    out["nondigit"] = _nondigit(recognizer, prep.image[None, None])
     out["layers"] = layer_views(recognizer.meta, acts, wanted, bits)
     return out
 
