@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import digitrec
 from conftest import ROOT
 
@@ -46,6 +48,7 @@ def test_readme_python_example_runs():
     assert train.images.dtype.name == "uint8" and len(test) == 10_000
 
 
+@pytest.mark.slow
 def test_notebook_script_evaluates_and_reads_images(tmp_path):
     # Runs the root script with a model already in place (training itself is covered in test_train.py).
     import shutil

@@ -66,6 +66,7 @@ def test_calibration_metadata_round_trips_through_the_model_file_form():
     assert accepted["strict"] <= accepted["normal"] and accepted["normal"] == pytest.approx(ACCEPT["normal"], abs=0.01)
 
 
+@pytest.mark.slow
 def test_calibrate_leaves_shipped_models_alone_and_needs_force_for_yours(tmp_path):
     from digitrec.store import SHIPPED_DIR, read_metadata
 

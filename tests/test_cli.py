@@ -80,6 +80,7 @@ def test_unknown_model_is_one_line_error():
     assert result.exit_code == 2 and "nope: no such model" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_train_dry_run_saves_a_loadable_model_and_respects_force(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "tiny"
@@ -91,6 +92,7 @@ def test_train_dry_run_saves_a_loadable_model_and_respects_force(tmp_path):
     assert run("predict", "--model", out, ROOT / "images" / "mnist-7.png").exit_code == 0
 
 
+@pytest.mark.slow
 def test_train_prints_the_keras_style_summary(tmp_path):
     pytest.importorskip("torch")
     result = run("train", "--dry-run", "--limit", "200", "--out", tmp_path / "t")

@@ -77,6 +77,7 @@ def test_boxes_of_a_large_jpeg_are_in_the_files_pixels(tmp_path):
 # ---------------------------------------------------------------- 3, 4, 9, 14. training
 
 
+@pytest.mark.slow
 def test_dry_run_saves_nothing_unless_asked_and_says_so(tmp_path, monkeypatch):
     pytest.importorskip("torch")
     monkeypatch.chdir(tmp_path)
@@ -87,6 +88,7 @@ def test_dry_run_saves_nothing_unless_asked_and_says_so(tmp_path, monkeypatch):
     assert "/300" not in result.stderr  # the bar is of the one batch, not of a whole epoch
 
 
+@pytest.mark.slow
 def test_min_accuracy_failure_saves_nothing(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "weak"
@@ -95,6 +97,7 @@ def test_min_accuracy_failure_saves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_training_messages_tell_what_was_used(tmp_path):
     pytest.importorskip("torch")
     result = run("train", "--dry-run", "--limit", "500", "--out", tmp_path / "m")
@@ -110,6 +113,7 @@ def test_holdout_too_large_is_a_configuration_error(tmp_path):
     assert result.exit_code == 2 and "no training images left" in result.output
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_training_names_the_checkpoint_and_the_resume_command(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "m"

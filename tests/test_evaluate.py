@@ -56,6 +56,7 @@ def test_report_folder_with_a_report_needs_force(tmp_path):
     check_report_dir(tmp_path, force=True)
 
 
+@pytest.mark.slow
 def test_evaluate_json_and_report(tmp_path):
     result = run("evaluate", "--model", "seed", "--json", "--report", tmp_path / "rep")
     assert result.exit_code == 0, result.output
@@ -72,6 +73,7 @@ def test_evaluate_prints_tables():
     assert "Test accuracy: 0.98" in out and "precision" in out and "confusion matrix" in out
 
 
+@pytest.mark.slow
 def test_evaluate_report_is_not_overwritten_without_force(tmp_path):
     pytest.importorskip("matplotlib")
     rep = tmp_path / "rep"

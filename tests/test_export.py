@@ -58,6 +58,7 @@ def test_layers_graph_outputs_every_layer_but_the_last(net, tmp_path):
     assert outputs == ["logits", *(f"layer.{n}" for n in names[:-1])]
 
 
+@pytest.mark.slow
 def test_export_writes_a_standalone_onnx_with_its_contract(tmp_path):
     target = tmp_path / "seed.onnx"
     result = run("export", "--format", "onnx", "--model", "seed", "--out", target)
@@ -71,6 +72,7 @@ def test_export_writes_a_standalone_onnx_with_its_contract(tmp_path):
     assert run("export", "--model", "seed", "--out", target).exit_code == 2  # no silent overwrite
 
 
+@pytest.mark.slow
 def test_export_of_an_11_class_model_lists_11_labels_and_its_formulas(tmp_path):
     result = run("export", "--model", "strong", "--out", tmp_path / "exp" / "m1")
     assert result.exit_code == 0, result.output

@@ -52,6 +52,7 @@ def test_blank_image_is_not_given_a_digit(seed_recognizer):
     assert pred.digit is None and pred.reason.startswith("blank")
 
 
+@pytest.mark.slow
 def test_predict_paths_streams_in_order_and_reports_bad_files(seed_recognizer, tmp_path, test_split):
     paths = []
     for i in range(300):  # more than one batch: exercises the worker pool
@@ -95,6 +96,7 @@ def test_every_supported_format_is_read(tmp_path, test_split, suffix):
     assert Recognizer.load().predict(path).digit == 7
 
 
+@pytest.mark.slow
 def test_default_model_accepts_at_least_99_5_percent_of_mnist_test(test_split):
     rec = Recognizer.load()
     accepted = rec.classify(test_split.images[:, None].astype(np.float32) / 255).accepted.mean()

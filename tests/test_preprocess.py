@@ -246,6 +246,7 @@ def test_missing_file_and_decompression_bomb_raise_bad_image(tmp_path):
 # ---------------------------------------------------------------- photo set, seed model
 
 
+@pytest.mark.slow
 def test_photo_set_accuracy_floor(tmp_path, seed_recognizer):
     # NOTE: canvases capped at 500 px so 88 images (8 per condition) build in seconds.
     rows = write_photo_set(tmp_path, n=88, seed=7, max_side=500)

@@ -49,16 +49,19 @@ def png(img: Image.Image, path) -> str:
 # ---------------------------------------------------------------- accuracy floors
 
 
+@pytest.mark.slow
 def test_reads_clean_strings_of_3_to_6_digits_at_least_90_percent_exact(seed_recognizer, test_split):
     cases = strings(test_split, 100, seed=2024, gaps=(2, 10), photo=False)
     assert exact_share(seed_recognizer, cases) >= 0.90  # measured 0.94 with the seed model
 
 
+@pytest.mark.slow
 def test_reads_photographed_strings_at_least_80_percent_exact(seed_recognizer, test_split):
     cases = strings(test_split, 60, seed=2025, gaps=(2, 10), photo=True)
     assert exact_share(seed_recognizer, cases) >= 0.80  # measured 0.90 with the seed model
 
 
+@pytest.mark.slow
 def test_splits_tightly_spaced_and_touching_digits(seed_recognizer, test_split):
     tight = strings(test_split, 60, seed=2026, gaps=(-1, 2), photo=False)
     touching = strings(test_split, 60, seed=2027, gaps=(-3, 1), photo=False)

@@ -149,6 +149,7 @@ def test_activations_cover_every_layer_with_model_summary_shapes(client, seed_re
     assert len(r.content) < 120_000  # small enough to stream while drawing
 
 
+@pytest.mark.slow
 def test_concurrent_requests_all_succeed(base_url):
     def one(i: int) -> tuple[int, int | None]:
         with httpx.Client(base_url=base_url, timeout=60) as c:
@@ -260,6 +261,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_serve_command_prints_url_and_serves(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
