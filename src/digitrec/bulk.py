@@ -31,6 +31,7 @@ import csv
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -558,6 +559,10 @@ def run(
     finally:
         if bar:
             bar.stop()
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr.isatty()
 
 
 __all__ = [
