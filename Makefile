@@ -1,17 +1,21 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   create .venv, install digitrec (inference only), read the sample images in images/
 #   make test   create .venv, install digitrec[dev] (torch CPU, pytest, ...) and chromium, run the whole test suite
+# and for every edit: make test-fast (the tests not marked slow: no training runs, browsers, notebook or wheel installs)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test bench clean chromium strong-model line-model
+.PHONY: demo test test-fast bench clean chromium strong-model line-model
 
 demo: $(VENV)/.installed-base
 	$(BIN)/digitrec predict images/
 
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 # The browser tests drive the Debian chromium package (never `playwright install`); without it they skip.
 chromium:

@@ -1,12 +1,14 @@
 """The original notebook as one command:  python digitrec.py [IMAGE]
 
-Trains and saves the notebook's network when no model exists yet, evaluates it
+Trains and saves the notebook's network when no model exists yet (without torch,
+the light install of `make demo`, it uses the shipped seed model instead), evaluates it
 on the MNIST test set, reads every image in images/, then the IMAGE named on the
 command line (a bare file name is looked up in images/). A few lines over the
 digitrec API; `digitrec --help` has the full tool.
 """
 
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -49,13 +51,28 @@ from digitrec.decode import iter_image_paths  # noqa: E402
 MODEL = Path("models/digitrec-seed")
 
 
+NO_TORCH = (
+    "torch is not installed, so this reads with the shipped seed model instead of training {model}; "
+    'to train: pip install "digitrec[train]"  (or: pip install -e ".[train]" in a clone)'
+)
+
+
+def trained_or_seed(train, test) -> Recognizer:
+    """The notebook's network: trained and saved on the first run, loaded later; the shipped seed without torch."""
+    if MODEL.with_suffix(".json").exists():
+        return Recognizer.load(MODEL)
+    if importlib.util.find_spec("torch") is None:  # the light install (make demo): read, evaluate, never train
+        print(NO_TORCH.format(model=MODEL), file=sys.stderr)
+        return Recognizer.load("seed")
+    from digitrec import train as training
+
+    training.run(training.TrainConfig(), MODEL, data=(train, test))
+    return Recognizer.load(MODEL)
+
+
 def main(argv: list[str]) -> int:
     train, test = load_mnist()
-    if not MODEL.with_suffix(".json").exists():
-        from digitrec import train as training
-
-        training.run(training.TrainConfig(), MODEL, data=(train, test))
-    recognizer = Recognizer.load(MODEL)
+    recognizer = trained_or_seed(train, test)
     ev = score(recognizer.predict_arrays(test.images), test.labels)
     print(f"Test loss: {ev.loss:.4f}\nTest accuracy: {ev.accuracy:.4f}")
     named = [a if Path(a).exists() else str(Path("images") / a) for a in argv]

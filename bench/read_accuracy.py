@@ -41,14 +41,6 @@ KINDS = {
 FORMATS = ("dd/dd", "dd/dd/dddd", "dd.dd.dddd", "d.dd", "dd.dd", "ddd-dddd", "ddd-ddd-dddd", "dd:dd", "d,ddd")
 
 
-compose = synth.digit_line
-
-
-def render_clean(line: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """Line of white-on-black ink -> dark ink on white paper, scaled up 2-4x."""
-    return synth.on_paper(line, rng.uniform(2, 4))
-
-
 def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
     """One generated image of 3-6 MNIST test digits and its true digit string."""
     spacing, photo = KINDS[kind]
@@ -56,12 +48,12 @@ def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.I
         fmt = FORMATS[int(rng.integers(len(FORMATS)))]
         text = "".join(str(rng.integers(10)) if c == "d" else c for c in fmt)
         line, _ = linesynth.compose(test.images, test.labels, rng, text)
-        return text, render_clean(line, rng)
+        return text, synth.on_paper(line, rng.uniform(2, 4))
     k = int(rng.integers(3, 7))
     idx = rng.integers(0, len(test), k)
     lo, hi = SPACING[spacing]
-    line = compose(test.images[idx], [int(g) for g in rng.integers(lo, hi + 1, k - 1)], rng)
-    img = synth.photo(line, rng) if photo else render_clean(line, rng)
+    line = synth.digit_line(test.images[idx], [int(g) for g in rng.integers(lo, hi + 1, k - 1)], rng)
+    img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
     return "".join(str(d) for d in test.labels[idx]), img
 
 

@@ -7,7 +7,7 @@ Three sets, each read from image files through `Recognizer.predict_paths`
 (decode + preprocess + network, as `digitrec predict` does):
 
     photo       MNIST *test* digits made to look like photos of a digit on paper
-                (scripts/make_photo_set.py): reported overall and per condition
+                (digitrec.photoset, scripts/make_photo_set.py): reported overall and per condition
     optdigits   scikit-learn's bundled UCI optdigits, 1,797 8x8 digits by 43
                 writers who are not MNIST's, upscaled to 112 px PNGs (needs the
                 `dev` extra: scikit-learn)
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -31,21 +30,15 @@ import numpy as np
 from PIL import Image
 
 from digitrec import Recognizer
+from digitrec.photoset import write_optdigits, write_photo_set
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _photo_script():
-    spec = importlib.util.spec_from_file_location("make_photo_set", ROOT / "scripts" / "make_photo_set.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def photo_set(build: Path, n: int, seed: int) -> Path:
     out = build / f"photo-set-n{n}-s{seed}"
     if not (out / "labels.csv").is_file():
-        _photo_script().build(out, n, seed)
+        write_photo_set(out, n, seed)
     return out
 
 
@@ -53,7 +46,7 @@ def optdigits_set(build: Path) -> Path | None:
     out = build / "optdigits"
     if not (out / "labels.csv").is_file():
         try:
-            _photo_script().build_sklearn(out)
+            write_optdigits(out)
         except ImportError:
             return None
     return out

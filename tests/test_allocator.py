@@ -48,6 +48,7 @@ def test_tune_records_mallopt_accepting_every_setting():
     assert allocator.APPLIED == codes
 
 
+@pytest.mark.slow
 @glibc
 def test_big_blocks_stay_in_the_heap_once_training_started():
     pytest.importorskip("torch")

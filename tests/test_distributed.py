@@ -47,6 +47,7 @@ class Crash(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_resume_after_a_crash_gives_the_same_model_as_an_uninterrupted_run(mnist, tmp_path):
     config = training.TrainConfig(epochs=2, limit=1500, batch_size=100, seed=5, schedule="onecycle", lr=3e-3)
     whole = training.fit(config, data=mnist, progress=False)
@@ -65,6 +66,7 @@ def test_resume_after_a_crash_gives_the_same_model_as_an_uninterrupted_run(mnist
         assert torch.equal(a, b)
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_checkpoint_with_other_settings(mnist, tmp_path):
     config = training.TrainConfig(epochs=1, limit=300, batch_size=100)
     training.fit(config, data=mnist, progress=False, checkpoint=tmp_path / "r")

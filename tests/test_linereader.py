@@ -114,6 +114,7 @@ def test_reads_dates_decimals_and_phone_numbers(seed_recognizer, test_split):
     assert read_rate(seed_recognizer, test_split, with_separators, 60, seed=12, photo=False) >= 0.8  # measured 0.93
 
 
+@pytest.mark.slow
 def test_reads_photographed_lines(seed_recognizer, test_split):
     assert read_rate(seed_recognizer, test_split, digits_only, 40, seed=13, photo=True) >= 0.8  # measured 0.95
 

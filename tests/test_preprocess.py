@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 
 import numpy as np
@@ -11,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFilter
 
-from conftest import ROOT, center_of_mass, draw_seven
+from conftest import center_of_mass, draw_seven
+from digitrec import synth
 from digitrec.errors import BadImage
+from digitrec.photoset import write_photo_set
 from digitrec.preprocess import (
     MNIST_STROKE,
     Prepared,
@@ -245,17 +246,11 @@ def test_missing_file_and_decompression_bomb_raise_bad_image(tmp_path):
 # ---------------------------------------------------------------- photo set, seed model
 
 
-def _photo_script():
-    spec = importlib.util.spec_from_file_location("make_photo_set", ROOT / "scripts" / "make_photo_set.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
+@pytest.mark.slow
 def test_photo_set_accuracy_floor(tmp_path, seed_recognizer):
     # NOTE: canvases capped at 500 px so 88 images (8 per condition) build in seconds.
-    rows = _photo_script().build(tmp_path, n=88, seed=7, max_side=500)
-    assert {r["condition"] for r in rows} == set(_photo_script().CONDITIONS)
+    rows = write_photo_set(tmp_path, n=88, seed=7, max_side=500)
+    assert {r["condition"] for r in rows} == set(synth.CONDITIONS)
     preds = [seed_recognizer.predict(tmp_path / r["file"]) for r in rows]
     top = [int(np.argmax(p.probabilities)) if any(p.probabilities) else -1 for p in preds]
     acc = np.mean([t == int(r["label"]) for t, r in zip(top, rows)])
@@ -263,9 +258,8 @@ def test_photo_set_accuracy_floor(tmp_path, seed_recognizer):
 
 
 def test_photo_set_is_deterministic_and_labelled(tmp_path):
-    script = _photo_script()
-    a = script.build(tmp_path / "a", n=11, seed=3, max_side=400)
-    b = script.build(tmp_path / "b", n=11, seed=3, max_side=400)
+    a = write_photo_set(tmp_path / "a", n=11, seed=3, max_side=400)
+    b = write_photo_set(tmp_path / "b", n=11, seed=3, max_side=400)
     assert a == b
     assert all((tmp_path / "a" / r["file"]).read_bytes() == (tmp_path / "b" / r["file"]).read_bytes() for r in a)
     with open(tmp_path / "a" / "labels.csv") as f:

@@ -19,16 +19,6 @@ from digitrec.segment import DigitBox, Reading, read_digits
 # ---------------------------------------------------------------- generated strings (same recipe as bench/read_accuracy.py)
 
 
-compose = synth.digit_line
-
-
-def render_clean(line: np.ndarray, scale: float) -> Image.Image:
-    return synth.on_paper(line, scale)
-
-
-render_photo = synth.photo
-
-
 def strings(test_split, n: int, seed: int, gaps: tuple[int, int], photo: bool) -> list[tuple[str, Image.Image]]:
     """`n` seeded images of 3-6 random MNIST test digits, with their true strings."""
     rng = np.random.default_rng(seed)
@@ -36,8 +26,8 @@ def strings(test_split, n: int, seed: int, gaps: tuple[int, int], photo: bool) -
     for _ in range(n):
         k = int(rng.integers(3, 7))
         idx = rng.integers(0, len(test_split), k)
-        line = compose(test_split.images[idx], [int(g) for g in rng.integers(gaps[0], gaps[1] + 1, k - 1)], rng)
-        img = render_photo(line, rng) if photo else render_clean(line, rng.uniform(2, 4))
+        line = synth.digit_line(test_split.images[idx], [int(g) for g in rng.integers(gaps[0], gaps[1] + 1, k - 1)], rng)
+        img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
         out.append(("".join(str(d) for d in test_split.labels[idx]), img))
     return out
 
@@ -59,16 +49,19 @@ def png(img: Image.Image, path) -> str:
 # ---------------------------------------------------------------- accuracy floors
 
 
+@pytest.mark.slow
 def test_reads_clean_strings_of_3_to_6_digits_at_least_90_percent_exact(seed_recognizer, test_split):
     cases = strings(test_split, 100, seed=2024, gaps=(2, 10), photo=False)
     assert exact_share(seed_recognizer, cases) >= 0.90  # measured 0.94 with the seed model
 
 
+@pytest.mark.slow
 def test_reads_photographed_strings_at_least_80_percent_exact(seed_recognizer, test_split):
     cases = strings(test_split, 60, seed=2025, gaps=(2, 10), photo=True)
     assert exact_share(seed_recognizer, cases) >= 0.80  # measured 0.90 with the seed model
 
 
+@pytest.mark.slow
 def test_splits_tightly_spaced_and_touching_digits(seed_recognizer, test_split):
     tight = strings(test_split, 60, seed=2026, gaps=(-1, 2), photo=False)
     touching = strings(test_split, 60, seed=2027, gaps=(-3, 1), photo=False)
@@ -80,16 +73,16 @@ def test_splits_tightly_spaced_and_touching_digits(seed_recognizer, test_split):
 
 
 def test_keeps_leading_zeros_and_orders_left_to_right(seed_recognizer, test_split):
-    line = compose(first_of(test_split, "00712"), [6, 6, 6, 6], np.random.default_rng(0))
-    reading = read_digits(seed_recognizer, render_clean(line, 3))
+    line = synth.digit_line(first_of(test_split, "00712"), [6, 6, 6, 6], np.random.default_rng(0))
+    reading = read_digits(seed_recognizer, synth.on_paper(line, 3))
     assert reading.digits == "00712"
     lefts = [b.box[0] for b in reading.boxes]
     assert lefts == sorted(lefts)
 
 
 def test_boxes_are_in_original_image_pixels(seed_recognizer, test_split, tmp_path):
-    line = compose(first_of(test_split, "3859"), [8, 8, 8], np.random.default_rng(1))
-    big = render_clean(line, 40)  # wider than the analysis size: boxes must be scaled back
+    line = synth.digit_line(first_of(test_split, "3859"), [8, 8, 8], np.random.default_rng(1))
+    big = synth.on_paper(line, 40)  # wider than the analysis size: boxes must be scaled back
     reading = read_digits(seed_recognizer, png(big, tmp_path / "big.png"))
     assert reading.digits == "3859" and reading.path == str(tmp_path / "big.png")
     ink_cols = np.flatnonzero((np.asarray(big) < 128).any(0))
@@ -123,7 +116,7 @@ def test_joins_broken_strokes_of_a_five_and_a_two_stroke_four(seed_recognizer):
 
 
 def test_ignores_dust_specks_between_digits(seed_recognizer, test_split):
-    img = render_clean(compose(first_of(test_split, "31415"), [8] * 4, np.random.default_rng(8)), 3)
+    img = synth.on_paper(synth.digit_line(first_of(test_split, "31415"), [8] * 4, np.random.default_rng(8)), 3)
     draw = ImageDraw.Draw(img)
     rng = np.random.default_rng(9)
     for _ in range(25):
@@ -148,32 +141,32 @@ def test_blank_image_reads_as_empty_string(seed_recognizer):
 
 def test_reads_several_lines_top_to_bottom(seed_recognizer, test_split):
     rng = np.random.default_rng(3)
-    top = compose(first_of(test_split, "123"), [8, 8], rng)
-    bottom = compose(first_of(test_split, "4567"), [8, 8, 8], rng)
+    top = synth.digit_line(first_of(test_split, "123"), [8, 8], rng)
+    bottom = synth.digit_line(first_of(test_split, "4567"), [8, 8, 8], rng)
     page = np.zeros((100, max(top.shape[1], bottom.shape[1]) + 20), np.uint8)
     page[5:41, 10 : 10 + top.shape[1]] = top
     page[55:91, 10 : 10 + bottom.shape[1]] = bottom
-    reading = read_digits(seed_recognizer, render_clean(page, 3))
+    reading = read_digits(seed_recognizer, synth.on_paper(page, 3))
     assert reading.lines == ["123", "4567"] and reading.digits == "123 4567"
     assert [b.line for b in reading.boxes] == [0, 0, 0, 1, 1, 1, 1]
 
 
 def test_accepts_bytes_arrays_and_white_on_black(seed_recognizer, test_split):
-    line = compose(first_of(test_split, "907"), [6, 6], np.random.default_rng(4))
+    line = synth.digit_line(first_of(test_split, "907"), [6, 6], np.random.default_rng(4))
     buf = io.BytesIO()
-    render_clean(line, 3).save(buf, "PNG")
+    synth.on_paper(line, 3).save(buf, "PNG")
     assert read_digits(seed_recognizer, buf.getvalue(), name="upload.png").path == "upload.png"
     assert read_digits(seed_recognizer, buf.getvalue()).digits == "907"
     assert read_digits(seed_recognizer, line).digits == "907"  # MNIST's own white on black, tiny
 
 
 def test_reading_as_dict_is_json_with_boxes(seed_recognizer, test_split):
-    line = compose(first_of(test_split, "42"), [6], np.random.default_rng(5))
-    d = json.loads(json.dumps(read_digits(seed_recognizer, render_clean(line, 3)).as_dict()))
+    line = synth.digit_line(first_of(test_split, "42"), [6], np.random.default_rng(5))
+    d = json.loads(json.dumps(read_digits(seed_recognizer, synth.on_paper(line, 3)).as_dict()))
     assert d["digits"] == "42" and d["lines"] == ["42"]
     assert [b["digit"] for b in d["boxes"]] == [4, 2]
     assert all(len(b["box"]) == 4 and 0 < b["confidence"] <= 1 for b in d["boxes"])
-    assert isinstance(read_digits(seed_recognizer, render_clean(line, 3)), Reading)
+    assert isinstance(read_digits(seed_recognizer, synth.on_paper(line, 3)), Reading)
     assert DigitBox((0, 0, 1, 1), None, 0.0, np.zeros((28, 28), np.float32)).as_dict()["digit"] is None
 
 
@@ -187,8 +180,8 @@ def test_predict_path_does_not_import_opencv():
 
 
 def test_cli_read_prints_digits_and_reports_bad_files(test_split, tmp_path):
-    line = compose(first_of(test_split, "0815"), [7, 7, 7], np.random.default_rng(6))
-    good = png(render_clean(line, 3), tmp_path / "code.png")
+    line = synth.digit_line(first_of(test_split, "0815"), [7, 7, 7], np.random.default_rng(6))
+    good = png(synth.on_paper(line, 3), tmp_path / "code.png")
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not an image")
     result = CliRunner().invoke(cli, ["read", "--model", "seed", good, str(bad)])
@@ -198,8 +191,8 @@ def test_cli_read_prints_digits_and_reports_bad_files(test_split, tmp_path):
 
 
 def test_cli_read_json_has_path_digits_and_boxes(test_split, tmp_path):
-    line = compose(first_of(test_split, "271"), [7, 7], np.random.default_rng(7))
-    good = png(render_clean(line, 3), tmp_path / "n.png")
+    line = synth.digit_line(first_of(test_split, "271"), [7, 7], np.random.default_rng(7))
+    good = png(synth.on_paper(line, 3), tmp_path / "n.png")
     blank = png(Image.new("L", (200, 80), 255), tmp_path / "blank.png")
     result = CliRunner().invoke(cli, ["read", "--json", "--model", "seed", good, blank])
     assert result.exit_code == 0, result.output

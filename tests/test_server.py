@@ -149,6 +149,7 @@ def test_activations_cover_every_layer_with_model_summary_shapes(client, seed_re
     assert len(r.content) < 120_000  # small enough to stream while drawing
 
 
+@pytest.mark.slow
 def test_concurrent_requests_all_succeed(base_url):
     def one(i: int) -> tuple[int, int | None]:
         with httpx.Client(base_url=base_url, timeout=60) as c:
@@ -164,6 +165,7 @@ def test_concurrent_requests_all_succeed(base_url):
 def test_health_model_docs_and_page(client):
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["model"] == "seed"
+    assert set(health) == {"status", "version", "model"}  # no flags for endpoints that always exist
     model = client.get("/api/model").json()
     assert model["name"] == "seed" and model["parameters"] == 113_898
     assert [layer["name"] for layer in model["layers"]][:3] == ["conv1", "relu1", "pool1"]
@@ -259,6 +261,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_serve_command_prints_url_and_serves(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -28,6 +28,7 @@ def run(mnist):
     return training.fit(CONFIG, data=mnist, progress=False)
 
 
+@pytest.mark.slow
 def test_snapshots_hold_the_initial_and_every_epochs_conv1_weights(run):
     snaps = run.snapshots
     assert set(snaps) == {"layer", "epochs", "shape", "weights"}
@@ -42,6 +43,7 @@ def test_snapshots_hold_the_initial_and_every_epochs_conv1_weights(run):
     assert np.abs(np.subtract(snaps["weights"][1], snaps["weights"][0])).max() > 1e-3
 
 
+@pytest.mark.slow
 def test_snapshots_are_saved_in_the_model_metadata_only_when_asked(run, mnist, tmp_path):
     training.save(run, tmp_path / "with")
     meta = json.loads((tmp_path / "with.json").read_text())
@@ -51,6 +53,7 @@ def test_snapshots_are_saved_in_the_model_metadata_only_when_asked(run, mnist, t
     assert "snapshots" not in json.loads((tmp_path / "without.json").read_text())
 
 
+@pytest.mark.slow
 def test_snapshots_survive_a_crash_and_resume(run, mnist, tmp_path):
     def crash_after_first(e):
         if e.epoch == 1:
@@ -64,6 +67,7 @@ def test_snapshots_survive_a_crash_and_resume(run, mnist, tmp_path):
     assert resumed.snapshots == run.snapshots
 
 
+@pytest.mark.slow
 def test_resume_without_saved_snapshots_says_they_restart(mnist, tmp_path):
     stem = tmp_path / "run"
     first = training.TrainConfig(epochs=2, limit=300, batch_size=100, seed=4)
@@ -82,6 +86,7 @@ def test_resume_without_saved_snapshots_says_they_restart(mnist, tmp_path):
     assert resumed.snapshots["epochs"] == [1, 2]
 
 
+@pytest.mark.slow
 def test_checkpoint_removal_takes_the_snapshots_too(run, tmp_path):
     from digitrec import checkpoint, snapshots
 

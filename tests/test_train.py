@@ -25,11 +25,13 @@ def short_run(mnist):
     return training.fit(config, data=mnist, progress=False)
 
 
+@pytest.mark.slow
 def test_short_training_run_reaches_95_percent(short_run):
     assert short_run.final.val_accuracy >= 0.95, short_run.final
     assert len(short_run.history) == 2 and short_run.history[1].loss < short_run.history[0].loss
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_run(mnist):
     config = training.TrainConfig(epochs=1, limit=1000, seed=3)
     a = training.fit(config, data=mnist, progress=False)
@@ -39,6 +41,7 @@ def test_same_seed_gives_the_same_run(mnist):
         assert torch.equal(pa, pb)
 
 
+@pytest.mark.slow
 def test_save_load_round_trip_gives_identical_predictions(short_run, mnist, tmp_path):
     test = mnist[1]
     stem = training.save(short_run, tmp_path / "m", check_images=test.images)
@@ -56,6 +59,7 @@ def test_save_load_round_trip_gives_identical_predictions(short_run, mnist, tmp_
     assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"
 
 
+@pytest.mark.slow
 def test_existing_model_is_not_overwritten_without_force(short_run, tmp_path):
     training.save(short_run, tmp_path / "m")
     before = (tmp_path / "m.onnx").read_bytes()
@@ -65,6 +69,7 @@ def test_existing_model_is_not_overwritten_without_force(short_run, tmp_path):
     training.save(short_run, tmp_path / "m", force=True)
 
 
+@pytest.mark.slow
 def test_strong_network_with_augmentation_and_nondigit_class_trains(mnist):
     # A narrow (width 8) network on 4,000 images: 3 short epochs, well above chance (measured ~0.62 after 2).
     config = training.TrainConfig(arch="strong", epochs=3, limit=4000, batch_size=100, lr=2e-3, augment=True,

@@ -61,6 +61,7 @@ def test_unknown_reject_mode_is_refused():
 # ---------------------------------------------------------------- the shipped default model
 
 
+@pytest.mark.slow
 def test_modes_order_acceptance_on_real_digits(strong, test_split):
     x = test_split.images[:2000, None].astype(np.float32) / 255
     share = {m: strong.classify(x, m).accepted.mean() for m in ("strict", "normal", "off")}
@@ -87,6 +88,7 @@ def test_reads_printed_digits_in_fonts_never_trained_on(strong):
     assert right >= 0.9, right
 
 
+@pytest.mark.slow
 def test_reads_photographed_test_digits(strong, test_split):
     rng = np.random.default_rng(1)
     pick = rng.choice(10_000, 80, replace=False)
@@ -94,6 +96,7 @@ def test_reads_photographed_test_digits(strong, test_split):
     assert right >= 0.95, right
 
 
+@pytest.mark.slow
 def test_reads_other_writers_optdigits(strong):
     load_digits = pytest.importorskip("sklearn.datasets").load_digits
     d = load_digits()

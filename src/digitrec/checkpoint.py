@@ -54,13 +54,14 @@ def save(stem: Path, epoch: int, config, world_size: int, model, optimizer, sche
 def load(stem: Path, config, world_size: int, model, optimizer, scheduler, generators: dict) -> tuple[int, list[dict[str, Any]]]:
     """Restore a checkpoint into the given objects; returns (finished epochs, history rows)."""
     import torch
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     tensor_path, json_path = paths(stem)
     try:
         meta = json.loads(json_path.read_text())
         tensors = load_file(str(tensor_path))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, SafetensorError) as e:  # SafetensorError: a truncated or damaged tensor file
         raise CheckpointError(f"{json_path}: cannot read checkpoint ({e})") from None
     saved, now = meta["config"], asdict(config)
     changed = [k for k in MUST_MATCH if saved.get(k) != now.get(k)]

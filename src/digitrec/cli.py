@@ -11,11 +11,20 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import ConfigError, DigitrecError, OutputExists, exit_code
+
+if TYPE_CHECKING:  # names for the hints only: the commands import what they run inside themselves
+    import socket
+    from collections.abc import Callable, Iterator
+
+    from .evaluate import Evaluation
+    from .infer import Prediction, Recognizer
+    from .segment import Reading
 
 MODEL_HELP = "A shipped model name (seed, strong) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
 REJECT_HELP = (
@@ -24,7 +33,7 @@ REJECT_HELP = (
     "refusals), off (always answer the best guess)."
 )
 WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence than this
-DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: the copy carried in data/mnist)."
+DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: $DIGITREC_DATA, else the copy in the package)."
 
 
 EXIT_HELP = """\b
@@ -114,7 +123,29 @@ def cli() -> None:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options; refused when there is none.")
 @click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
 @click.option("--snapshots", is_flag=True, help="Record conv1's weights at the start and after every epoch in the model's metadata (the page's filter slider).")
-def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, printed, holdout, seed_, out, force, device, limit, data_dir, min_accuracy, dry_run, resume, quiet, snapshots):
+def train(
+    arch: str,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    schedule: str,
+    augment: bool,
+    width: int | None,
+    nondigit: float,
+    printed: float,
+    holdout: int,
+    seed_: int,
+    out: str,
+    force: bool,
+    device: str,
+    limit: int | None,
+    data_dir: str | None,
+    min_accuracy: float | None,
+    dry_run: bool,
+    resume: bool,
+    quiet: bool,
+    snapshots: bool,
+) -> None:
     """Train a network on MNIST and save it (default: the notebook's recipe).
 
     Prints a Keras-style summary, a progress bar per epoch, and the test-set
@@ -186,7 +217,7 @@ def train(arch, epochs, batch_size, lr, schedule, augment, width, nondigit, prin
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a calibrated copy of the model here (OUT.json, OUT.onnx, ...) and leave the model alone.")
 @click.option("--force", is_flag=True, help="Rewrite the model's own metadata (without --out), or overwrite an existing --out model.")
-def calibrate(model, data_dir, out, force):
+def calibrate(model: str | None, data_dir: str | None, out: str | None, force: bool) -> None:
     """Fit a model's confidence temperature and "not a digit" thresholds; stored in its metadata.
 
     \b
@@ -213,7 +244,7 @@ def calibrate(model, data_dir, out, force):
 @click.option("--layers", is_flag=True, help="Also output every layer's activations (slower graph, for visualisation).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-def export(fmt, model, out, layers, force, data_dir):
+def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, data_dir: str | None) -> None:
     """Write a standalone ONNX model for use outside digitrec (ONNX Runtime Web, mobile, C++...).
 
     The graph takes "image" float32 (N, 1, 28, 28) in [0, 1] (white digit on black,
@@ -246,7 +277,7 @@ def export(fmt, model, out, layers, force, data_dir):
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None, help="Also write confusion_matrix.png and misclassified.png into this directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (loss, accuracy, per_class, confusion_matrix).")
 @click.option("--force", is_flag=True, help="Overwrite the files of an earlier --report in that directory.")
-def evaluate(model, data_dir, report_dir, as_json, force):
+def evaluate(model: str | None, data_dir: str | None, report_dir: str | None, as_json: bool, force: bool) -> None:
     """Score a model on the 10,000 MNIST test digits.
 
     Prints loss, accuracy, per-class precision/recall/F1 and the confusion matrix.
@@ -272,7 +303,7 @@ def evaluate(model, data_dir, report_dir, as_json, force):
         click.echo(f"wrote {p}")
 
 
-def _print_evaluation(name: str, ev) -> None:
+def _print_evaluation(name: str, ev: Evaluation) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -297,7 +328,7 @@ def _print_evaluation(name: str, ev) -> None:
     console.print(cm)
 
 
-def _bulk_options(command):
+def _bulk_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options `predict` and `read` share for large jobs: output file, resume, engine, progress."""
     options = [
         click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write results to this file instead of stdout: .jsonl/.json (JSON lines), .csv or .parquet; flushed as it goes."),
@@ -313,7 +344,16 @@ def _bulk_options(command):
     return command
 
 
-def _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image: dict[str, bool]) -> None:
+def _check_flags(
+    paths: tuple[str, ...],
+    output: str | None,
+    fmt: str | None,
+    resume: bool,
+    force: bool,
+    engine: str,
+    show_preprocessed: str | None,
+    per_image: dict[str, bool],
+) -> None:
     """Refuse flags that would be silently ignored in this combination (usage error, exit status 2)."""
     bulk_mode = output is not None or engine == "ray"
     if output is None:
@@ -373,7 +413,22 @@ def _stdin_bytes() -> bytes:
 @click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).")
 @click.option("--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help=REJECT_HELP)
 @_bulk_options
-def predict(paths, model, top_k, as_json, show_preprocessed, workers, reject, output, fmt, resume, force, engine, address, progress):
+def predict(
+    paths: tuple[str, ...],
+    model: str | None,
+    top_k: int,
+    as_json: bool,
+    show_preprocessed: str | None,
+    workers: int | None,
+    reject: str,
+    output: str | None,
+    fmt: str | None,
+    resume: bool,
+    force: bool,
+    engine: str,
+    address: str | None,
+    progress: bool | None,
+) -> None:
     """Read the digit in each image file or folder (default: ./images); - reads one image from stdin.
 
     \b
@@ -428,7 +483,7 @@ def _bulk_reject(reject: str) -> None:
         raise click.UsageError("--reject strict|off is not yet supported with --output or --engine ray (they use normal)")
 
 
-def _predictions(rec, targets: list[str], workers: int | None):
+def _predictions(rec: Recognizer, targets: list[str], workers: int | None) -> Iterator[Prediction]:
     """Predictions for every image under `targets` in order; `-` is one image read from stdin."""
     from .errors import BadImage
     from .infer import Prediction
@@ -449,7 +504,20 @@ def _predictions(rec, targets: list[str], workers: int | None):
                 yield Prediction("-", None, None, None, error=str(e))
 
 
-def _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress, failed=0) -> None:
+def _bulk(
+    kind: str,
+    targets: list[str],
+    model: str | None,
+    workers: int | None,
+    output: str | None,
+    fmt: str | None,
+    resume: bool,
+    force: bool,
+    engine: str,
+    address: str | None,
+    progress: bool | None,
+    failed: int = 0,
+) -> None:
     """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr."""
     from . import bulk, writers
     from .decode import count_images
@@ -577,7 +645,7 @@ def _find_image(path: str) -> str:
     return path
 
 
-def _format_prediction(pred, top_k: int) -> str:
+def _format_prediction(pred: Prediction, top_k: int) -> str:
     if pred.digit is None:
         return f"{pred.path}\t-\t{pred.reason}"
     if top_k == 1:
@@ -622,7 +690,7 @@ class _CropWriter:
 
 @cli.command(name="models")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
-def list_models(as_json):
+def list_models(as_json: bool) -> None:
     """List the models shipped inside the package, with their test accuracy."""
     from .store import SHIPPED_DIR, default_model, read_metadata, shipped_models
 
@@ -653,7 +721,7 @@ def list_models(as_json):
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--max-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, help="Largest request body accepted; bigger ones get a 413.")
-def serve(host, port, model, max_bytes):
+def serve(host: str, port: int, model: str | None, max_bytes: int) -> None:
     """Serve the drawing page, live layer views and the REST API (needs digitrec[serve]).
 
     \b
@@ -679,7 +747,7 @@ def serve(host, port, model, max_bytes):
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=[sock])
 
 
-def _listen(host: str, port: int):
+def _listen(host: str, port: int) -> socket.socket:
     """A TCP socket bound to host:port (ConfigError when taken or not allowed); uvicorn listens on it."""
     import socket
 
@@ -705,7 +773,22 @@ def _listen(host: str, port: int):
 @click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order).")
 @_bulk_options
 @click.option("--workers", type=click.IntRange(1), default=None, help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.")
-def read(paths, model, as_json, reject, mark_below, show_preprocessed, output, fmt, resume, force, engine, address, workers, progress):
+def read(
+    paths: tuple[str, ...],
+    model: str | None,
+    as_json: bool,
+    reject: str,
+    mark_below: float,
+    show_preprocessed: str | None,
+    output: str | None,
+    fmt: str | None,
+    resume: bool,
+    force: bool,
+    engine: str,
+    address: str | None,
+    workers: int | None,
+    progress: bool | None,
+) -> None:
     """Read every digit string in each image: a number, a date, a code, a phone number; - reads stdin.
 
     \b
@@ -760,7 +843,7 @@ def read(paths, model, as_json, reject, mark_below, show_preprocessed, output, f
         sys.exit(1)
 
 
-def _marked_text(reading, mark_below: float) -> str:
+def _marked_text(reading: Reading, mark_below: float) -> str:
     """The text of a Reading, lines separated by spaces, weak characters as [d]."""
     lines: dict[int, str] = {}
     for b in reading.boxes:

@@ -1,7 +1,8 @@
 """Read MNIST from IDX files into uint8 numpy arrays, verifying every byte.
 
-The project carries its own copy of MNIST in `data/mnist/` (see its README for
-provenance and licence). `load_mnist()` checks the SHA-256 of each `.gz` file
+The package carries its own copy of MNIST in `digitrec/mnist/` (package data, so
+a clone and an installed wheel both have it; see its README for provenance and
+licence). `load_mnist()` checks the SHA-256 of each `.gz` file
 against `SHA256SUMS` and validates the IDX header (magic number, dimensions,
 length) before returning anything, so a corrupt or truncated download is a
 clear `DataError`, never silently wrong training data.
@@ -40,15 +41,13 @@ class Split:
         return len(self.labels)
 
 
+PACKAGED = Path(__file__).resolve().parent / "mnist"
+
+
 def default_data_dir() -> Path:
-    """Where MNIST is looked for: $DIGITREC_DATA, else the repository's `data/mnist`, else `./data/mnist`."""
+    """Where MNIST is looked for: $DIGITREC_DATA, else the copy inside the package (`digitrec/mnist`)."""
     env = os.environ.get("DIGITREC_DATA")
-    if env:
-        return Path(env)
-    repo_copy = Path(__file__).resolve().parents[2] / "data" / "mnist"
-    if repo_copy.is_dir():
-        return repo_copy
-    return Path("data/mnist")
+    return Path(env) if env else PACKAGED
 
 
 def read_checksums(data_dir: Path) -> dict[str, str]:

@@ -127,12 +127,6 @@ def _eval_sums(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, bat
     return loss_sum, correct, torch.tensor(len(labels), dtype=torch.float64, device=images.device)
 
 
-def evaluate_torch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of `model` on uint8 images (N, 28, 28) and int64 labels (N,)."""
-    loss_sum, correct, count = _eval_sums(model, images, labels, batch)
-    return loss_sum.item() / count.item(), correct.item() / count.item()
-
-
 def _schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
     torch = require_torch()
     if config.schedule == "constant":

@@ -7,7 +7,6 @@ pool, so a slow image never blocks the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from ..infer import Prediction
 from ..preprocess import Prepared, prepare
+from ..segment import read_digits
 from . import schemas
 from .explain import explain
 from .inputs import RequestError, read_source
@@ -71,26 +71,16 @@ def _recognizer(request: Request, name: str | None = None) -> Recognizer:
     return _registry(request).get(name)
 
 
-def read_digits_function() -> Callable[..., Any] | None:
-    """`digitrec.segment.read_digits` when this build has it, else None."""
-    try:
-        from ..segment import read_digits
-    except ImportError:
-        return None
-    return read_digits
-
-
 # ---------------------------------------------------------------- info
 
 
 @router.get("/health", response_model=schemas.Health)
 def health(request: Request) -> dict[str, Any]:
-    """Liveness: the served model's name and which optional endpoints work."""
+    """Liveness: the version and the served model's name."""
     return {
         "status": "ok",
         "version": __version__,
         "model": _recognizer(request).name,
-        "read": read_digits_function() is not None,
     }
 
 
@@ -184,13 +174,10 @@ async def predict(request: Request, model: str | None = MODEL_QUERY, reject: str
     "/read",
     openapi_extra=IMAGE_BODY,
     response_model=None,
-    responses={200: {"model": schemas.Reading}, **schemas.errors(501), **POST_ERRORS},
+    responses={200: {"model": schemas.Reading}, **POST_ERRORS},
 )
 async def read(request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT) -> dict[str, Any]:
     """Read every digit string in an image: text per line (separators kept), line confidence, one box per character."""
-    read_digits = read_digits_function()
-    if read_digits is None:
-        raise RequestError(501, "multi-digit reading (digitrec.segment.read_digits) is not available in this build")
     recognizer = _recognizer(request, model)
     source, name = await read_source(request)
     result = await run_in_threadpool(read_digits, recognizer, source, name, reject)

@@ -27,7 +27,6 @@ class Health(Open):
     status: str = Field(examples=["ok"])
     version: str
     model: str = Field(description="the model the server was started with")
-    read: bool = Field(description="whether POST /api/read is available")
 
 
 class ModelEntry(BaseModel):

@@ -169,7 +169,7 @@ async function handleFile(file) {
   try {
     const [result, reading] = await Promise.all([
       postImage("api/activations", file, file.name, { layers: wantedLayers() }),
-      state.readAvailable ? postImage("api/read", file, file.name).catch(() => null) : Promise.resolve(null),
+      postImage("api/read", file, file.name).catch(() => null),
     ]);
     if (generation !== state.generation) return;
     take(result);
@@ -255,7 +255,6 @@ async function start() {
   $("model").addEventListener("change", switchModel);
   try {
     const [health, models] = await Promise.all([getJSON("api/health"), listModels()]);
-    state.readAvailable = !!health.read;
     const select = $("model");
     for (const m of models) {
       const label = m.name + (m.served ? " (served)" : "") + (m.default && !m.served ? " (default)" : "");
