@@ -22,9 +22,9 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .decode import count_images, iter_image_paths  # noqa: F401 - count_images: the name bulk had
 from .errors import BadImage, cannot_read
 from .pool import ordered_map
-from .decode import count_images, iter_image_paths  # noqa: F401 - count_images: the name bulk had
 
 # NOTE: the writers lived here before digitrec.writers; these names keep `from digitrec.bulk import ...` working.
 from .writers import (  # noqa: F401

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,9 +22,13 @@ if TYPE_CHECKING:  # names for the hints only: the commands import what they run
     import socket
     from collections.abc import Callable, Iterator
 
+    from rich.progress import Progress, TaskID
+
+    from .bulk import Rows
     from .evaluate import Evaluation
     from .infer import Prediction, Recognizer
     from .segment import Reading
+    from .writers import Summary, Writer
 
 MODEL_HELP = "A shipped model name (seed, strong) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
 REJECT_HELP = (
@@ -485,9 +489,9 @@ def _bulk_reject(reject: str) -> None:
 
 def _predictions(rec: Recognizer, targets: list[str], workers: int | None) -> Iterator[Prediction]:
     """Predictions for every image under `targets` in order; `-` is one image read from stdin."""
+    from .decode import iter_image_paths
     from .errors import BadImage
     from .infer import Prediction
-    from .decode import iter_image_paths
 
     group: list[str] = []
     for t in [*targets, None]:
@@ -555,7 +559,7 @@ def _bulk(
 
 
 @contextlib.contextmanager
-def _term_as_interrupt():
+def _term_as_interrupt() -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt while inside, so writers close (and Parquet parts get their footer) on `kill`.
 
     The previous handler comes back on the way out.
@@ -577,14 +581,14 @@ def _term_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _write_rows(rows, writer, progress: bool, total_from):
+def _write_rows(rows: Rows, writer: Writer, progress: bool, total_from: Callable[[], int]) -> Summary:
     """Write `rows` with `writer` (closing it) and return its Summary; errors on stderr, above the bar if shown."""
     bar = task = None
     if progress:
         bar, task = _progress_bar(total_from)
         bar.start()
 
-    def on_row(row: dict) -> None:
+    def on_row(row: dict[str, Any]) -> None:
         if row.get("error") is not None:
             if bar:
                 bar.console.print(f"error: {row['error']}", markup=False, highlight=False)
@@ -603,7 +607,7 @@ def _write_rows(rows, writer, progress: bool, total_from):
     return summary
 
 
-def _progress_bar(total_from):
+def _progress_bar(total_from: Callable[[], int]) -> tuple[Progress, TaskID]:
     """A rich progress bar on stderr with files/s and, once `total_from()` has counted the files, the ETA.
 
     The count runs in a background thread, so reading starts at once.
@@ -816,8 +820,8 @@ def read(
         _bulk_reject(reject)
         _bulk("read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
-    from .infer import Recognizer
     from .decode import iter_image_paths
+    from .infer import Recognizer
     from .segment import read_digits
 
     crops = _CropWriter(show_preprocessed, force) if show_preprocessed else None

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from .bulk import Discovery, Rows, discover, read_row
-from .errors import BadImage, MissingExtra, cannot_read
 from .decode import IMAGE_SUFFIXES
+from .errors import BadImage, MissingExtra, cannot_read
 from .preprocess import prepare
 from .writers import error_row
 

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from .calibrate import DEFAULT_REJECT, REJECT_MODES, Rejection, Verdicts, softmax, verdicts
+from .decode import ImageSource
 from .errors import BadImage, ModelError, cannot_read
 from .pool import ordered_map
-from .decode import ImageSource
 from .preprocess import Prepared, prepare
 from .store import model_files, read_metadata, resolve
 

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .decode import ImageSource, load_gray
 from .errors import BadImage
 from .linereader import LineChar, line_confidence
-from .decode import ImageSource, load_gray
 from .preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
 
 if TYPE_CHECKING:

@@ -287,9 +287,8 @@ def fit(
     """
     torch = require_torch()
 
-    from . import allocator
+    from . import allocator, distributed
     from . import checkpoint as ckpt
-    from . import distributed
     from . import snapshots as snapshot
 
     allocator.tune()  # before the first big tensor: keeps per-step buffers out of mmap/munmap (issue 12)
