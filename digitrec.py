@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NOT_INSTALLED = (
     "digitrec.py: the digitrec package is not installed, and there is no src/ beside this script: "
-    'pip install digitrec (or pip install -e . in a clone), or run the script from a clone of the repository'
+    "pip install digitrec (or pip install -e . in a clone), or run the script from a clone of the repository"
 )
 if (HERE / "src" / "digitrec").is_dir():
     sys.path.insert(0, str(HERE / "src"))  # runs from a clone without installing
@@ -44,9 +44,9 @@ else:
     sys.path[:] = _elsewhere  # so `import digitrec` below is the package, not this script
 
 from digitrec import DigitrecError, Recognizer, load_mnist  # noqa: E402
+from digitrec.decode import iter_image_paths  # noqa: E402
 from digitrec.errors import exit_code  # noqa: E402
 from digitrec.evaluate import score  # noqa: E402
-from digitrec.decode import iter_image_paths  # noqa: E402
 
 MODEL = Path("models/digitrec-seed")
 

@@ -92,7 +92,18 @@ def tree_rss(root: int) -> int:
 
 def run_engine(engine: str, folder: Path, model: str, workers: int) -> dict:
     """Run one engine in a subprocess; returns its own timing plus the peak RSS of its process tree."""
-    cmd = [sys.executable, __file__, "--child", engine, "--dir", str(folder), "--model", model, "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        engine,
+        "--dir",
+        str(folder),
+        "--model",
+        model,
+        "--workers",
+        str(workers),
+    ]
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)  # one child at a time: the difference is this run's
@@ -144,14 +155,24 @@ def child(engine: str, folder: str, model: str, workers: int) -> None:
     with writer:
         summary = writer.write_all(rows)
     seconds = time.perf_counter() - start
-    print(json.dumps({"engine": engine, "files": summary.written, "seconds": seconds, "startup": startup, "rate": summary.written / seconds}))
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "files": summary.written,
+                "seconds": seconds,
+                "startup": startup,
+                "rate": summary.written / seconds,
+            }
+        )
+    )
 
 
 def unit_costs(paths: list[str], model: str) -> dict:
     """Seconds per image for decode+preprocess, inference (batch 256), reading the bytes, writing a row."""
     from digitrec import Recognizer
-    from digitrec.writers import JsonLinesWriter
     from digitrec.preprocess import prepare
+    from digitrec.writers import JsonLinesWriter
 
     sample = paths[:1000]
     t = time.perf_counter()
@@ -204,7 +225,9 @@ def scaling_table(c: dict, file_bytes: float, decode_s: float, label: str) -> st
         driver = 1 / c["write_s"]
         limits = {"decode": compute, "network": network, "object-store GETs": gets, "driver writer": driver}
         name = min(limits, key=limits.get)
-        lines.append(f"{cores:>6} {compute:>10,.0f} {network:>10,.0f} {gets:>10,.0f} {driver:>10,.0f} {limits[name]:>10,.0f}  {name}")
+        lines.append(
+            f"{cores:>6} {compute:>10,.0f} {network:>10,.0f} {gets:>10,.0f} {driver:>10,.0f} {limits[name]:>10,.0f}  {name}"
+        )
     return "\n".join(lines)
 
 
@@ -212,9 +235,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=20_000, help="number of PNG files")
     ap.add_argument("--model", default="seed")
-    ap.add_argument("--dir", default=None, help="where to write the PNGs (default: a temporary folder, kept for reruns)")
+    ap.add_argument(
+        "--dir", default=None, help="where to write the PNGs (default: a temporary folder, kept for reruns)"
+    )
     ap.add_argument("--no-ray", action="store_true")
-    ap.add_argument("--kind", choices=KINDS, default="mnist", help="28x28 MNIST crops, or 84x84 dark-on-light enlargements")
+    ap.add_argument(
+        "--kind", choices=KINDS, default="mnist", help="28x28 MNIST crops, or 84x84 dark-on-light enlargements"
+    )
     ap.add_argument("--engines", default=None, help="comma-separated subset of single,multi,ray")
     ap.add_argument("--no-unit-costs", action="store_true")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -225,14 +252,18 @@ def main() -> None:
         return
     folder = Path(args.dir or Path(tempfile.gettempdir()) / f"digitrec-bulk-{args.kind}-{args.n}")
     paths = make_images(folder, args.n, args.kind)
-    print(f"{len(paths):,} {args.kind} PNG files in {folder}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{len(paths):,} {args.kind} PNG files in {folder}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"CPU: {cpu_line()}")
     engines = args.engines.split(",") if args.engines else ["single", "multi"] + ([] if args.no_ray else ["ray"])
     for engine in engines:
         r = run_engine(engine, folder, args.model, args.workers)
         extra = f", Ray start-up {r['startup']:.1f}s not counted" if engine == "ray" else ""
-        print(f"{engine:>7}: {r['files']:,} files in {r['seconds']:.1f}s = {r['rate']:,.0f} images/s, peak RSS {r['peak_rss_mb']:,.0f} MB{extra}; "
-              f"whole process {r['process_wall']:.1f}s wall, user {r['user']:.1f}s, sys {r['sys']:.1f}s = {r['files_per_cpu_s']:,.0f} files per CPU-second")
+        print(
+            f"{engine:>7}: {r['files']:,} files in {r['seconds']:.1f}s = {r['rate']:,.0f} images/s, peak RSS {r['peak_rss_mb']:,.0f} MB{extra}; "
+            f"whole process {r['process_wall']:.1f}s wall, user {r['user']:.1f}s, sys {r['sys']:.1f}s = {r['files_per_cpu_s']:,.0f} files per CPU-second"
+        )
     if args.no_unit_costs:
         return
     c = unit_costs(paths, args.model)

@@ -61,7 +61,12 @@ def digit_sets(quick: bool) -> dict[str, tuple[list, np.ndarray]]:
         from sklearn.datasets import load_digits
 
         d = load_digits()
-        scans = [Image.fromarray(np.pad(np.round(255 - im * (255 / 16)).astype(np.uint8), 2, constant_values=255)).resize((112, 112), Image.BICUBIC) for im in d.images]
+        scans = [
+            Image.fromarray(np.pad(np.round(255 - im * (255 / 16)).astype(np.uint8), 2, constant_values=255)).resize(
+                (112, 112), Image.BICUBIC
+            )
+            for im in d.images
+        ]
         sets["optdigits"] = (scans, d.target)
     except ImportError:
         print("optdigits skipped: pip install scikit-learn (the dev extra)")
@@ -82,11 +87,15 @@ def digit_table(rec: Recognizer, sets: dict) -> None:
         for mode in REJECT_MODES:
             rec.reject = mode
             preds = read_all(rec, images)
-            top = np.array([int(np.argmax(p.probabilities)) if p.probabilities and any(p.probabilities) else -1 for p in preds])
+            top = np.array(
+                [int(np.argmax(p.probabilities)) if p.probabilities and any(p.probabilities) else -1 for p in preds]
+            )
             digit = np.array([-1 if p.digit is None else p.digit for p in preds])
             acc = digit >= 0
             risk = float((digit[acc] != labels[acc]).mean()) if acc.any() else 0.0
-            print(f"{name:<12}{mode:<8}{(digit == labels).mean():>8.2%}{acc.mean():>10.2%}{risk:>8.2%}{(top == labels).mean():>11.2%}")
+            print(
+                f"{name:<12}{mode:<8}{(digit == labels).mean():>8.2%}{acc.mean():>10.2%}{risk:>8.2%}{(top == labels).mean():>11.2%}"
+            )
     rec.reject = "normal"
 
 
@@ -106,7 +115,11 @@ def refusal_table(rec: Recognizer, quick: bool) -> None:
     by_kind: dict[str, list] = defaultdict(list)
     for pic, kind in zip(pictures, kinds):
         by_kind[kind].append(pic)
-    rows = {**{f"non-digit: {k}": v for k, v in sorted(by_kind.items())}, "non-digit: all": list(pictures), "multi (2-6 digits)": multi}
+    rows = {
+        **{f"non-digit: {k}": v for k, v in sorted(by_kind.items())},
+        "non-digit: all": list(pictures),
+        "multi (2-6 digits)": multi,
+    }
     for name, images in rows.items():
         cells = []
         for mode in REJECT_MODES:
@@ -129,7 +142,9 @@ def speed(rec: Recognizer) -> None:
             rec.classify(x[i : i + 256])
     rate = 2 * len(x) / (time.perf_counter() - start)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nnetwork + verdicts: {rate:,.0f} images/s on {os.cpu_count()} cores, batch 256; peak RSS {rss:.0f} MB; {cpu_model()}")
+    print(
+        f"\nnetwork + verdicts: {rate:,.0f} images/s on {os.cpu_count()} cores, batch 256; peak RSS {rss:.0f} MB; {cpu_model()}"
+    )
 
 
 def main() -> None:

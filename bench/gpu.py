@@ -65,7 +65,11 @@ def _time_to_99(batch: int, lr: float, epochs: int, smoke: bool) -> dict:
     rows = []
     cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, schedule="onecycle", device=_device(smoke),
                       limit=6000 if smoke else None)  # fmt: skip
-    fit(cfg, progress=False, on_epoch=lambda e: rows.append((e.epoch, e.val_accuracy, e.seconds, time.perf_counter() - t0)))
+    fit(
+        cfg,
+        progress=False,
+        on_epoch=lambda e: rows.append((e.epoch, e.val_accuracy, e.seconds, time.perf_counter() - t0)),
+    )
     out = {"batch": batch, "lr": lr, "epochs": epochs, "val_accuracy": [round(r[1], 4) for r in rows],
            "epoch_seconds": [round(r[2], 3) for r in rows], "reached": None}  # fmt: skip
     for epoch, acc, _, since in rows:
@@ -98,7 +102,7 @@ def section_process(smoke: bool, recipe: list) -> dict:
         p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         wall = time.perf_counter() - t0
     log(p.stdout[-2000:], p.stderr[-2000:])
-    accs = [float(l.rsplit("val_accuracy: ", 1)[1]) for l in p.stdout.splitlines() if "val_accuracy: " in l]
+    accs = [float(ln.rsplit("val_accuracy: ", 1)[1]) for ln in p.stdout.splitlines() if "val_accuracy: " in ln]
     return {"recipe": {"batch": batch, "lr": lr, "epochs": epochs}, "rc": p.returncode, "wall_seconds": round(wall, 2),
             "val_accuracy": accs, "tail": p.stdout.strip().splitlines()[-3:]}  # fmt: skip
 
@@ -230,7 +234,14 @@ def run_section(name: str, smoke: bool, deadline: float, extra: list[str] = ()) 
     limit = min(LIMITS[name] * (4 if smoke else 1), deadline - time.perf_counter())
     if limit < 5:
         return {"skipped": "no time left"}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--section", name, *(["--cpu-smoke"] if smoke else []), *extra]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--section",
+        name,
+        *(["--cpu-smoke"] if smoke else []),
+        *extra,
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     t0 = time.perf_counter()
     try:
@@ -238,10 +249,16 @@ def run_section(name: str, smoke: bool, deadline: float, extra: list[str] = ()) 
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         log(f"[{name}] TIMED OUT after {limit:.0f} s\n{out[-3000:]}")
-        runs = [json.loads(l) for l in out.splitlines() if l.startswith('{"batch"')]  # fast: the recipes that finished
-        return {"error": f"timed out after {limit:.0f} s", "partial_output": out[-3000:], **({"runs": runs} if runs else {})}
+        runs = [
+            json.loads(ln) for ln in out.splitlines() if ln.startswith('{"batch"')
+        ]  # fast: the recipes that finished
+        return {
+            "error": f"timed out after {limit:.0f} s",
+            "partial_output": out[-3000:],
+            **({"runs": runs} if runs else {}),
+        }
     log(f"[{name}] rc={p.returncode} {time.perf_counter() - t0:.1f} s\n{p.stdout[-4000:]}{p.stderr[-3000:]}")
-    lines = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
     if p.returncode != 0 or not lines:
         return {"error": f"rc {p.returncode}", "stderr": p.stderr[-3000:]}
     res = json.loads(lines[-1][len("RESULT ") :])
@@ -275,7 +292,9 @@ def environment() -> dict:
     except Exception as e:  # noqa: BLE001
         env["onnxruntime_error"] = str(e)
     try:
-        env["cpu_model"] = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        env["cpu_model"] = next(
+            ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")
+        )
     except Exception:  # noqa: BLE001
         pass
     return env
@@ -285,11 +304,19 @@ def _recipe_row(r: dict) -> str:
     head = f"batch {r['batch']} lr {r['lr']} x{r['epochs']}: acc {r['val_accuracy']}; "
     if not r["reached"]:
         return head + "99% not reached"
-    return head + f"99% at epoch {r['reached']['epoch']}: train {r['reached']['train_seconds']} s, fit {r['reached']['fit_seconds']} s"
+    return (
+        head
+        + f"99% at epoch {r['reached']['epoch']}: train {r['reached']['train_seconds']} s, fit {r['reached']['fit_seconds']} s"
+    )
 
 
 def table(res: dict) -> str:
-    rows = [("GPU", f"{res['env'].get('gpu')} (torch {res['env'].get('torch')}, CUDA {res['env'].get('cuda')}); host {res['env'].get('cpu_model')}")]
+    rows = [
+        (
+            "GPU",
+            f"{res['env'].get('gpu')} (torch {res['env'].get('torch')}, CUDA {res['env'].get('cuda')}); host {res['env'].get('cpu_model')}",
+        )
+    ]
 
     def get(name: str, fn):
         try:
@@ -297,13 +324,37 @@ def table(res: dict) -> str:
         except Exception as e:  # noqa: BLE001 - a failed section shows its error
             return f"n/a ({res.get(name, {}).get('error') or res.get(name, {}).get('skipped') or type(e).__name__})"
 
-    rows.append(("seed recipe, s/epoch (acc)", get("seed", lambda s: f"{s['epoch_seconds']} ({s['val_accuracy'][-1]})")))
-    rows.append(("plain reference, s/epoch (acc)", get("reference", lambda s: f"{s['epoch_seconds']} ({s['val_accuracy'][-1]})")))
+    rows.append(
+        ("seed recipe, s/epoch (acc)", get("seed", lambda s: f"{s['epoch_seconds']} ({s['val_accuracy'][-1]})"))
+    )
+    rows.append(
+        (
+            "plain reference, s/epoch (acc)",
+            get("reference", lambda s: f"{s['epoch_seconds']} ({s['val_accuracy'][-1]})"),
+        )
+    )
     for i in range(max(1, len(res.get("fast", {}).get("runs", [])))):
         rows.append((f"fast recipe #{i}", get("fast", lambda s, i=i: _recipe_row(s["runs"][i]))))
-    rows.append(("whole `digitrec train` process", get("process", lambda s: f"{s['wall_seconds']} s, rc {s['rc']}, {s['recipe']}, acc {s['val_accuracy']}")))
+    rows.append(
+        (
+            "whole `digitrec train` process",
+            get("process", lambda s: f"{s['wall_seconds']} s, rc {s['rc']}, {s['recipe']}, acc {s['val_accuracy']}"),
+        )
+    )
     for v in ("plain", "cuda_graph"):
-        rows.append((f"resident loop ({v}), s/epoch (acc)", get("resident", lambda s, v=v: f"{s[v]['epoch_seconds']} ({s[v]['val_accuracy'][-1]})" if "error" not in s[v] else s[v]["error"])))
+        rows.append(
+            (
+                f"resident loop ({v}), s/epoch (acc)",
+                get(
+                    "resident",
+                    lambda s, v=v: (
+                        f"{s[v]['epoch_seconds']} ({s[v]['val_accuracy'][-1]})"
+                        if "error" not in s[v]
+                        else s[v]["error"]
+                    ),
+                ),
+            )
+        )
     rows.append(("total", f"{res['total_seconds']} s"))
     w = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{w}}  {v}" for k, v in rows)

@@ -100,7 +100,9 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     ms = np.array(latencies) * 1000
-    print(f"POST /api/predict  {args.image.name}  model {args.model}  {args.requests} requests, {args.clients} clients, {os.cpu_count()} CPUs")
+    print(
+        f"POST /api/predict  {args.image.name}  model {args.model}  {args.requests} requests, {args.clients} clients, {os.cpu_count()} CPUs"
+    )
     print(f"throughput {len(latencies) / wall:.1f} req/s   p50 {np.percentile(ms, 50):.1f} ms   p99 {np.percentile(ms, 99):.1f} ms   "
           f"max {ms.max():.1f} ms   errors {errors}")  # fmt: skip
     if errors:

@@ -94,7 +94,9 @@ def main() -> None:
     parser.add_argument("--reject", default="normal", choices=["strict", "normal", "off"], help="line refusal mode")
     args = parser.parse_args()
     rec = Recognizer.load(args.model, threads=2, reject=args.reject)
-    print(f"line model {rec.line_reader().meta['name']}, {args.n} strings per kind, seed {args.seed}, --reject {args.reject}")
+    print(
+        f"line model {rec.line_reader().meta['name']}, {args.n} strings per kind, seed {args.seed}, --reject {args.reject}"
+    )
     print(f"{'kind':<16}{'exact string':>14}{'per char':>12}{'refused':>10}{'images/s':>10}")
     for kind in args.kinds.split(","):
         r = run(rec, kind, args.n, args.seed, args.show)

@@ -49,9 +49,11 @@ def cpu_info() -> dict:
                 info["model"] = line.split(":", 1)[1].strip()
             if line.startswith("flags"):
                 flags = set(line.split(":", 1)[1].split())
-                info["flags"] = sorted(f for f in flags if f.startswith(("avx", "fma", "amx")) or f in ("sse4_2", "f16c"))
+                info["flags"] = sorted(
+                    f for f in flags if f.startswith(("avx", "fma", "amx")) or f in ("sse4_2", "f16c")
+                )
                 break
-        mhz = [float(l.split(":")[1]) for l in text.splitlines() if l.startswith("cpu MHz")]
+        mhz = [float(ln.split(":")[1]) for ln in text.splitlines() if ln.startswith("cpu MHz")]
         info["mhz"] = max(mhz) if mhz else None
     except OSError:
         pass
@@ -169,7 +171,9 @@ def interleaved(arms: dict[str, tuple[list[str], dict]], pairs: int, log) -> dic
             tail = r.pop("stdout").strip().splitlines()
             r["result"] = json.loads(tail[-1]) if tail and tail[-1].startswith("{") else None
             runs[name].append(r)
-            log(f"  round {i + 1}/{pairs} {name}: {r['wall']:.2f} s wall, user {r['user']} s, sys {r['sys']} s, {r['peak_rss_mb']} MB")
+            log(
+                f"  round {i + 1}/{pairs} {name}: {r['wall']:.2f} s wall, user {r['user']} s, sys {r['sys']} s, {r['peak_rss_mb']} MB"
+            )
     first = next(iter(arms))
     summary = {}
     for name, rs in runs.items():
@@ -203,7 +207,7 @@ def cli_train_process(pairs: int, log) -> dict:
         for i in range(pairs):
             r = run_measured(cmd)
             lines = r.pop("stdout").splitlines()
-            r["val_accuracy"] = [float(l.rsplit("val_accuracy: ", 1)[1]) for l in lines if "val_accuracy: " in l]
+            r["val_accuracy"] = [float(ln.rsplit("val_accuracy: ", 1)[1]) for ln in lines if "val_accuracy: " in ln]
             rs.append(r)
             log(f"  run {i + 1}/{pairs}: {r['wall']:.2f} s wall, accuracy {r['val_accuracy']}, {r['peak_rss_mb']} MB")
     return {**{k: statistics.median(r[k] for r in rs) for k in ("wall", "user", "sys", "peak_rss_mb")}, "runs": rs}
@@ -229,7 +233,9 @@ except Reached:
 def time_to_99(config: dict) -> dict:
     """Wall time from process start to the end of the first epoch at >= 99.0% test accuracy."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", TIME_TO_TARGET, json.dumps(config)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TIME_TO_TARGET, json.dumps(config)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     last = None
     for line in proc.stdout:
         last = json.loads(line)
@@ -306,7 +312,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="subsets and fewer repeats: a few minutes")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--skip-train", action="store_true", help="inference figures only (no torch needed)")
-    ap.add_argument("--pairs", type=int, default=3, help="rounds of each interleaved comparison (>= 3 for headline figures)")
+    ap.add_argument(
+        "--pairs", type=int, default=3, help="rounds of each interleaved comparison (>= 3 for headline figures)"
+    )
     ap.add_argument("--child", choices=["reference", "digitrec"], help=argparse.SUPPRESS)
     ap.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -334,10 +342,16 @@ def main() -> None:
         log(f"one seed epoch, whole processes, {args.pairs} interleaved rounds ...")
         cmp = epoch_comparison(args.pairs, limit, log)
         n = limit or len(train)
-        res["train_epoch"] = {"images": n, **{k: {kk: vv for kk, vv in v.items() if kk != "runs"} for k, v in cmp.items()}}
+        res["train_epoch"] = {
+            "images": n,
+            **{k: {kk: vv for kk, vv in v.items() if kk != "runs"} for k, v in cmp.items()},
+        }
         res["train_epoch_runs"] = {k: v["runs"] for k, v in cmp.items()}
         # Secondary: the epoch seconds the children timed inside themselves, scaled to 60,000 images.
-        inner = {k: statistics.median(r["result"]["epoch_seconds"][0] for r in v["runs"]) * len(train) / n for k, v in cmp.items()}
+        inner = {
+            k: statistics.median(r["result"]["epoch_seconds"][0] for r in v["runs"]) * len(train) / n
+            for k, v in cmp.items()
+        }
         res["train_epoch_in_process_seconds"] = {k: round(v, 2) for k, v in inner.items()}
         flops = seed_flops_per_image() * 3 * len(train)  # forward + backward ~ 3x forward
         peak = peak_gflops(info)
@@ -352,14 +366,20 @@ def main() -> None:
             fast = {"epochs": 2, "batch_size": 128, "lr": 5e-3, "schedule": "onecycle"}
             runs = [time_to_99(fast) for _ in range(args.pairs)]
             secs = [r["seconds"] for r in runs if r["reached"]]
-            res["time_to_99"] = {"fast_recipe": fast, "runs": runs, "median_seconds": statistics.median(secs) if secs else None}
+            res["time_to_99"] = {
+                "fast_recipe": fast,
+                "runs": runs,
+                "median_seconds": statistics.median(secs) if secs else None,
+            }
             log("whole `digitrec train` (fast recipe, export, calibration) ...")
             res["cli_train_process"] = cli_train_process(args.pairs, log)
 
     log("inference ...")
     from digitrec.store import default_model
 
-    res["inference_images_per_s"] = {m: round(throughput(m, test, 2 if q else 5)) for m in sorted({"seed", default_model()})}
+    res["inference_images_per_s"] = {
+        m: round(throughput(m, test, 2 if q else 5)) for m in sorted({"seed", default_model()})
+    }
     image = ROOT / "images" / "mnist-7.png"
     res["cold_predict_seconds"] = round(cold_predict_latency(image, 5 if q else 9), 3)
     res["warm_api_ms"] = round(1000 * warm_api_latency(image, 50 if q else 300), 3)
@@ -382,8 +402,17 @@ def table(r: dict) -> str:
         for k, v in t.items():
             if k == "images":
                 continue
-            ratio = f"; speed-up vs reference {v['median_speedup_vs_reference']}x (per round {v['speedup_vs_reference']})" if k != "reference" else ""
-            rows.append((f"seed epoch process, {k}", f"{v['wall']:.1f} s wall, user {v['user']} s, sys {v['sys']} s, {v['peak_rss_mb']} MB{ratio}"))
+            ratio = (
+                f"; speed-up vs reference {v['median_speedup_vs_reference']}x (per round {v['speedup_vs_reference']})"
+                if k != "reference"
+                else ""
+            )
+            rows.append(
+                (
+                    f"seed epoch process, {k}",
+                    f"{v['wall']:.1f} s wall, user {v['user']} s, sys {v['sys']} s, {v['peak_rss_mb']} MB{ratio}",
+                )
+            )
         rows.append(("  (in-process epoch, secondary)", ", ".join(f"{k} {v} s" for k, v in r["train_epoch_in_process_seconds"].items())
                      + f"; {t['images']:,} images, scaled to 60,000"))  # fmt: skip
         g = r["train_gflops"]
@@ -391,16 +420,29 @@ def table(r: dict) -> str:
                      if g["peak"] else f"{g['digitrec']}"))  # fmt: skip
         if "time_to_99" in r:
             v = r["time_to_99"]
-            rows.append(("time to 99.0% from cold start", f"{v['median_seconds']} s median ({[x['seconds'] for x in v['runs']]}); peak RSS {v['runs'][0]['peak_rss_mb']} MB"))
+            rows.append(
+                (
+                    "time to 99.0% from cold start",
+                    f"{v['median_seconds']} s median ({[x['seconds'] for x in v['runs']]}); peak RSS {v['runs'][0]['peak_rss_mb']} MB",
+                )
+            )
             p = r["cli_train_process"]
-            rows.append(("whole `digitrec train`, fast recipe", f"{p['wall']:.1f} s wall (train, export, calibration), user {p['user']} s, sys {p['sys']} s, {p['peak_rss_mb']} MB"))
+            rows.append(
+                (
+                    "whole `digitrec train`, fast recipe",
+                    f"{p['wall']:.1f} s wall (train, export, calibration), user {p['user']} s, sys {p['sys']} s, {p['peak_rss_mb']} MB",
+                )
+            )
     for m, v in r["inference_images_per_s"].items():
         rows.append((f"inference, {m} (in-process)", f"{v:,} images/s"))
     f = r["folder"]
     rows += [
         ("cold `digitrec predict one.png`", f"{r['cold_predict_seconds']:.3f} s (median)"),
         ("warm API, one image (in-process)", f"{r['warm_api_ms']:.2f} ms (median)"),
-        (f"end to end, {f['files']:,} PNGs", f"{f['files_per_s']:,} files/s, user {f['user']} s, sys {f['sys']} s, peak RSS {f['peak_rss_mb']} MB"),
+        (
+            f"end to end, {f['files']:,} PNGs",
+            f"{f['files_per_s']:,} files/s, user {f['user']} s, sys {f['sys']} s, peak RSS {f['peak_rss_mb']} MB",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

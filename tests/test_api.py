@@ -4,10 +4,9 @@ import subprocess
 import sys
 
 import pytest
-
-import digitrec
 from conftest import ROOT
 
+import digitrec
 
 PUBLIC = [
     "BadImage",
@@ -59,7 +58,9 @@ def test_notebook_script_evaluates_and_reads_images(tmp_path):
     for path in model_files(SHIPPED_DIR / "seed").values():
         shutil.copy(path, tmp_path / "models" / path.name.replace("seed", "digitrec-seed"))
     shutil.copytree(ROOT / "images", tmp_path / "images")
-    out = subprocess.run([sys.executable, str(ROOT / "digitrec.py"), "mnist-7.png"], cwd=tmp_path, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "digitrec.py"), "mnist-7.png"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert "Test accuracy: 0.98" in out.stdout
     assert out.stdout.count("mnist-7.png: 7") == 2  # once from images/, once as the named image

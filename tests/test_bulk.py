@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 from PIL import Image
 
-from conftest import ROOT
 from digitrec.cli import cli
 from digitrec.decode import iter_image_paths
 from digitrec.writers import output_files, read_output
@@ -120,7 +120,20 @@ def test_existing_output_is_never_overwritten_without_resume_or_force(folder, re
 def test_read_writes_every_digit_of_each_image_to_the_output(tmp_path):
     out = tmp_path / "read.jsonl"
     missing = tmp_path / "missing.png"
-    result = CliRunner().invoke(cli, ["read", "--model", "seed", str(ROOT / "images" / "multi-2026.png"), str(missing), "-o", str(out), "--workers", "1"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "read",
+            "--model",
+            "seed",
+            str(ROOT / "images" / "multi-2026.png"),
+            str(missing),
+            "-o",
+            str(out),
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 1, result.output
     rows = by_path(read_output(out))
     assert rows[str(ROOT / "images" / "multi-2026.png")]["digits"] == "2026"
@@ -136,7 +149,21 @@ def test_local_ray_run_gives_exactly_the_single_process_answers(tmp_path, test_s
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         out = tmp_path / "ray.jsonl"
-        result = CliRunner().invoke(cli, ["predict", "--model", "seed", "--no-progress", "--engine", "ray", "-o", str(out), str(folder), str(tmp_path / "vanished.png")])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "predict",
+                "--model",
+                "seed",
+                "--no-progress",
+                "--engine",
+                "ray",
+                "-o",
+                str(out),
+                str(folder),
+                str(tmp_path / "vanished.png"),
+            ],
+        )
     finally:
         ray.shutdown()
     assert result.exit_code == 1, result.output

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT
+
 from digitrec.calibrate import (
     ACCEPT,
     Rejection,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 from PIL import Image
 
-from conftest import ROOT
 from digitrec.cli import cli
 
 
@@ -25,7 +25,9 @@ def test_help_explains_every_command():
 
 
 def test_predict_json_lines_have_the_documented_keys():
-    result = run("predict", "--json", "--model", "seed", ROOT / "images" / "mnist-7.png", ROOT / "images" / "mnist-2.png")
+    result = run(
+        "predict", "--json", "--model", "seed", ROOT / "images" / "mnist-7.png", ROOT / "images" / "mnist-2.png"
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["digit"] for r in rows] == [7, 2]
@@ -47,7 +49,7 @@ def test_predict_bad_files_get_one_line_errors_and_the_rest_still_runs(tmp_path)
     good = ROOT / "images" / "mnist-0.png"
     result = run("predict", "--model", "seed", tmp_path / "missing.png", tmp_path / "text.png", png, good)
     assert result.exit_code == 1
-    errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 3, result.stderr
     assert "missing.png: no such file" in errors[0]
     assert "text.png: not an image" in errors[1]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, draw_seven
 from PIL import Image, ImageDraw
 
-from conftest import ROOT, draw_seven
 from digitrec.cli import cli
 
 SEVEN = ROOT / "images" / "mnist-7.png"
@@ -211,7 +211,19 @@ def test_ctrl_c_during_bulk_predict_is_one_line_with_the_resume_command(tmp_path
         (folder / f"a{i:03d}.png").write_bytes(data)
     os.mkfifo(folder / "z.png")  # a worker blocks opening it: the run stops here until interrupted
     out = tmp_path / "r.jsonl"
-    cmd = [sys.executable, "-m", "digitrec", "predict", str(folder), "--model", "seed", "-o", str(out), "--workers", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "digitrec",
+        "predict",
+        str(folder),
+        "--model",
+        "seed",
+        "-o",
+        str(out),
+        "--workers",
+        "2",
+    ]
     proc = ctrl_c_able(cmd)
     deadline = time.monotonic() + 120
     while (not out.exists() or out.read_text().count("\n") < 256) and time.monotonic() < deadline:
@@ -304,10 +316,19 @@ def test_script_without_src_says_what_to_install(tmp_path):
     shutil.copy(ROOT / "digitrec.py", tmp_path / "digitrec.py")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     # -S: no site-packages, so the package is truly not installed
-    out = subprocess.run([sys.executable, "-S", "digitrec.py"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-S", "digitrec.py"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60
+    )
     assert out.returncode == 2 and "RecursionError" not in out.stderr
     assert out.stderr.count("\n") == 1 and "pip install digitrec" in out.stderr
-    imp = subprocess.run([sys.executable, "-S", "-c", "import digitrec"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    imp = subprocess.run(
+        [sys.executable, "-S", "-c", "import digitrec"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert "RecursionError" not in imp.stderr and "pip install digitrec" in imp.stderr
 
 

@@ -10,7 +10,11 @@ from digitrec.errors import DataError
 
 
 def idx_images(n: int, rows: int = 28, cols: int = 28) -> bytes:
-    return struct.pack(">IIII", IMAGE_MAGIC, n, rows, cols) + bytes(range(256)) * (n * rows * cols // 256) + bytes(n * rows * cols % 256)
+    return (
+        struct.pack(">IIII", IMAGE_MAGIC, n, rows, cols)
+        + bytes(range(256)) * (n * rows * cols // 256)
+        + bytes(n * rows * cols % 256)
+    )
 
 
 def test_load_mnist_returns_uint8_arrays_with_canonical_counts():
@@ -69,7 +73,7 @@ def test_truncated_file_with_matching_checksum_is_still_caught(mnist_copy):
     from digitrec.data import sha256_file
 
     sums = (mnist_copy / "SHA256SUMS").read_text().splitlines()
-    sums = [f"{sha256_file(f)}  {f.name}" if l.endswith(f.name) else l for l in sums]
+    sums = [f"{sha256_file(f)}  {f.name}" if ln.endswith(f.name) else ln for ln in sums]
     (mnist_copy / "SHA256SUMS").write_text("\n".join(sums) + "\n")
     with pytest.raises(DataError, match="payload"):
         load_split("test", mnist_copy)

@@ -85,7 +85,14 @@ def test_two_process_gloo_run_trains_saves_once_and_matches_single_process(tmp_p
                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count("Test accuracy:") == 1 and out.stdout.count("Epoch 2/2") == 1  # rank 0 only
-    assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == ["m.json", "m.layers.onnx", "m.onnx", "m.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == [
+        "m.json",
+        "m.layers.onnx",
+        "m.onnx",
+        "m.safetensors",
+    ]
     ddp_acc = json.loads((tmp_path / "ddp" / "m.json").read_text())["metrics"]["test_accuracy"]
-    single = training.fit(training.TrainConfig(epochs=2, limit=4000, batch_size=100, seed=2), data=mnist, progress=False)
+    single = training.fit(
+        training.TrainConfig(epochs=2, limit=4000, batch_size=100, seed=2), data=mnist, progress=False
+    )
     assert ddp_acc > 0.9 and abs(ddp_acc - single.final.val_accuracy) < 0.02, (ddp_acc, single.final.val_accuracy)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import IMAGES, sample_digit
 from PIL import Image
 
-from conftest import IMAGES, sample_digit
 from digitrec import BadImage, Recognizer
 from digitrec.evaluate import score
 from digitrec.store import SHIPPED_DIR, shipped_models
@@ -32,7 +32,14 @@ def test_shipped_models_carry_their_recipe_and_metrics():
     assert meta["input"]["shape"] == [1, 28, 28] and "digitrec_version" in meta and "created" in meta
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in IMAGES.iterdir() if "-" in p.stem and p.stem.rsplit("-", 1)[1].isdigit() and not p.name.startswith("multi-")))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        p.name
+        for p in IMAGES.iterdir()
+        if "-" in p.stem and p.stem.rsplit("-", 1)[1].isdigit() and not p.name.startswith("multi-")
+    ),
+)
 def test_sample_images_are_read_correctly(name):
     pred = Recognizer.load().predict(IMAGES / name)
     assert pred.digit == sample_digit(name), pred
@@ -85,7 +92,9 @@ def test_inference_does_not_import_torch():
     import subprocess
 
     code = "import sys, digitrec; digitrec.Recognizer.load('seed').predict('images/mnist-7.png'); print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1], check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1], check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -106,9 +115,8 @@ def test_default_model_accepts_at_least_99_5_percent_of_mnist_test(test_split):
 @pytest.mark.parametrize("text,mode", [("A", "strict"), ("K", "normal"), ("W", "normal"), ("#", "normal")])
 def test_letters_and_signs_are_not_read_as_digits(text, mode):
     # NOTE: a bold serif "A" is refused only in strict mode (P(not a digit) 0.82, under normal's threshold)
-    from PIL import ImageDraw, ImageFont
-
     import matplotlib
+    from PIL import ImageDraw, ImageFont
 
     font = ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSerif-Bold.ttf"), 120)
     img = Image.new("L", (200, 200), 255)

@@ -8,9 +8,9 @@ import io
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import center_of_mass, draw_seven
 from PIL import Image, ImageDraw, ImageFilter
 
-from conftest import center_of_mass, draw_seven
 from digitrec import synth
 from digitrec.errors import BadImage
 from digitrec.photoset import write_photo_set
@@ -303,7 +303,16 @@ def test_cli_show_preprocessed_skips_unreadable_files(tmp_path):
     draw_seven().save(tmp_path / "ok.png")
     out = tmp_path / "seen"
     result = CliRunner().invoke(
-        cli, ["predict", str(tmp_path / "broken.png"), str(tmp_path / "ok.png"), "--model", "seed", "--show-preprocessed", str(out)]
+        cli,
+        [
+            "predict",
+            str(tmp_path / "broken.png"),
+            str(tmp_path / "ok.png"),
+            "--model",
+            "seed",
+            "--show-preprocessed",
+            str(out),
+        ],
     )
     assert result.exit_code == 1
     assert "broken.png" in result.output

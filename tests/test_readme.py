@@ -37,7 +37,9 @@ def test_readme_python_blocks_run():
 @pytest.mark.parametrize("command", commands())
 def test_readme_commands_succeed(command):
     args = shlex.split(command)[1:]
-    out = subprocess.run([sys.executable, "-m", "digitrec", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "digitrec", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     if args[:2] == ["read", "images/multi-2026.png"]:
         assert out.stdout.strip().endswith("2026")

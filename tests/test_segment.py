@@ -26,7 +26,9 @@ def strings(test_split, n: int, seed: int, gaps: tuple[int, int], photo: bool) -
     for _ in range(n):
         k = int(rng.integers(3, 7))
         idx = rng.integers(0, len(test_split), k)
-        line = synth.digit_line(test_split.images[idx], [int(g) for g in rng.integers(gaps[0], gaps[1] + 1, k - 1)], rng)
+        line = synth.digit_line(
+            test_split.images[idx], [int(g) for g in rng.integers(gaps[0], gaps[1] + 1, k - 1)], rng
+        )
         img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
         out.append(("".join(str(d) for d in test_split.labels[idx]), img))
     return out
@@ -93,13 +95,18 @@ def test_boxes_are_in_original_image_pixels(seed_recognizer, test_split, tmp_pat
     assert all(b.image.ndim == 2 and b.image.dtype == np.float32 for b in reading.boxes)
 
 
-def draw_strokes(strokes: list[list[tuple[float, float]]], box: tuple[int, int, int, int], draw: ImageDraw.ImageDraw, width: int = 9) -> None:
+def draw_strokes(
+    strokes: list[list[tuple[float, float]]], box: tuple[int, int, int, int], draw: ImageDraw.ImageDraw, width: int = 9
+) -> None:
     x0, y0, x1, y1 = box
     for line in strokes:
         draw.line([(x0 + x * (x1 - x0), y0 + y * (y1 - y0)) for x, y in line], fill=0, width=width, joint="curve")
 
 
-FIVE_BROKEN = [[(0.82, 0.08), (0.3, 0.08)], [(0.26, 0.22), (0.24, 0.45), (0.5, 0.4), (0.75, 0.52), (0.8, 0.72), (0.65, 0.9), (0.4, 0.93), (0.2, 0.85)]]
+FIVE_BROKEN = [
+    [(0.82, 0.08), (0.3, 0.08)],
+    [(0.26, 0.22), (0.24, 0.45), (0.5, 0.4), (0.75, 0.52), (0.8, 0.72), (0.65, 0.9), (0.4, 0.93), (0.2, 0.85)],
+]
 FOUR_TWO_STROKES = [[(0.45, 0.05), (0.15, 0.62), (0.9, 0.62)], [(0.68, 0.3), (0.68, 0.97)]]
 ONE = [[(0.35, 0.2), (0.6, 0.05), (0.6, 0.95)]]
 SEVEN = [[(0.12, 0.08), (0.88, 0.08), (0.42, 0.95)]]
@@ -172,7 +179,9 @@ def test_reading_as_dict_is_json_with_boxes(seed_recognizer, test_split):
 
 def test_predict_path_does_not_import_opencv():
     code = "import sys; from digitrec import Recognizer; Recognizer.load('seed').predict('images/mnist-7.png'); import digitrec.cli; print('cv2' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(__import__("conftest").ROOT), check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=str(__import__("conftest").ROOT), check=True
+    )
     assert out.stdout.strip() == "False"
 
 

@@ -92,7 +92,9 @@ def test_reads_printed_digits_in_fonts_never_trained_on(strong):
 def test_reads_photographed_test_digits(strong, test_split):
     rng = np.random.default_rng(1)
     pick = rng.choice(10_000, 80, replace=False)
-    right = np.mean([strong.predict(synth.photo(test_split.images[i], rng)).digit == test_split.labels[i] for i in pick])
+    right = np.mean(
+        [strong.predict(synth.photo(test_split.images[i], rng)).digit == test_split.labels[i] for i in pick]
+    )
     assert right >= 0.95, right
 
 
@@ -113,7 +115,9 @@ def test_reads_other_writers_optdigits(strong):
 def multi_picture(test_split, k: int, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     idx = rng.choice(10_000, k, replace=False)
-    return synth.on_paper(synth.digit_line(test_split.images[idx], [int(g) for g in rng.integers(-2, 9, k - 1)], rng), 3)
+    return synth.on_paper(
+        synth.digit_line(test_split.images[idx], [int(g) for g in rng.integers(-2, 9, k - 1)], rng), 3
+    )
 
 
 def test_several_characters_are_not_one_digit(strong, test_split):
@@ -173,6 +177,11 @@ def test_no_import_cycles_in_the_package():
 
 def test_calibrate_is_numpy_only_and_softmax_is_defined_once():
     assert _imports(SRC / "calibrate.py") == set()
-    defs = [p.name for p in SRC.rglob("*.py") for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.FunctionDef) and "softmax" in n.name and n.name != "log_softmax"]
+    defs = [
+        p.name
+        for p in SRC.rglob("*.py")
+        for n in ast.walk(ast.parse(p.read_text()))
+        if isinstance(n, ast.FunctionDef) and "softmax" in n.name and n.name != "log_softmax"
+    ]
     assert defs == ["calibrate.py"], defs
     np.testing.assert_allclose(softmax(np.array([[0.0, np.log(3.0)]])), [[0.25, 0.75]], rtol=1e-6)

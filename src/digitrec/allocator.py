@@ -43,7 +43,7 @@ def _glibc() -> ctypes.CDLL | None:
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.gnu_get_libc_version  # only glibc has it (musl does not)
+        _ = libc.gnu_get_libc_version  # only glibc has it (musl does not)
     except (OSError, AttributeError):
         return None
     return libc

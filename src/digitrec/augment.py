@@ -74,7 +74,9 @@ class Augmenter:
             x = torch.where(self._mask(n, c.blur_p), self._blur(x), x)
             contrast = self._u(n, 0.55, 1.0).view(n, 1, 1, 1)
             x = torch.where(self._mask(n, c.contrast_p), x * contrast, x)
-            noise = torch.randn(x.shape, generator=self.g, device=self.device) * self._u(n, 0, c.noise_sigma).view(n, 1, 1, 1)
+            noise = torch.randn(x.shape, generator=self.g, device=self.device) * self._u(n, 0, c.noise_sigma).view(
+                n, 1, 1, 1
+            )
             x = torch.where(self._mask(n, c.noise_p), x + noise, x)
             x = torch.where(self._mask(n, c.broken_p), self._broken(x), x)
             x = self._occlude(x)
@@ -93,7 +95,11 @@ class Augmenter:
         cos, sin = torch.cos(angle), torch.sin(angle)
         # NOTE: theta maps output to input coordinates, so it is the inverse of rotate . shear . scale.
         theta = torch.stack(
-            [torch.stack([cos / sx, (-sin + shear * cos) / sx, tx], 1), torch.stack([sin / sy, (cos + shear * sin) / sy, ty], 1)], 1
+            [
+                torch.stack([cos / sx, (-sin + shear * cos) / sx, tx], 1),
+                torch.stack([sin / sy, (cos + shear * sin) / sy, ty], 1),
+            ],
+            1,
         )
         grid = F.affine_grid(theta, (n, 1, h, w), align_corners=False)
         # Elastic distortion: a coarse random displacement field, smoothly upsampled.

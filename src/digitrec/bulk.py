@@ -28,8 +28,19 @@ from .pool import ordered_map
 
 # NOTE: the writers lived here before digitrec.writers; these names keep `from digitrec.bulk import ...` working.
 from .writers import (  # noqa: F401
-    FIELDS, FORMATS, CsvWriter, JsonLinesWriter, ParquetWriter, Summary, Writer, done_paths, error_row, open_output,
-    output_files, output_format, read_output,
+    FIELDS,
+    FORMATS,
+    CsvWriter,
+    JsonLinesWriter,
+    ParquetWriter,
+    Summary,
+    Writer,
+    done_paths,
+    error_row,
+    open_output,
+    output_files,
+    output_format,
+    read_output,
 )  # fmt: skip
 
 if TYPE_CHECKING:

@@ -97,12 +97,18 @@ class OperatingPoint:
     def as_meta(self) -> dict[str, float | None]:
         """JSON-safe fields: an energy threshold that tests nothing (-inf) is None."""
         energy = None if np.isinf(self.energy_threshold) else float(self.energy_threshold)
-        return {"energy_threshold": energy, "nondigit_threshold": float(self.nondigit_threshold), "min_confidence": float(self.min_confidence)}
+        return {
+            "energy_threshold": energy,
+            "nondigit_threshold": float(self.nondigit_threshold),
+            "min_confidence": float(self.min_confidence),
+        }
 
     @classmethod
     def from_meta(cls, d: dict[str, Any]) -> OperatingPoint:
         energy = d.get("energy_threshold")
-        return cls(-np.inf if energy is None else energy, d.get("nondigit_threshold", 1.0), d.get("min_confidence", 0.0))
+        return cls(
+            -np.inf if energy is None else energy, d.get("nondigit_threshold", 1.0), d.get("min_confidence", 0.0)
+        )
 
     def reason(self, energy: float, p_nondigit: float, confidence: float, digit: int) -> str | None:
         """Why one image is refused under this point, or None when it is accepted as `digit`."""
@@ -111,7 +117,9 @@ class OperatingPoint:
         if energy < self.energy_threshold:
             return f"not a digit: too unlike any digit (score {_below(energy, self.energy_threshold)})"
         if confidence < self.min_confidence:
-            return f"unsure: best guess {digit} at {confidence:.0%}, under the strict minimum of {self.min_confidence:.0%}"
+            return (
+                f"unsure: best guess {digit} at {confidence:.0%}, under the strict minimum of {self.min_confidence:.0%}"
+            )
         return None
 
 
@@ -165,7 +173,9 @@ def verdicts(logits: np.ndarray, temperature: float, rejection: Rejection, mode:
     return Verdicts(probs, p_nd, digits, reasons)
 
 
-def fit_point(logits: np.ndarray, temperature: float, accept: float, min_confidence: float = 0.0, most: float = 1.0) -> OperatingPoint:
+def fit_point(
+    logits: np.ndarray, temperature: float, accept: float, min_confidence: float = 0.0, most: float = 1.0
+) -> OperatingPoint:
     """Thresholds under which a share `accept` of genuine digits (logits (N, 10|11)) stays accepted.
 
     A model with a "not a digit" class is judged by that class alone: on
@@ -196,7 +206,9 @@ def calibration_metadata(logits: np.ndarray, labels: np.ndarray, source: str) ->
     normal = fit_point(logits, temperature, ACCEPT["normal"])
     if logits.shape[1] > DIGITS:
         normal = OperatingPoint(-np.inf, EVEN_ODDS)
-    strict = fit_point(logits, temperature, ACCEPT["strict"], strict_confidence(logits, labels, temperature), most=EVEN_ODDS)
+    strict = fit_point(
+        logits, temperature, ACCEPT["strict"], strict_confidence(logits, labels, temperature), most=EVEN_ODDS
+    )
     points = {"normal": normal, "strict": strict}
     rejection = Rejection(points)
     accepted = {m: round(float(verdicts(logits, temperature, rejection, m).accepted.mean()), 5) for m in points}
@@ -204,7 +216,12 @@ def calibration_metadata(logits: np.ndarray, labels: np.ndarray, source: str) ->
         "temperature": round(temperature, 4),
         "rejection": {
             "points": {m: p.as_meta() for m, p in points.items()},
-            "rule": {"normal": "P(not a digit) > 0.5" if logits.shape[1] > DIGITS else f"keep {ACCEPT['normal']:.0%} of the calibration set", "strict": f"keep {ACCEPT['strict']:.0%} of the calibration set, and a confidence floor"},
+            "rule": {
+                "normal": "P(not a digit) > 0.5"
+                if logits.shape[1] > DIGITS
+                else f"keep {ACCEPT['normal']:.0%} of the calibration set",
+                "strict": f"keep {ACCEPT['strict']:.0%} of the calibration set, and a confidence floor",
+            },
             "accepted_on_calibration_set": accepted,
             "calibrated_on": source,
             "formulas": {

@@ -104,7 +104,9 @@ def is_shipped(stem: Path) -> bool:
     return stem.parent.resolve() == SHIPPED_DIR.resolve()
 
 
-def calibrate_model(model: str | None = None, out: str | None = None, data_dir: str | None = None, force: bool = False) -> dict[str, Any]:
+def calibrate_model(
+    model: str | None = None, out: str | None = None, data_dir: str | None = None, force: bool = False
+) -> dict[str, Any]:
     """Fit temperature and rejection thresholds of a saved model on shifted held-out digits; returns them.
 
     The result is written to a copy at `out`, or, with `force`, into the
@@ -116,17 +118,27 @@ def calibrate_model(model: str | None = None, out: str | None = None, data_dir: 
 
     stem = resolve(model)
     if out is None and not force:
-        raise OutputExists(f"{stem}: calibrating in place rewrites this model; pass --force, or --out to write a calibrated copy")
+        raise OutputExists(
+            f"{stem}: calibrating in place rewrites this model; pass --force, or --out to write a calibrated copy"
+        )
     target = stem_of(out) if out is not None else stem
     if out is not None:
         check_writable(target, force)
     rec = Recognizer.load(stem)
     images, labels, kinds = load(data_dir)
-    logits = np.concatenate([rec.logits(images[i : i + 1000, None].astype(np.float32) / 255) for i in range(0, len(images), 1000)])
+    logits = np.concatenate(
+        [rec.logits(images[i : i + 1000, None].astype(np.float32) / 255) for i in range(0, len(images), 1000)]
+    )
     training = rec.meta.get("training", {})
     holdout = training.get("holdout") or 0
     trained_on = min(training.get("limit") or 60000, 60000 - holdout)  # training used train[:trained_on]
-    seen = "seen in training" if trained_on > 60000 - HELD_OUT else "held out from training" if holdout else "not used in training"
+    seen = (
+        "seen in training"
+        if trained_on > 60000 - HELD_OUT
+        else "held out from training"
+        if holdout
+        else "not used in training"
+    )
     where = f"MNIST train[{60000 - HELD_OUT}:60000] ({seen})"
     update = calibration_metadata(logits, labels, f"{where}, clean and shifted: {', '.join(sorted(set(kinds)))}")
     if target != stem:

@@ -17,14 +17,29 @@ from .errors import CheckpointError
 from .store import atomic_write
 
 # Recipe fields that must match for a run to be continued from a checkpoint.
-MUST_MATCH = ("arch", "hparams", "epochs", "batch_size", "lr", "seed", "schedule", "augment", "nondigit", "printed", "holdout", "limit")
+MUST_MATCH = (
+    "arch",
+    "hparams",
+    "epochs",
+    "batch_size",
+    "lr",
+    "seed",
+    "schedule",
+    "augment",
+    "nondigit",
+    "printed",
+    "holdout",
+    "limit",
+)
 
 
 def paths(stem: Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".ckpt.safetensors"), stem.with_name(stem.name + ".ckpt.json")
 
 
-def save(stem: Path, epoch: int, config, world_size: int, model, optimizer, scheduler, generators: dict, history: list) -> None:
+def save(
+    stem: Path, epoch: int, config, world_size: int, model, optimizer, scheduler, generators: dict, history: list
+) -> None:
     """Write the state after `epoch` (1-based) atomically."""
     import torch
     from safetensors.torch import save_file
@@ -33,7 +48,9 @@ def save(stem: Path, epoch: int, config, world_size: int, model, optimizer, sche
     opt = optimizer.state_dict()
     for pid, state in opt["state"].items():
         for key, value in state.items():
-            tensors[f"opt.{pid}.{key}"] = (value if torch.is_tensor(value) else torch.tensor(value)).detach().contiguous().cpu()
+            tensors[f"opt.{pid}.{key}"] = (
+                (value if torch.is_tensor(value) else torch.tensor(value)).detach().contiguous().cpu()
+            )
     for name, gen in generators.items():
         tensors[f"rng.{name}"] = gen.get_state()
     tensors["rng.torch"] = torch.get_rng_state()
@@ -51,7 +68,9 @@ def save(stem: Path, epoch: int, config, world_size: int, model, optimizer, sche
     atomic_write(json_path, lambda tmp: tmp.write_text(text))
 
 
-def load(stem: Path, config, world_size: int, model, optimizer, scheduler, generators: dict) -> tuple[int, list[dict[str, Any]]]:
+def load(
+    stem: Path, config, world_size: int, model, optimizer, scheduler, generators: dict
+) -> tuple[int, list[dict[str, Any]]]:
     """Restore a checkpoint into the given objects; returns (finished epochs, history rows)."""
     import torch
     from safetensors import SafetensorError

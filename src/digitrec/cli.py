@@ -37,7 +37,9 @@ REJECT_HELP = (
     "refusals), off (always answer the best guess)."
 )
 WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence than this
-DATA_HELP = "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: $DIGITREC_DATA, else the copy in the package)."
+DATA_HELP = (
+    "Directory holding the MNIST IDX .gz files and SHA256SUMS (default: $DIGITREC_DATA, else the copy in the package)."
+)
 
 
 EXIT_HELP = """\b
@@ -106,27 +108,101 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--arch", type=click.Choice(["seed", "strong"]), default="seed", show_default=True, help="Network to train.")
+@click.option(
+    "--arch", type=click.Choice(["seed", "strong"]), default="seed", show_default=True, help="Network to train."
+)
 @click.option("--epochs", type=click.IntRange(1), default=5, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=200, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Adam learning rate (peak rate with --schedule onecycle).")
-@click.option("--schedule", type=click.Choice(["constant", "onecycle"]), default="constant", show_default=True, help="Learning-rate schedule; the notebook used a constant rate.")
-@click.option("--augment/--no-augment", default=False, show_default=True, help="Random affine, elastic, stroke, blur, noise, contrast and occlusion augmentation.")
-@click.option("--width", type=click.IntRange(4), default=None, help="Channels of the first layers (strong network only; default 32).")
-@click.option("--nondigit", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Add synthetic non-digit pictures (letters, shapes, noise) as an 11th class, this fraction of each batch (strong network only).")
-@click.option("--printed", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Add printed digits rendered from the training fonts, this fraction of each batch (strong network only), so typed numbers read too.")
-@click.option("--holdout", type=click.IntRange(0), default=0, show_default=True, help="Keep the last N training images out of training, to calibrate confidence and rejection.")
-@click.option("--seed", "seed_", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same run on the same machine.")
-@click.option("--out", type=click.Path(dir_okay=False), default="models/digitrec-seed", show_default=True, help="Where to save: writes OUT.safetensors, OUT.onnx and OUT.json.")
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1e-3,
+    show_default=True,
+    help="Adam learning rate (peak rate with --schedule onecycle).",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(["constant", "onecycle"]),
+    default="constant",
+    show_default=True,
+    help="Learning-rate schedule; the notebook used a constant rate.",
+)
+@click.option(
+    "--augment/--no-augment",
+    default=False,
+    show_default=True,
+    help="Random affine, elastic, stroke, blur, noise, contrast and occlusion augmentation.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(4),
+    default=None,
+    help="Channels of the first layers (strong network only; default 32).",
+)
+@click.option(
+    "--nondigit",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Add synthetic non-digit pictures (letters, shapes, noise) as an 11th class, this fraction of each batch (strong network only).",
+)
+@click.option(
+    "--printed",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Add printed digits rendered from the training fonts, this fraction of each batch (strong network only), so typed numbers read too.",
+)
+@click.option(
+    "--holdout",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Keep the last N training images out of training, to calibrate confidence and rejection.",
+)
+@click.option(
+    "--seed",
+    "seed_",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same seed gives the same run on the same machine.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="models/digitrec-seed",
+    show_default=True,
+    help="Where to save: writes OUT.safetensors, OUT.onnx and OUT.json.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing model at --out.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--limit", type=click.IntRange(1), default=None, help="Train on the first N training images only (quick tries).")
+@click.option(
+    "--limit", type=click.IntRange(1), default=None, help="Train on the first N training images only (quick tries)."
+)
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=None, help="Fail (exit 1) and save nothing if the final test accuracy is below this, e.g. 0.989.")
-@click.option("--dry-run", is_flag=True, help="One batch of one epoch: checks the whole path in seconds. Saves nothing unless --out is given.")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options; refused when there is none.")
+@click.option(
+    "--min-accuracy",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Fail (exit 1) and save nothing if the final test accuracy is below this, e.g. 0.989.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="One batch of one epoch: checks the whole path in seconds. Saves nothing unless --out is given.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run from its last checkpoint (OUT.ckpt.*), with the same options; refused when there is none.",
+)
 @click.option("--quiet", is_flag=True, help="No summary table or progress bars.")
-@click.option("--snapshots", is_flag=True, help="Record conv1's weights at the start and after every epoch in the model's metadata (the page's filter slider).")
+@click.option(
+    "--snapshots",
+    is_flag=True,
+    help="Record conv1's weights at the start and after every epoch in the model's metadata (the page's filter slider).",
+)
 def train(
     arch: str,
     epochs: int,
@@ -181,7 +257,9 @@ def train(
     if arch == "strong":
         hparams = {"width": width or 32, "classes": 11 if nondigit > 0 else 10}
     elif width or nondigit or printed:
-        raise click.UsageError("--width, --nondigit and --printed apply to --arch strong only; seed is the notebook's network as it was")
+        raise click.UsageError(
+            "--width, --nondigit and --printed apply to --arch strong only; seed is the notebook's network as it was"
+        )
     config = training.TrainConfig(
         arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed_, device=device, limit=limit,
         schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, printed=printed, dry_run=dry_run,
@@ -194,10 +272,20 @@ def train(
     world = distributed.world_from_env()
     quiet = quiet or not world.is_main
     if not quiet:
-        used = "" if n == len(train_set) else f" (first {n:,} of {len(train_set):,}{f', last {holdout:,} held out' if holdout else ''})"
-        click.echo(f"train: {(n, *train_set.images.shape[1:])} {train_set.images.dtype}{used}, test: {test_set.images.shape}", err=True)
+        used = (
+            ""
+            if n == len(train_set)
+            else f" (first {n:,} of {len(train_set):,}{f', last {holdout:,} held out' if holdout else ''})"
+        )
+        click.echo(
+            f"train: {(n, *train_set.images.shape[1:])} {train_set.images.dtype}{used}, test: {test_set.images.shape}",
+            err=True,
+        )
         if world.distributed:
-            click.echo(f"torchrun: {world.size} processes, global batch {batch_size} ({batch_size / world.size:g} per process)", err=True)
+            click.echo(
+                f"torchrun: {world.size} processes, global batch {batch_size} ({batch_size / world.size:g} per process)",
+                err=True,
+            )
         click.echo(models.summarize(models.build(arch, **hparams), arch), err=True)
     try:
         training.run(
@@ -209,9 +297,13 @@ def train(
             raise _interrupted("nothing saved") from None
         state = checkpoint_paths(stem_of(target))[1]
         if not state.exists():
-            raise _interrupted(f"no checkpoint yet (one is written after every epoch, as {state}); nothing saved") from None
+            raise _interrupted(
+                f"no checkpoint yet (one is written after every epoch, as {state}); nothing saved"
+            ) from None
         done = json.loads(state.read_text()).get("epoch", "?")
-        raise _interrupted(f"checkpoint {state} holds epoch {done} of {epochs}; continue with: {_resume_command()}") from None
+        raise _interrupted(
+            f"checkpoint {state} holds epoch {done} of {epochs}; continue with: {_resume_command()}"
+        ) from None
     if target is None and world.is_main:
         click.echo("dry run: nothing saved (pass --out to save the model)")
 
@@ -219,8 +311,17 @@ def train(
 @cli.command()
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a calibrated copy of the model here (OUT.json, OUT.onnx, ...) and leave the model alone.")
-@click.option("--force", is_flag=True, help="Rewrite the model's own metadata (without --out), or overwrite an existing --out model.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a calibrated copy of the model here (OUT.json, OUT.onnx, ...) and leave the model alone.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rewrite the model's own metadata (without --out), or overwrite an existing --out model.",
+)
 def calibrate(model: str | None, data_dir: str | None, out: str | None, force: bool) -> None:
     """Fit a model's confidence temperature and "not a digit" thresholds; stored in its metadata.
 
@@ -237,14 +338,21 @@ def calibrate(model: str | None, data_dir: str | None, out: str | None, force: b
     from .store import resolve
 
     if out is None and is_shipped(resolve(model)):
-        raise ConfigError(f"{resolve(model).name}: shipped models are read-only; pass --out NEW to write a calibrated copy")
+        raise ConfigError(
+            f"{resolve(model).name}: shipped models are read-only; pass --out NEW to write a calibrated copy"
+        )
     click.echo(json.dumps(calibrate_model(model, out, data_dir, force), indent=2))
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["onnx"]), default="onnx", show_default=True)
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The .onnx file to write (.onnx is added when missing).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The .onnx file to write (.onnx is added when missing).",
+)
 @click.option("--layers", is_flag=True, help="Also output every layer's activations (slower graph, for visualisation).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
@@ -278,8 +386,16 @@ def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, dat
 @cli.command()
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None, help="Also write confusion_matrix.png and misclassified.png into this directory.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (loss, accuracy, per_class, confusion_matrix).")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write confusion_matrix.png and misclassified.png into this directory.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (loss, accuracy, per_class, confusion_matrix)."
+)
 @click.option("--force", is_flag=True, help="Overwrite the files of an earlier --report in that directory.")
 def evaluate(model: str | None, data_dir: str | None, report_dir: str | None, as_json: bool, force: bool) -> None:
     """Score a model on the 10,000 MNIST test digits.
@@ -320,14 +436,19 @@ def _print_evaluation(name: str, ev: Evaluation) -> None:
     for col in ("digit", "precision", "recall", "F1", "support"):
         per_class.add_column(col, justify="right")
     for d in range(10):
-        per_class.add_row(str(d), f"{ev.precision[d]:.4f}", f"{ev.recall[d]:.4f}", f"{ev.f1[d]:.4f}", str(ev.support[d]))
+        per_class.add_row(
+            str(d), f"{ev.precision[d]:.4f}", f"{ev.recall[d]:.4f}", f"{ev.f1[d]:.4f}", str(ev.support[d])
+        )
     console.print(per_class)
     cm = Table(title="confusion matrix (rows: true digit, columns: predicted)", title_justify="left")
     cm.add_column("true", justify="right", style="bold")
     for d in range(10):
         cm.add_column(str(d), justify="right")
     for i in range(10):
-        cells = [f"[bold green]{v}[/]" if i == j else (f"[red]{v}[/]" if v else "[dim]·[/]") for j, v in enumerate(ev.confusion[i])]
+        cells = [
+            f"[bold green]{v}[/]" if i == j else (f"[red]{v}[/]" if v else "[dim]·[/]")
+            for j, v in enumerate(ev.confusion[i])
+        ]
         cm.add_row(str(i), *cells)
     console.print(cm)
 
@@ -365,12 +486,16 @@ def _check_flags(
             if on:
                 raise click.UsageError(f"{flag} applies to --output only")
     if resume and force:
-        raise click.UsageError("--resume and --force contradict each other: --resume appends to --output, --force replaces it")
+        raise click.UsageError(
+            "--resume and --force contradict each other: --resume appends to --output, --force replaces it"
+        )
     if bulk_mode:
         where = "--output" if output is not None else "--engine ray"
         for flag, on in {**per_image, "--show-preprocessed": bool(show_preprocessed)}.items():
             if on:
-                raise click.UsageError(f"{flag} does not apply with {where}: its rows have fixed fields (see README 'Bulk reading')")
+                raise click.UsageError(
+                    f"{flag} does not apply with {where}: its rows have fixed fields (see README 'Bulk reading')"
+                )
         if "-" in paths:
             raise click.UsageError(f"- (an image on stdin) does not apply with {where}")
 
@@ -411,11 +536,31 @@ def _stdin_bytes() -> bytes:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True, help="Show the K most likely digits (also for refused images, in --json).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in README 'JSON output'.")
-@click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write the 28x28 image the network saw for each input into this directory (NAME.28x28.png; NAME~2... when names repeat).")
-@click.option("--workers", type=click.IntRange(1), default=None, help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).")
-@click.option("--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help=REJECT_HELP)
+@click.option(
+    "--top-k",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="Show the K most likely digits (also for refused images, in --json).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in README 'JSON output'."
+)
+@click.option(
+    "--show-preprocessed",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write the 28x28 image the network saw for each input into this directory (NAME.28x28.png; NAME~2... when names repeat).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).",
+)
+@click.option(
+    "--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help=REJECT_HELP
+)
 @_bulk_options
 def predict(
     paths: tuple[str, ...],
@@ -475,16 +620,22 @@ def predict(
                     continue
             if crops and pred.image is not None:
                 crops.write(pred.path, pred.image)
-            click.echo(json.dumps(pred.as_dict(top_k if top_k > 1 else None)) if as_json else _format_prediction(pred, top_k))
+            click.echo(
+                json.dumps(pred.as_dict(top_k if top_k > 1 else None)) if as_json else _format_prediction(pred, top_k)
+            )
     except KeyboardInterrupt:
-        raise _interrupted(f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl") from None
+        raise _interrupted(
+            f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl"
+        ) from None
     if failed:
         sys.exit(1)
 
 
 def _bulk_reject(reject: str) -> None:
     if reject != "normal":
-        raise click.UsageError("--reject strict|off is not yet supported with --output or --engine ray (they use normal)")
+        raise click.UsageError(
+            "--reject strict|off is not yet supported with --output or --engine ray (they use normal)"
+        )
 
 
 def _predictions(rec: Recognizer, targets: list[str], workers: int | None) -> Iterator[Prediction]:
@@ -669,7 +820,9 @@ class _CropWriter:
         self.folder = Path(folder)
         self.used: set[str] = set()
         if not force and self.folder.is_dir() and next(self.folder.glob("*.28x28.png"), None) is not None:
-            raise OutputExists(f"{self.folder}: holds preprocessed images of an earlier run; pass --force to overwrite them, or name another folder")
+            raise OutputExists(
+                f"{self.folder}: holds preprocessed images of an earlier run; pass --force to overwrite them, or name another folder"
+            )
 
     def write(self, path: str | None, image, part: str = "") -> Path:
         """Save `image` float32 (28, 28) in [0, 1] for input `path` (`part`: e.g. ".0" for a digit of `read`)."""
@@ -714,17 +867,27 @@ def list_models(as_json: bool) -> None:
         return
     for r in rows:
         star = "*" if r["default"] else " "
-        click.echo(f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  test accuracy {r['test_accuracy']:.4f}")
+        click.echo(
+            f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  test accuracy {r['test_accuracy']:.4f}"
+        )
 
 
 # ---------------------------------------------------------------- serve
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: every interface).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: every interface)."
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--max-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, help="Largest request body accepted; bigger ones get a 413.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1),
+    default=10_000_000,
+    show_default=True,
+    help="Largest request body accepted; bigger ones get a 413.",
+)
 def serve(host: str, port: int, model: str | None, max_bytes: int) -> None:
     """Serve the drawing page, live layer views and the REST API (needs digitrec[serve]).
 
@@ -747,7 +910,9 @@ def serve(host: str, port: int, model: str | None, max_bytes: int) -> None:
     sock = _listen(host, port)  # NOTE: bound before saying "serving", so a busy port is an error, not a lie
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"digitrec: serving model {app.state.recognizer.name} at http://{shown}:{port}/  (API docs: /docs; Ctrl+C stops)")
+    click.echo(
+        f"digitrec: serving model {app.state.recognizer.name} at http://{shown}:{port}/  (API docs: /docs; Ctrl+C stops)"
+    )
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=[sock])
 
 
@@ -761,7 +926,9 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}; is another server running? pick another --port") from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {e.strerror or e}; is another server running? pick another --port"
+        ) from None
     return sock
 
 
@@ -771,12 +938,39 @@ def _listen(host: str, port: int) -> socket.socket:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per image: path, digits, lines, line_confidence, line_reasons, boxes (box [left, top, right, bottom] in image pixels, char, digit, confidence, line).")
-@click.option("--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help="When to refuse a line as 'not digits': normal refuses lines that read as nothing or almost surely wrong, strict also refuses lines read with under 80% confidence, off reads every line.")
-@click.option("--mark-below", type=click.FloatRange(0, 1), default=WEAK_DIGIT, show_default=True, help="Text output: a character read with less confidence than this is shown in brackets, e.g. 12/[0]5.")
-@click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help="Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per line per image: path, digits, lines, line_confidence, line_reasons, boxes (box [left, top, right, bottom] in image pixels, char, digit, confidence, line).",
+)
+@click.option(
+    "--reject",
+    type=click.Choice(["strict", "normal", "off"]),
+    default="normal",
+    show_default=True,
+    help="When to refuse a line as 'not digits': normal refuses lines that read as nothing or almost surely wrong, strict also refuses lines read with under 80% confidence, off reads every line.",
+)
+@click.option(
+    "--mark-below",
+    type=click.FloatRange(0, 1),
+    default=WEAK_DIGIT,
+    show_default=True,
+    help="Text output: a character read with less confidence than this is shown in brackets, e.g. 12/[0]5.",
+)
+@click.option(
+    "--show-preprocessed",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order).",
+)
 @_bulk_options
-@click.option("--workers", type=click.IntRange(1), default=None, help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.",
+)
 def read(
     paths: tuple[str, ...],
     model: str | None,
@@ -842,7 +1036,9 @@ def read(
                 crops.write(path, box.image, f".{k}")
             click.echo(json.dumps(reading.as_dict()) if as_json else f"{path}\t{_marked_text(reading, mark_below)}")
     except KeyboardInterrupt:
-        raise _interrupted(f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl") from None
+        raise _interrupted(
+            f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl"
+        ) from None
     if failed:
         sys.exit(1)
 

@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -25,9 +25,12 @@ from .errors import BadImage, ImageTooLarge
 MAX_PIXELS = 80_000_000
 DECODE_SIDE = 1024  # JPEGs are decoded at 1/2, 1/4 or 1/8 scale while the shorter side stays at least this long
 DECODE_SCALE = "digitrec.decode_scale"  # Image.info key: original pixels per decoded pixel
+# NOTE: larger pictures are box-reduced by a whole factor before the float steps (as JPEGs are decoded at reduced
+# size), so no picture costs more than this many float pixels in time and memory; a digit keeps hundreds of pixels.
+REDUCE_PIXELS = 12_000_000
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
-ImageSource = Union[str, os.PathLike, bytes, BinaryIO, Image.Image, np.ndarray]
+ImageSource = str | os.PathLike | bytes | BinaryIO | Image.Image | np.ndarray
 
 
 # ---------------------------------------------------------------- decoding
@@ -40,7 +43,7 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
     truncated file or an image with more than `max_pixels` pixels.
     """
     if isinstance(source, Image.Image):
-        return source
+        return _convertible(source)
     label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -61,7 +64,7 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
             if img.size != full:
                 # NOTE: callers report boxes in the file's pixels: keep the factor back to its full size.
                 img.info[DECODE_SCALE] = full[0] / img.width
-            return ImageOps.exif_transpose(img)
+            return _convertible(ImageOps.exif_transpose(img))
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -77,11 +80,34 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
         raise BadImage(f"{label}: {reason}") from None
 
 
+def _convertible(img: Image.Image) -> Image.Image:
+    """`img`, or its lightness for the two modes Pillow cannot convert to gray (CIELAB TIFFs, premultiplied La)."""
+    # NOTE: found by bench/fuzz.py: a LAB TIFF made `convert("L")` raise ValueError.
+    if img.mode in ("LAB", "La"):
+        return img.getchannel(0)
+    return img
+
+
+def _reduced(img: Image.Image) -> tuple[Image.Image, int]:
+    """`img` box-reduced by the smallest whole factor that brings it under REDUCE_PIXELS, and that factor."""
+    factor = int(np.ceil(np.sqrt(img.width * img.height / REDUCE_PIXELS)))
+    if factor <= 1:
+        return img, 1
+    # NOTE: Pillow's reduce takes neither palette, 1-bit nor 16-bit images; these conversions keep what to_gray reads.
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "L")
+    elif img.mode == "1" or img.mode.startswith("I;16"):
+        img = img.convert("L" if img.mode == "1" else "I")
+    return img.reduce(factor), factor
+
+
 def load_gray(source: ImageSource, name: str | None = None, fast_png: bool = False) -> tuple[np.ndarray, float]:
     """Any image -> (gray float32 (H, W) in [0, 1], factor from its pixels to the original image's pixels).
 
-    The factor is 1 except for JPEGs decoded at reduced size (then 2, 4 or 8):
-    multiply a box found in `gray` by it to get the box in the file's pixels.
+    The factor is 1 except for JPEGs decoded at reduced size (then 2, 4 or 8)
+    and pictures over REDUCE_PIXELS, which are box-reduced by a whole factor so
+    time and memory stay bounded: multiply a box found in `gray` by it to get
+    the box in the file's pixels.
     With `fast_png` (bulk reading), a plain gray PNG file is decoded by OpenCV
     (`digitrec.fastdecode`), several times faster than Pillow, same pixels.
     """
@@ -94,7 +120,9 @@ def load_gray(source: ImageSource, name: str | None = None, fast_png: bool = Fal
         if gray is not None:
             return gray, 1.0
     img = open_image(source, name)
-    return to_gray(img), float(img.info.get(DECODE_SCALE, 1.0))
+    decoded = float(img.info.get(DECODE_SCALE, 1.0))
+    img, factor = _reduced(img)
+    return to_gray(img), decoded * factor
 
 
 def to_gray(img: Image.Image) -> np.ndarray:
@@ -118,7 +146,7 @@ def to_gray(img: Image.Image) -> np.ndarray:
         a = np.asarray(img, np.float32)
         return (a - a.min()) / max(float(a.max() - a.min()), 1.0)
     if img.mode == "F":
-        a = np.asarray(img, np.float32)
+        a = np.nan_to_num(np.asarray(img, np.float32), nan=0.0, posinf=0.0, neginf=0.0)  # NaN/inf: no ink known
         return np.clip(a / max(float(a.max()), 1e-6), 0, 1) if a.max() > 1 else a
     return np.asarray(img.convert("L"), np.float32) / 255.0
 
@@ -133,7 +161,7 @@ def from_array(a: np.ndarray) -> np.ndarray:
         raise BadImage(f"array of shape {a.shape}: expected a 2-D gray image (H, W)")
     if a.dtype == np.uint8:
         return a.astype(np.float32) / 255.0
-    a = a.astype(np.float32)
+    a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)  # NaN/inf: no ink known
     if a.size and a.max() > 1.0:
         a = a / 255.0
     return np.clip(a, 0.0, 1.0)

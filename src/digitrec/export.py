@@ -98,7 +98,9 @@ def onnx_bytes(model: nn.Module, metadata: dict[str, Any] | None = None, layers:
     return graph.SerializeToString()
 
 
-def write_onnx(model: nn.Module, path: str | Path, metadata: dict[str, Any] | None = None, layers: bool = False) -> Path:
+def write_onnx(
+    model: nn.Module, path: str | Path, metadata: dict[str, Any] | None = None, layers: bool = False
+) -> Path:
     """Export `model` to `path` atomically; returns the path."""
     path = Path(path)
     data = onnx_bytes(model, metadata, layers)
@@ -131,5 +133,7 @@ def check_export(model: nn.Module, onnx_path: str | Path, images: np.ndarray, to
     """Raise ExportError when ONNX Runtime and torch disagree by more than `tolerance` in probability."""
     diff = max_probability_difference(model, onnx_path, images)
     if diff > tolerance:
-        raise ExportError(f"{onnx_path}: ONNX Runtime differs from torch by {diff:.2e} in probability (> {tolerance:.0e})")
+        raise ExportError(
+            f"{onnx_path}: ONNX Runtime differs from torch by {diff:.2e} in probability (> {tolerance:.0e})"
+        )
     return diff

@@ -17,7 +17,22 @@ import numpy as np
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PIXELS = 4_000_000  # bigger files are photos: Pillow's reduced-size decoding pays off there
 # Chunks that change no pixel value of an 8-bit gray image as Pillow reads it.
-HARMLESS = {b"IHDR", b"IDAT", b"IEND", b"pHYs", b"tEXt", b"zTXt", b"iTXt", b"tIME", b"gAMA", b"sRGB", b"cHRM", b"iCCP", b"bKGD", b"sBIT"}
+HARMLESS = {
+    b"IHDR",
+    b"IDAT",
+    b"IEND",
+    b"pHYs",
+    b"tEXt",
+    b"zTXt",
+    b"iTXt",
+    b"tIME",
+    b"gAMA",
+    b"sRGB",
+    b"cHRM",
+    b"iCCP",
+    b"bKGD",
+    b"sBIT",
+}
 
 
 def plain_gray_png(data: bytes) -> bool:

@@ -1,9 +1,9 @@
 """Recognizer: read digits with ONNX Runtime (no torch), one image or a stream of millions.
 
-    >>> from digitrec import Recognizer
-    >>> rec = Recognizer.load()                 # the shipped default model
-    >>> rec.predict("images/mnist-7.png").digit
-    7
+>>> from digitrec import Recognizer
+>>> rec = Recognizer.load()                 # the shipped default model
+>>> rec.predict("images/mnist-7.png").digit
+7
 """
 
 from __future__ import annotations
@@ -227,7 +227,9 @@ class Recognizer:
 
     # ------------------------------------------------------------ images
 
-    def _results(self, items: list[tuple[str | None, Prepared | None, str | None]], reject: str | None = None) -> list[Prediction]:
+    def _results(
+        self, items: list[tuple[str | None, Prepared | None, str | None]], reject: str | None = None
+    ) -> list[Prediction]:
         ready = [i for i, (_, p, _) in enumerate(items) if p is not None and not p.blank]
         by_index, reasons = {}, {}
         reject = reject or self.reject
@@ -263,9 +265,7 @@ class Recognizer:
         """Read an image already brought to MNIST form by `preprocess.prepare` (e.g. to also show it)."""
         return self._results([(name, prepared, None)], reject)[0]
 
-    def predict_paths(
-        self, paths: Iterable[str], workers: int | None = None, batch: int = 256
-    ) -> Iterator[Prediction]:
+    def predict_paths(self, paths: Iterable[str], workers: int | None = None, batch: int = 256) -> Iterator[Prediction]:
         """Stream predictions for image files in order; unreadable files come back with `error` set.
 
         Decoding and preprocessing run in `workers` processes (default: all
@@ -291,4 +291,3 @@ class Recognizer:
         while chunk:
             yield from self._results([_prepare_one(p) for p in chunk])
             chunk = list(islice(rest, batch))
-

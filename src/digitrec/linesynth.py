@@ -81,7 +81,9 @@ def _gap(rng: np.random.Generator, width: int) -> int:
     return int(rng.integers(5, 16))
 
 
-def compose(pool: np.ndarray, pool_labels: np.ndarray, rng: np.random.Generator, text: str | None = None) -> tuple[np.ndarray, str]:
+def compose(
+    pool: np.ndarray, pool_labels: np.ndarray, rng: np.random.Generator, text: str | None = None
+) -> tuple[np.ndarray, str]:
     """One handwritten line: uint8 (ROW, W) white on black, and its text.
 
     `pool` is uint8 (N, 28, 28) MNIST digits with labels int (N,); each digit
@@ -98,7 +100,11 @@ def compose(pool: np.ndarray, pool_labels: np.ndarray, rng: np.random.Generator,
             choices = np.flatnonzero(pool_labels == int(ch))
             crop = _digit_crop(pool[choices[rng.integers(len(choices))]])
             s = height / 20 * rng.uniform(0.85, 1.12)
-            img = cv2.resize(crop, (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s))), interpolation=cv2.INTER_LINEAR)
+            img = cv2.resize(
+                crop,
+                (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s))),
+                interpolation=cv2.INTER_LINEAR,
+            )
             row = np.zeros((ROW, img.shape[1]), np.uint8)
             y = int(np.clip((ROW - img.shape[0]) / 2 + rng.uniform(-2, 2), 0, ROW - img.shape[0]))
             row[y : y + img.shape[0]] = img[: ROW - y]

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from .preprocess import prepare
 
 LETTERS = "ACEFHJKLMNPRTUVWXYacdefhkmnprtuvwxy"  # no O/o/I/i/l/S/s/Z/z/B/b/g/q/G/D: too close to 0 1 5 2 8 9 6 0
-PUNCTUATION = "!?@&%#*+=;\"<>{}[]~^$"  # no / | ( ) - . , : which sit beside digits or look like a 1
+PUNCTUATION = '!?@&%#*+=;"<>{}[]~^$'  # no / | ( ) - . , : which sit beside digits or look like a 1
 SYMBOLS = "∑∫√∞≠±÷∂∇∏≈≤≥♠♣♥♦★☆☺☹✓♪♫→←↑↓⇒"  # evaluation only: kinds the network never sees
 GREEK = "αβγδλμπφψωΓΔΘΛΞΠΣΦΨΩ"  # evaluation only
 CANVAS = 64
@@ -46,7 +46,9 @@ def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
     return img, ImageDraw.Draw(img)
 
 
-def text(rng: np.random.Generator, fonts: list[ImageFont.FreeTypeFont], chars: str, length: tuple[int, int] = (1, 1)) -> Image.Image:
+def text(
+    rng: np.random.Generator, fonts: list[ImageFont.FreeTypeFont], chars: str, length: tuple[int, int] = (1, 1)
+) -> Image.Image:
     """`length` random characters of `chars` in a random font, fitted to the canvas, slightly rotated."""
     k = int(rng.integers(length[0], length[1] + 1))
     word = "".join(chars[i] for i in rng.integers(len(chars), size=k))
@@ -65,10 +67,24 @@ def _polygon(rng: np.random.Generator, kind: int, c: float, r: float) -> list[tu
         return [(c + r * math.cos(a), c + r * math.sin(a)) for a in rng.uniform(0, 2 * math.pi, 3)]
     if kind == 1:  # star
         k = int(rng.integers(5, 8))
-        return [(c + (r if i % 2 == 0 else r / 2.3) * math.cos(i * math.pi / k), c + (r if i % 2 == 0 else r / 2.3) * math.sin(i * math.pi / k)) for i in range(2 * k)]
+        return [
+            (
+                c + (r if i % 2 == 0 else r / 2.3) * math.cos(i * math.pi / k),
+                c + (r if i % 2 == 0 else r / 2.3) * math.sin(i * math.pi / k),
+            )
+            for i in range(2 * k)
+        ]
     # arrow pointing right: shaft and head
     t = r * 0.25
-    return [(c - r, c - t), (c + r * 0.2, c - t), (c + r * 0.2, c - 2.2 * t), (c + r, c), (c + r * 0.2, c + 2.2 * t), (c + r * 0.2, c + t), (c - r, c + t)]
+    return [
+        (c - r, c - t),
+        (c + r * 0.2, c - t),
+        (c + r * 0.2, c - 2.2 * t),
+        (c + r, c),
+        (c + r * 0.2, c + 2.2 * t),
+        (c + r * 0.2, c + t),
+        (c - r, c + t),
+    ]
 
 
 def shape(rng: np.random.Generator) -> Image.Image:

@@ -99,6 +99,7 @@ class Reading:
             "boxes": [b.as_dict() for b in self.boxes],
         }
 
+
 # ---------------------------------------------------------------- public
 
 

@@ -111,9 +111,7 @@ def resolve(model: str | Path | None) -> Path:
     stem = stem_of(model)
     if not model_files(stem)["json"].is_file():
         known = ", ".join(shipped_models()) or "none"
-        raise ModelNotFound(
-            f"{model}: no such model (expected {model_files(stem)['json']}; shipped models: {known})"
-        )
+        raise ModelNotFound(f"{model}: no such model (expected {model_files(stem)['json']}; shipped models: {known})")
     return stem
 
 
@@ -154,7 +152,9 @@ def read_metadata(stem: Path, need: str = "onnx") -> dict[str, Any]:
         )
     contract = LINE_INPUT_CONTRACT if meta.get("kind") == "line" else INPUT_CONTRACT
     if meta.get("input", {}).get("shape") != contract["shape"]:
-        raise ModelError(f"{files['json']}: input shape {meta.get('input', {}).get('shape')} is not {contract['shape']}")
+        raise ModelError(
+            f"{files['json']}: input shape {meta.get('input', {}).get('shape')} is not {contract['shape']}"
+        )
     entry = meta.get("files", {}).get(need)
     if entry is None:
         raise ModelError(f"{files['json']}: metadata lists no {need} file")

@@ -92,7 +92,7 @@ def training_size(config: TrainConfig, available: int) -> int:
 
 
 def pick_device(name: str = "auto") -> str:
-    """"auto" -> "cuda" when a GPU is visible, else "cpu"; "cuda" without a GPU is an error."""
+    """ "auto" -> "cuda" when a GPU is visible, else "cpu"; "cuda" without a GPU is an error."""
     torch = require_torch()
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -199,7 +199,20 @@ def _setup(config: TrainConfig, data: tuple[Split, Split], world, device: str, g
     for name, (_, _, _, gen) in extras.items():
         generators[name] = gen
     return _Run(
-        model, net, optimizer, scheduler, augment, extras, generators, x_train, y_train, x_test, y_test, world, device, steps
+        model,
+        net,
+        optimizer,
+        scheduler,
+        augment,
+        extras,
+        generators,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        world,
+        device,
+        steps,
     )
 
 
@@ -249,7 +262,9 @@ def train_epoch(run: _Run, config: TrainConfig, epoch: int, bar, show: bool) -> 
         loss_sum += loss.detach() * len(y)
         correct += (logits.detach().argmax(1) == y).sum()
         seen += len(y)
-        if show and (step % 10 == 9 or step == run.steps - 1 or config.dry_run):  # .item() syncs: only for a visible bar
+        if show and (
+            step % 10 == 9 or step == run.steps - 1 or config.dry_run
+        ):  # .item() syncs: only for a visible bar
             bar.update(task, completed=step + 1, loss=(loss_sum / seen).item(), acc=(correct / seen).item())
         if config.dry_run:
             break
@@ -318,7 +333,9 @@ def fit(
             history.append(result)
             snapshot.epoch_done(snaps, epoch, stem if world.is_main else None)
             if stem is not None and world.is_main:
-                ckpt.save(stem, epoch, config, world.size, run.model, run.optimizer, run.scheduler, run.generators, history)
+                ckpt.save(
+                    stem, epoch, config, world.size, run.model, run.optimizer, run.scheduler, run.generators, history
+                )
             distributed.barrier()
             if on_epoch is not None and world.is_main:
                 on_epoch(result)
@@ -393,7 +410,9 @@ def training_metadata(result: TrainResult, data_dir: str | Path | None = None) -
             "device": result.device,
             "seconds": round(result.seconds, 1),
             "seconds_per_epoch": [round(e.seconds, 2) for e in result.history],
-            "command": shlex.join(["digitrec", *sys.argv[1:]]) if Path(sys.argv[0]).name == "digitrec" else shlex.join(sys.argv),
+            "command": shlex.join(["digitrec", *sys.argv[1:]])
+            if Path(sys.argv[0]).name == "digitrec"
+            else shlex.join(sys.argv),
         },
         "data": {"mnist_sha256": dataset_checksums(data_dir)},
         "metrics": {
@@ -465,8 +484,12 @@ def run(
         save(result, stem, force=force, data_dir=data_dir, check_images=test_set.images)
         cal = calibrate_model(str(stem), data_dir=data_dir, force=True)
         ckpt.remove(stem)
-        say(f"calibrated: temperature {cal['temperature']}, rejection thresholds on {cal['rejection']['calibrated_on']}")
-        say(f"saved {stem}.safetensors, {stem}.onnx, {stem}.layers.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})")
+        say(
+            f"calibrated: temperature {cal['temperature']}, rejection thresholds on {cal['rejection']['calibrated_on']}"
+        )
+        say(
+            f"saved {stem}.safetensors, {stem}.onnx, {stem}.layers.onnx, {stem}.json ({result.seconds:.1f}s on {result.device})"
+        )
     distributed.shutdown()
     return result
 
@@ -484,4 +507,6 @@ def check_target(stem: Path | None, force: bool, resume: bool) -> None:
     if resume and not state.exists():
         raise CheckpointError(f"{state}: no checkpoint to resume from; run without --resume to start afresh")
     if not resume and state.exists() and not force:
-        raise CheckpointError(f"{state}: a checkpoint of an unfinished run exists; pass --resume to continue it or --force to start over")
+        raise CheckpointError(
+            f"{state}: a checkpoint of an unfinished run exists; pass --resume to continue it or --force to start over"
+        )

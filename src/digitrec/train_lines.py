@@ -27,7 +27,7 @@ from .linereader import ALPHABET, LINE_HEIGHT, STRIDE, ctc_greedy, normalize_lin
 from .store import LINE_INPUT_CONTRACT, atomic_write, check_writable, model_files, stem_of, write_metadata
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 TRAIN_DIGITS = 55_000  # MNIST train[:55000] draws training lines; train[55000:] draws validation lines
 
@@ -162,11 +162,17 @@ def fit_lines(config: LineConfig, progress: bool = True) -> tuple[Any, dict[str,
     seconds = time.perf_counter() - start
     accuracy = exact_rate(model, val, device)
     model = model.to("cpu").eval()
-    metrics = {"validation_exact_lines": round(accuracy, 4), "validation_lines": len(val), "train_seconds": round(seconds, 1)}
+    metrics = {
+        "validation_exact_lines": round(accuracy, 4),
+        "validation_lines": len(val),
+        "train_seconds": round(seconds, 1),
+    }
     return model, metrics
 
 
-def save_line_model(model: Any, out: str | Path, config: LineConfig, metrics: dict[str, Any], device: str, force: bool = False) -> Path:
+def save_line_model(
+    model: Any, out: str | Path, config: LineConfig, metrics: dict[str, Any], device: str, force: bool = False
+) -> Path:
     """Write `out`.safetensors, `out`.onnx (dynamic batch and width) and `out`.json; returns the stem."""
     from safetensors.torch import save_file
 
@@ -182,10 +188,19 @@ def save_line_model(model: Any, out: str | Path, config: LineConfig, metrics: di
     meta = {
         "name": stem.name,
         "kind": "line",
-        "architecture": {"name": "line", "hparams": {"classes": len(ALPHABET) + 1, "width": config.width}, "parameters": count_parameters(model)},
+        "architecture": {
+            "name": "line",
+            "hparams": {"classes": len(ALPHABET) + 1, "width": config.width},
+            "parameters": count_parameters(model),
+        },
         "input": LINE_INPUT_CONTRACT,
         "output": {"kind": "logits (N, W/4, classes)", "blank": 0, "alphabet": ALPHABET, "stride": STRIDE},
-        "training": {**asdict(config), "device": device, "digits": f"MNIST train[:{TRAIN_DIGITS}]", "command": shlex.join(sys.argv)},
+        "training": {
+            **asdict(config),
+            "device": device,
+            "digits": f"MNIST train[:{TRAIN_DIGITS}]",
+            "command": shlex.join(sys.argv),
+        },
         "metrics": metrics,
         "digitrec_version": __version__,
         "torch_version": require_torch().__version__,
@@ -239,7 +254,9 @@ def main(argv: list[str] | None = None) -> None:
     model, metrics = fit_lines(config)
     stem = save_line_model(model, args.out, config, metrics, config.device, args.force)
     val = validation_set(load_validation()[0], load_validation()[1], 50, 7)
-    metrics["onnx_max_probability_difference"] = check_line_export(model, model_files(stem)["onnx"], [v[0] for v in val])
+    metrics["onnx_max_probability_difference"] = check_line_export(
+        model, model_files(stem)["onnx"], [v[0] for v in val]
+    )
     save_line_model(model, args.out, config, metrics, config.device, force=True)
     print(f"saved {stem}: {metrics}")
 

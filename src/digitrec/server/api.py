@@ -151,7 +151,11 @@ def _predict(recognizer: Recognizer, source: bytes | np.ndarray, name: str | Non
     return prediction_fields(recognizer.predict_prepared(prep, name, reject), prep)
 
 
-REJECT = Query("normal", pattern="^(strict|normal|off)$", description="When to refuse: strict, normal or off (see `digitrec predict --help`).")
+REJECT = Query(
+    "normal",
+    pattern="^(strict|normal|off)$",
+    description="When to refuse: strict, normal or off (see `digitrec predict --help`).",
+)
 
 
 @router.post(
