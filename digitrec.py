@@ -78,9 +78,14 @@ def main(argv: list[str]) -> int:
     named = [a if Path(a).exists() else str(Path("images") / a) for a in argv]
     failed = 0
     for pred in recognizer.predict_paths(iter_image_paths(["images", *named])):
-        print(f"error: {pred.error}" if pred.error else f"{pred.path}: {pred.digit} ({pred.confidence:.1%})")
+        print(f"error: {pred.error}" if pred.error else f"{pred.path}: {_answer(pred)}")
         failed += pred.error is not None
     return 1 if failed else 0
+
+
+def _answer(pred) -> str:
+    """'7 (99.9%)', or why there is no digit ('several characters (4): use digitrec read')."""
+    return f"{pred.digit} ({pred.confidence:.1%})" if pred.digit is not None else f"- ({pred.reason})"
 
 
 if __name__ == "__main__":
