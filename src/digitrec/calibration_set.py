@@ -10,6 +10,8 @@ as a user's image would be:
     lowres    the same digits scanned at 8-14 px and enlarged, dark on light
     pen       rotated, with thinner or heavier strokes
     printed   typed digits in the training fonts (`digitrec.printed`)
+    binarised, boxfilled, soft8, pen, broken, styles
+              other writers and capture chains (`digitrec.writerstyles`)
 
 The set is built from MNIST train[55000:60000] (the strong model's `--holdout`)
 and cached as an .npz under the user's cache folder. MNIST test and optdigits
@@ -33,8 +35,8 @@ from .preprocess import prepare
 from .store import atomic_write, check_writable, model_files, resolve, stem_of, write_metadata
 
 HELD_OUT = 5000  # MNIST train[-HELD_OUT:]
-SHIFTED = {"photo": 1200, "lowres": 1200, "pen": 1200, "printed": 1000}
-VERSION = 1  # bump when the recipe below changes, so caches are rebuilt
+SHIFTED = {"photo": 1200, "lowres": 1200, "pen": 1200, "printed": 1000, "writers": 600}  # writers: per kind
+VERSION = 2  # bump when the recipe below changes, so caches are rebuilt
 
 
 def cache_dir() -> Path:
@@ -62,7 +64,7 @@ def _pen(ink: np.ndarray, rng: np.random.Generator) -> Image.Image:
 
 def build(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Held-out digits uint8 (N, 28, 28) + labels -> (images uint8 (M, 28, 28), labels (M,), kind names (M,))."""
-    from . import printed, synth
+    from . import printed, synth, writerstyles
 
     rng = np.random.default_rng(seed)
     out_x, out_y, out_k = [images], [labels.astype(np.int64)], ["clean"] * len(images)
@@ -72,6 +74,13 @@ def build(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> tuple[np.nda
         out_x.append(np.stack([_mnist_form(make(images[i], rng).convert("L")) for i in pick]))
         out_y.append(labels[pick].astype(np.int64))
         out_k += [kind] * len(pick)
+    for kind in writerstyles.MAKERS:
+        pool = np.flatnonzero(np.isin(labels, list(writerstyles.STYLE_EDITS))) if kind == "styles" else len(images)
+        pick = rng.choice(pool, SHIFTED["writers"], replace=False)
+        pictures, kept = writerstyles.render(images[pick], labels[pick], kind, rng)
+        out_x.append(np.stack([writerstyles.to_mnist(p) for p in pictures]))
+        out_y.append(kept.astype(np.int64))
+        out_k += [kind] * len(kept)
     typed, typed_labels = printed.make(SHIFTED["printed"], seed=seed + 7)
     out_x.append(typed)
     out_y.append(typed_labels)

@@ -154,6 +154,22 @@ def cli() -> None:
     help="Add printed digits rendered from the training fonts, this fraction of each batch (strong network only), so typed numbers read too.",
 )
 @click.option(
+    "--styles",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Add digits as other writers and scans give them (black-and-white 12-16 px scans, digits filling their box, "
+    "8x8 counts, marker and fine pens, broken strokes, European 1s, crossed 7s, slashed 0s), made from the training "
+    "digits, this fraction of each batch (strong network only).",
+)
+@click.option(
+    "--init",
+    "init",
+    default=None,
+    metavar="MODEL",
+    help="Start from this saved model's weights (same architecture) instead of a fresh network: fine-tuning.",
+)
+@click.option(
     "--holdout",
     type=click.IntRange(0),
     default=0,
@@ -214,6 +230,8 @@ def train(
     width: int | None,
     nondigit: float,
     printed: float,
+    styles: float,
+    init: str | None,
     holdout: int,
     seed_: int,
     out: str,
@@ -256,14 +274,14 @@ def train(
     hparams = {}
     if arch == "strong":
         hparams = {"width": width or 32, "classes": 11 if nondigit > 0 else 10}
-    elif width or nondigit or printed:
+    elif width or nondigit or printed or styles:
         raise click.UsageError(
-            "--width, --nondigit and --printed apply to --arch strong only; seed is the notebook's network as it was"
+            "--width, --nondigit, --printed and --styles apply to --arch strong only; seed is the notebook's network as it was"
         )
     config = training.TrainConfig(
         arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed_, device=device, limit=limit,
         schedule=schedule, augment=augment, hparams=hparams, holdout=holdout, nondigit=nondigit, printed=printed, dry_run=dry_run,
-        snapshots=snapshots,
+        snapshots=snapshots, styles=styles, init=init,
     )  # fmt: skip
     if target is not None:
         training.check_target(stem_of(target), force, resume)  # before loading data: fail in a second, not after

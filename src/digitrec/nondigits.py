@@ -20,11 +20,16 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from .preprocess import prepare
 
-LETTERS = "ACEFHJKLMNPRTUVWXYacdefhkmnprtuvwxy"  # no O/o/I/i/l/S/s/Z/z/B/b/g/q/G/D: too close to 0 1 5 2 8 9 6 0
-PUNCTUATION = '!?@&%#*+=;"<>{}[]~^$'  # no / | ( ) - . , : which sit beside digits or look like a 1
+# Nothing here may be a digit as some writer draws it: no O/o/I/i/l/S/s/Z/z/B/b/g/q/G/D (0 1 5 2 8 9 6 0), no
+# T/J/Y/y (a flagged 1, a 7, a 4), no closed ovals or rings (a 0), no single straight stroke (a 1).
+LETTERS = "ACEFHKLMNPRUVWXacdefhkmnprtuvwx"
+PUNCTUATION = "?@&%#*+=<>{}~^"  # no / | ( ) - . , : beside digits, no ! " [ ] $ ; (a 1, an 11, a flagged 1, an S, a
+# comma alone once cropped)
 SYMBOLS = "∑∫√∞≠±÷∂∇∏≈≤≥♠♣♥♦★☆☺☹✓♪♫→←↑↓⇒"  # evaluation only: kinds the network never sees
 GREEK = "αβγδλμπφψωΓΔΘΛΞΠΣΦΨΩ"  # evaluation only
 CANVAS = 64
+UPRIGHT_DEG = 40  # a bar this close to vertical is a 1
+REDRAWS = 20  # tries to draw a training non-digit that is no 0 or 1 once cropped
 TRAIN_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf")
 EVAL_FONTS = ("DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSerif-Bold.ttf", "STIXGeneral.ttf")
 Draw = Callable[[np.random.Generator], Image.Image]
@@ -88,12 +93,15 @@ def _polygon(rng: np.random.Generator, kind: int, c: float, r: float) -> list[tu
 
 
 def shape(rng: np.random.Generator) -> Image.Image:
-    """Filled or outlined disc, rectangle, triangle, star or arrow, or a cross / hash, at any angle."""
+    """Filled disc or rectangle, filled or outlined triangle, star or arrow, or a cross / hash, at any angle.
+
+    Outlined discs, ovals and rectangles are left out: a closed loop is how many people write a 0.
+    """
     img, draw = _canvas()
     c, r = CANVAS / 2, rng.uniform(12, 27)
     w = int(rng.integers(2, 8))
-    filled = rng.random() < 0.5
     kind = int(rng.integers(6))
+    filled = kind < 2 or rng.random() < 0.5
     fill, outline = (255, 255) if filled else (None, 255)
     if kind == 0:
         draw.ellipse([c - r, c - r * rng.uniform(0.5, 1), c + r, c + r], fill=fill, outline=outline, width=w)
@@ -133,7 +141,7 @@ def gradient(rng: np.random.Generator) -> Image.Image:
         cx, cy = rng.uniform(0.2, 0.8, 2)
         g = -np.hypot(x - cx, y - cy)
     g = (g - g.min()) / max(float(g.max() - g.min()), 1e-6)
-    return Image.fromarray((g ** rng.uniform(0.5, 2.0) * 255).astype(np.uint8))
+    return Image.fromarray((g ** rng.uniform(0.5, 2.0) * 255).astype(np.uint8))  # NOTE: not trained: cropped, a 1
 
 
 def smudge(rng: np.random.Generator) -> Image.Image:
@@ -179,11 +187,18 @@ def blob(rng: np.random.Generator) -> Image.Image:
 
 
 def hatching(rng: np.random.Generator) -> Image.Image:
+    """Cross-hatching: two families of lines at least 40 degrees apart.
+
+    One family alone is parallel strokes that `prepare` may crop to a single one: a 1.
+    """
     img, draw = _canvas()
-    step = int(rng.integers(5, 12))
     w = int(rng.integers(1, 4))
-    for x in range(-CANVAS, 2 * CANVAS, step):
-        draw.line([(x, 0), (x + CANVAS * rng.uniform(-0.3, 0.3), CANVAS)], fill=255, width=w)
+    for turn in (0.0, rng.uniform(40, 90)):
+        step = int(rng.integers(5, 12))
+        layer, pen = _canvas()
+        for x in range(-CANVAS, 2 * CANVAS, step):
+            pen.line([(x, 0), (x + CANVAS * rng.uniform(-0.3, 0.3), CANVAS)], fill=255, width=w)
+        img = Image.fromarray(np.maximum(np.asarray(img), np.asarray(layer.rotate(turn, resample=Image.BILINEAR))))
     return img.rotate(rng.uniform(0, 180), resample=Image.BILINEAR)
 
 
@@ -197,6 +212,54 @@ def noise(rng: np.random.Generator) -> Image.Image:
         a = np.clip(rng.normal(128, 60, (CANVAS // 8, CANVAS // 8)), 0, 255)
         a = np.asarray(Image.fromarray(a.astype(np.uint8)).resize((CANVAS, CANVAS), Image.BICUBIC), np.float64)
     return Image.fromarray(a.astype(np.uint8))
+
+
+# ---------------------------------------------------------------- what a non-digit may not be
+
+
+def _components(image: np.ndarray) -> list[np.ndarray]:
+    """The connected parts (uint8 masks) of uint8 (28, 28) white-on-black ink, specks under 6 px left out."""
+    import cv2
+
+    mask = (image > 127).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [(labels == i).astype(np.uint8) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 6]
+
+
+def is_single_stroke(image: np.ndarray) -> bool:
+    """One straight, upright bar (within UPRIGHT_DEG of vertical): how a 1 is written. uint8 (28, 28) input."""
+    import cv2
+
+    parts = _components(image)
+    if len(parts) != 1:
+        return False
+    points = cv2.findNonZero(parts[0])
+    (_, _), (w, h), angle = cv2.minAreaRect(points)
+    long, short = max(w, h), max(min(w, h), 1.0)
+    tilt = abs(((angle if h >= w else angle + 90) + 90) % 180 - 90)  # degrees from vertical of the long side
+    return long / short > 3.5 and len(points) / (long * short) > 0.5 and tilt < UPRIGHT_DEG
+
+
+def is_closed_oval(image: np.ndarray) -> bool:
+    """One smooth convex ring with one hole: how a 0 is written. uint8 (28, 28) input."""
+    import cv2
+
+    parts = _components(image)
+    if len(parts) != 1:
+        return False
+    contours, hierarchy = cv2.findContours(parts[0], cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    holes = [c for c, h in zip(contours, hierarchy[0]) if h[3] >= 0 and cv2.contourArea(c) >= 4]
+    if len(holes) != 1:
+        return False
+    outer = max(contours, key=cv2.contourArea)
+    solidity = cv2.contourArea(outer) / max(cv2.contourArea(cv2.convexHull(outer)), 1.0)
+    corners = len(cv2.approxPolyDP(outer, 0.04 * cv2.arcLength(outer, True), True))
+    return solidity > 0.9 and corners > 5
+
+
+def is_digit_like(image: np.ndarray) -> bool:
+    """A 0 (closed oval) or a 1 (one upright stroke): never a training "not a digit" picture."""
+    return is_closed_oval(image) or is_single_stroke(image)
 
 
 # ---------------------------------------------------------------- evaluation-only kinds
@@ -243,7 +306,7 @@ def kinds(split: str = "train") -> dict[str, Draw]:
             "letter": lambda rng: text(rng, fonts, LETTERS),
             "letters": lambda rng: text(rng, fonts, LETTERS, (2, 4)),
             "punctuation": lambda rng: text(rng, fonts, PUNCTUATION),
-            "shape": shape, "grid": grid, "gradient": gradient, "smudge": smudge, "scribble": scribble,
+            "shape": shape, "grid": grid, "smudge": smudge, "scribble": scribble,
             "face": face, "blob": blob, "hatching": hatching, "noise": noise,
         }  # fmt: skip
     if split == "eval":
@@ -271,9 +334,21 @@ def render(n: int, seed: int = 0, split: str = "train") -> tuple[list[np.ndarray
 
 
 def make(n: int, seed: int = 0, split: str = "train") -> tuple[np.ndarray, list[str]]:
-    """`n` non-digit pictures in MNIST form: uint8 (n, 28, 28) white-on-black, and the kind of each."""
-    pictures, labels = render(n, seed, split)
+    """`n` non-digit pictures in MNIST form: uint8 (n, 28, 28) white-on-black, and the kind of each.
+
+    Training pictures that `prepare` crops to a 0 or a 1 (`is_digit_like`: a
+    scribble closing on itself, a thin sliver of a smudge) are drawn again.
+    """
+    rng = np.random.default_rng(seed)
+    makers = kinds(split)
+    names = list(makers)
     images = np.zeros((n, 28, 28), np.uint8)
-    for i, picture in enumerate(pictures):
-        images[i] = np.round(prepare(picture.astype(np.float32) / 255.0).image * 255).astype(np.uint8)
+    labels = []
+    for i in range(n):
+        kind = names[rng.integers(len(names))]
+        for _ in range(REDRAWS):
+            images[i] = np.round(prepare(np.asarray(makers[kind](rng), np.float32) / 255.0).image * 255)
+            if split != "train" or not is_digit_like(images[i]):
+                break
+        labels.append(kind)
     return images, labels

@@ -39,6 +39,10 @@ CHAR_WIDTH = 0.8  # the width of one character when counting touching ones
 # A border (or a clean image's one tone) darker than DARK_TONE is a board or MNIST's black, lighter than
 # LIGHT_TONE is paper; in between the polarity is left to the ink itself.
 DARK_TONE, LIGHT_TONE = 0.3, 0.7
+# A small picture (a scanned cell, <= PLATEAU_SIDE px) whose lightest or darkest tone covers PLATEAU_SHARE of it
+# has clean paper of that tone even when its digit touches every border (`_plateau_tone`).
+PLATEAU_SIDE, PLATEAU_SHARE = 400, 0.35
+FILLED_CONTRAST = 0.5  # ... and a digit filling such a picture still stands this far out of its paper
 REREAD_MARGIN = 0.3  # paper kept around a digit cut from a large photo to read again, as a share of its size
 # Noise from a median absolute deviation: MAD = 0.6745 sigma for normal noise, so sigma = 1.4826 MAD; the median
 # |a - b| of two independent pixels is sqrt(2) * 0.6745 = 0.954 sigma.
@@ -450,6 +454,24 @@ def _edge_tone(gray: np.ndarray, frame: np.ndarray, tolerance: float) -> tuple[f
     return lo, hi
 
 
+def _plateau_tone(gray: np.ndarray, tolerance: float) -> tuple[float, float]:
+    """(min, max) of the paper tone of a small clean picture whose digit fills it edge to edge, else (0, 1).
+
+    Scanned cells stretched to fill their box (postal and form digits) put ink
+    on every side of the frame, so no border tone exists. Their paper is still
+    one exact tone: the darkest or lightest extreme, covering a large share of
+    the picture (PLATEAU_SHARE). Photos (noise, shading) have no such plateau.
+    """
+    if max(gray.shape) > PLATEAU_SIDE:
+        return 0.0, 1.0
+    tones = [t for t in (float(gray.max()), float(gray.min())) if t < DARK_TONE or t > LIGHT_TONE]
+    counts = [np.count_nonzero(np.abs(gray - t) <= tolerance) for t in tones]
+    if not tones or max(counts) < PLATEAU_SHARE * gray.size:
+        return 0.0, 1.0
+    tone = tones[int(np.argmax(counts))]  # the larger plateau is the paper: ink is the smaller share
+    return tone, tone
+
+
 def clean_ink(gray: np.ndarray, tolerance: float = 0.02) -> np.ndarray | None:
     """Ink of a clean digital image, or None when the image needs the photo clean-up.
 
@@ -463,6 +485,8 @@ def clean_ink(gray: np.ndarray, tolerance: float = 0.02) -> np.ndarray | None:
     lo, hi = float(frame.min()), float(frame.max())
     if hi - lo > tolerance:
         lo, hi = _edge_tone(gray, frame, tolerance)
+    if hi - lo > tolerance:
+        lo, hi = _plateau_tone(gray, tolerance)
     if hi - lo > tolerance or DARK_TONE <= lo <= LIGHT_TONE:
         return None
     ink = gray - hi if hi < DARK_TONE else lo - gray
@@ -548,7 +572,15 @@ def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     clean = clean_ink(gray)
     if clean is not None:
         return clean
-    return soft_threshold(remove_lines(flatten_lighting(ink_on_paper(gray)), min_lines))
+    flat = remove_lines(flatten_lighting(ink_on_paper(gray)), min_lines)
+    soft = soft_threshold(flat)
+    if soft.any() or max(gray.shape) > PLATEAU_SIDE or float(flat.max(initial=0.0)) < FILLED_CONTRAST:
+        return soft
+    # NOTE: a digit filling its whole picture leaves too little background to measure the noise on; set on
+    # paper (zeros) as a scanner would show it, its levels are measured right.
+    h, w = flat.shape
+    padded = np.pad(flat, ((h, h), (w, w)))
+    return soft_threshold(padded)[h:-h, w:-w]
 
 
 def _locate(gray: np.ndarray, min_lines: int = 2) -> tuple[np.ndarray, tuple[int, int, int, int] | None, float]:

@@ -50,6 +50,8 @@ class TrainConfig:
     holdout: int = 0  # the last N training images are kept out of training, for calibration
     nondigit: float = 0.0  # extra "not a digit" pictures per batch, as a fraction of the batch (class 10)
     printed: float = 0.0  # extra printed digits (digitrec.printed) per batch, as a fraction of the batch
+    styles: float = 0.0  # extra digits of other writers and scans (digitrec.writerstyles) per batch, a fraction
+    init: str | None = None  # start from this saved model's weights (fine-tuning) instead of a fresh network
     channels_last: bool = True
     dry_run: bool = False
     snapshots: bool = False  # record conv1's weights at the start and after every epoch (digitrec.snapshots)
@@ -172,7 +174,14 @@ def _setup(config: TrainConfig, data: tuple[Split, Split], world, device: str, g
     x_test = torch.from_numpy(np.ascontiguousarray(test.images[world.rank :: world.size])).to(device)
     y_test = torch.from_numpy(test.labels[world.rank :: world.size].astype(np.int64)).to(device)
 
-    model = build(config.arch, **config.hparams).to(device)
+    model = build(config.arch, **config.hparams)
+    if config.init:
+        from safetensors.torch import load_file
+
+        from .store import model_files, resolve
+
+        model.load_state_dict(load_file(str(model_files(resolve(config.init))["safetensors"])))
+    model = model.to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     net = model
@@ -195,7 +204,7 @@ def _setup(config: TrainConfig, data: tuple[Split, Split], world, device: str, g
 
         augment = Augmenter(seed=config.seed + world.rank, device=device)
         generators["augment"] = augment.g
-    extras = _extra_banks(config, world, device)
+    extras = _extra_banks(config, world, device, (train.images[:n], train.labels[:n]))
     for name, (_, _, _, gen) in extras.items():
         generators[name] = gen
     return _Run(
@@ -348,17 +357,20 @@ def fit(
 
 
 BANK_SIZE = 10_000  # pictures drawn once per run for each extra bank
+STYLES_BANK = 20_000  # writer and scan styles: six kinds, so a larger bank
 
 
-def _extra_banks(config: TrainConfig, world, device: str) -> dict[str, tuple]:
+def _extra_banks(config: TrainConfig, world, device: str, digits: tuple[np.ndarray, np.ndarray]) -> dict[str, tuple]:
     """{name: (uint8 images (B, 28, 28), int64 labels (B,), count per batch, torch generator)} on `device`.
 
     "nondigit": synthetic not-a-digit pictures, class 10; "printed": digits in
-    the training fonts. Each process picks with its own generator (torchrun).
+    the training fonts; "styles": the run's own training `digits` (uint8 (n, 28, 28), labels) as other
+    writers and scans give them. Each process picks with its own generator (torchrun).
     """
     torch = require_torch()
     banks = {}
-    for name, share, salt in (("nondigit", config.nondigit, 7919), ("printed", config.printed, 104729)):
+    shares = (("nondigit", config.nondigit, 7919), ("printed", config.printed, 104729), ("styles", config.styles, 1299709))
+    for name, share, salt in shares:
         count = round(config.batch_size * share / world.size)
         if not count:
             continue
@@ -366,10 +378,14 @@ def _extra_banks(config: TrainConfig, world, device: str) -> dict[str, tuple]:
             from .nondigits import make
 
             images, labels = make(BANK_SIZE, seed=config.seed)[0], np.full(BANK_SIZE, 10, np.int64)
-        else:
+        elif name == "printed":
             from .printed import make
 
             images, labels = make(BANK_SIZE, seed=config.seed)
+        else:
+            from .writerstyles import make
+
+            images, labels, _ = make(*digits, STYLES_BANK, seed=config.seed)
         gen = torch.Generator().manual_seed(config.seed + salt * (world.rank + 1))
         banks[name] = (torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device), count, gen)
     return banks
