@@ -108,8 +108,9 @@ class Recognizer:
     """An ONNX Runtime session on a digitrec model plus its metadata. Holds no other state."""
 
     def __init__(
-        self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None, reject: str = DEFAULT_REJECT
-    ) -> None:
+        self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None, reject: str = DEFAULT_REJECT,
+        line_model: str | Path | None = None,
+    ) -> None:  # fmt: skip
         import onnxruntime as ort
 
         if reject not in REJECT_MODES:
@@ -133,20 +134,24 @@ class Recognizer:
         self._threads = options.intra_op_num_threads
         self._layers_session = None  # the slower all-layers graph, opened on first use
         self._line_reader = None  # the line model for `read`, opened on first use
+        self.line_model = line_model  # which one (None: the shipped "line")
 
     @classmethod
     def load(
-        cls, model: str | Path | None = None, threads: int | None = None, reject: str = DEFAULT_REJECT
-    ) -> Recognizer:
+        cls, model: str | Path | None = None, threads: int | None = None, reject: str = DEFAULT_REJECT,
+        line_model: str | Path | None = None,
+    ) -> Recognizer:  # fmt: skip
         """Load a shipped model by name ("seed", "strong"), a model path, or the default model (None).
 
         `reject` is the default rejection mode: "normal", "strict" or "off" (see `digitrec.calibrate`).
+        `line_model` is the line model `read_digits` uses (a name such as "line" or a path; default the
+        shipped one); it is opened on first use.
         """
         stem = resolve(model)
         meta = read_metadata(stem, need="onnx")
         if meta.get("kind", "digit") != "digit":
             raise ModelError(f"{stem}: a {meta.get('kind')} model, not a single-digit model")
-        return cls(model_files(stem)["onnx"], meta, threads, reject)
+        return cls(model_files(stem)["onnx"], meta, threads, reject, line_model)
 
     @property
     def name(self) -> str:
@@ -195,11 +200,14 @@ class Recognizer:
         return result
 
     def line_reader(self):
-        """The shipped line model (`digitrec.linereader.LineReader`) that `read` uses, opened once per recognizer."""
+        """The line model (`digitrec.linereader.LineReader`) that `read` uses, opened once per recognizer.
+
+        `line_model` as given to `load` (default: the shipped "line").
+        """
         if self._line_reader is None:
             from .linereader import LineReader
 
-            self._line_reader = LineReader.load(threads=self._threads)
+            self._line_reader = LineReader.load(self.line_model, threads=self._threads)
         return self._line_reader
 
     def _layers(self):

@@ -22,6 +22,11 @@ paths are kept as a set of strings, about 100 bytes per file: 100 MB for a
 million files) and skips those files; paths are compared as written, so pass
 the same path arguments as the first run. An existing output is never
 overwritten without `force`.
+
+A file is created when its first row is written: a run that fails or is
+interrupted before that leaves nothing behind (so the next run needs no
+--resume or --force); a run that completes with no rows leaves an empty
+output (a CSV header, a Parquet file with the schema).
 """
 
 from __future__ import annotations
@@ -118,14 +123,15 @@ class Writer:
     def write(self, rows: list[dict[str, Any]]) -> None:
         raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
+        """Close the file; `completed` False (the run failed or was interrupted) creates no file with no rows."""
         raise NotImplementedError
 
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(completed=exc_type is None)
 
     def write_all(
         self, rows: Iterable[dict[str, Any]], on_row: Callable[[dict[str, Any]], None] | None = None, batch: int = BATCH
@@ -150,34 +156,48 @@ class JsonLinesWriter(Writer):
 
     def __init__(self, path: Path | None, kind: str, stream: Any = None) -> None:
         super().__init__(path, kind)
-        self.file = stream or open(path, "a", encoding="utf-8")
+        self.file = stream  # NOTE: a file is opened at the first row, so a failed run leaves none
         self.owned = stream is None
 
     def write(self, rows: list[dict[str, Any]]) -> None:
+        if self.file is None:
+            self.file = open(self.path, "a", encoding="utf-8")
         self.file.write("".join(json.dumps(r) + "\n" for r in rows))
         self.file.flush()
 
-    def close(self) -> None:
-        if self.owned:
+    def close(self, completed: bool = True) -> None:
+        if not self.owned:
+            return
+        if self.file is None and completed:
+            self.file = open(self.path, "a", encoding="utf-8")  # a complete run with no rows: an empty output
+        if self.file is not None:
             self.file.close()
 
 
 class CsvWriter(Writer):
     def __init__(self, path: Path, kind: str) -> None:
         super().__init__(path, kind)
-        fresh = not path.exists() or path.stat().st_size == 0
-        self.file = open(path, "a", encoding="utf-8", newline="")
+        self.file = None  # NOTE: opened (header written) at the first row, so a failed run leaves no file
+
+    def _open(self) -> None:
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        self.file = open(self.path, "a", encoding="utf-8", newline="")
         self.csv = csv.writer(self.file)
         if fresh:
             self.csv.writerow(self.fields)
             self.file.flush()
 
     def write(self, rows: list[dict[str, Any]]) -> None:
+        if self.file is None:
+            self._open()
         self.csv.writerows([_csv_cell(r.get(f)) for f in self.fields] for r in rows)
         self.file.flush()
 
-    def close(self) -> None:
-        self.file.close()
+    def close(self, completed: bool = True) -> None:
+        if self.file is None and completed:
+            self._open()  # a complete run with no rows: the header alone
+        if self.file is not None:
+            self.file.close()
 
 
 def _csv_cell(v: Any) -> Any:
@@ -249,10 +269,10 @@ class ParquetWriter(Writer):
         if len(self.buffer) >= ROW_GROUP:
             self._flush()
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
         self._flush()
-        if self.writer is None and not self.path.exists():
-            self._open()  # NOTE: a run with no rows still leaves a valid (empty) file at OUT
+        if self.writer is None and not self.path.exists() and completed:
+            self._open()  # NOTE: a complete run with no rows still leaves a valid (empty) file at OUT
         self._finish_part()
 
 
