@@ -200,3 +200,28 @@ def test_predict_arrays_takes_both_mnist_shapes_and_either_polarity(seed_recogni
     assert np.allclose(seed_recognizer.predict_arrays(dark_on_light), flat, atol=1e-5)
     with pytest.raises(BadImage, match=r"images of shape \(64, 2, 28, 28\): expected \(N, 28, 28\)"):
         seed_recognizer.predict_arrays(np.zeros((64, 2, 28, 28), np.uint8))
+
+
+# ---------------------------------------------------------------- 11: docs run as written
+
+
+def test_python_api_example_runs_as_written(monkeypatch):
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "python-api.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(code, "python-api.md", "exec"), scope)  # noqa: S102 - the doc's own example
+    assert scope["acts"]["conv1"].shape[0] == 8 and scope["probs"].shape == (10_000, 10)
+
+
+# ---------------------------------------------------------------- 5: export refuses the line model in one line
+
+
+def test_export_of_the_line_model_is_refused_in_one_line(tmp_path):
+    pytest.importorskip("torch")
+    result = run("export", "--model", "line", "--out", tmp_path / "line.onnx")
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and "line model; export writes single-digit models" in result.output
+    assert "line.onnx" in result.output and not (tmp_path / "line.onnx").exists()

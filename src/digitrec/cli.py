@@ -374,9 +374,10 @@ def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, dat
     and checked against torch on the 10,000 MNIST test digits.
     """
     from .data import load_split
-    from .export import check_export, write_onnx
+    from .export import check_export, check_exportable, write_onnx
     from .modelio import load_torch
 
+    check_exportable(model)
     target = Path(out) if Path(out).suffix.lower() == ".onnx" else Path(f"{out}.onnx")
     if target.exists() and not force:
         raise OutputExists(f"{target} already exists; pass --force to overwrite it")
