@@ -225,3 +225,33 @@ def test_export_of_the_line_model_is_refused_in_one_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert result.output.count("\n") == 1 and "line model; export writes single-digit models" in result.output
     assert "line.onnx" in result.output and not (tmp_path / "line.onnx").exists()
+
+
+# ---------------------------------------------------------------- 4: every format keeps every field
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_read_rows_round_trip_every_field_in_every_format(tmp_path, fmt):
+    from digitrec.bulk import read_rows
+    from digitrec.writers import FIELDS, open_output, read_output
+
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("L", (40, 40), 255).save(blank)
+    dated = IMAGES / "multi-2026.png"
+    rows = list(read_rows("line", [str(dated), str(blank), str(tmp_path / "missing.png")], workers=1))
+    assert rows[0]["line_confidence"] and rows[0]["boxes"][0]["char"] == "2"
+    out = tmp_path / f"out.{fmt}"
+    writer, _ = open_output(out, kind="read")
+    with writer:
+        writer.write_all(rows)
+
+    def full(row):
+        return {f: row.get(f) for f in FIELDS["read"]}
+
+    back = [full(r) for r in read_output(out)]
+    assert back == [full(r) for r in rows]
+    assert set(back[0]) >= {"line_confidence", "line_reasons"} and "char" in back[0]["boxes"][0]

@@ -54,8 +54,10 @@ SUFFIXES = {
 }
 FIELDS = {
     "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
-    "read": ("path", "digits", "lines", "boxes", "error"),
+    "read": ("path", "digits", "lines", "line_confidence", "line_reasons", "boxes", "error"),
 }
+# CSV cells that hold JSON (lists and the boxes' dicts), and those read back as numbers.
+JSON_CELLS = ("probabilities", "lines", "line_confidence", "line_reasons", "boxes")
 # NOTE: the columns an error row fills (null but for path and error); the rest of FIELDS stay absent, as in a
 # Prediction's or Reading's own row.
 ERROR_FIELDS = {
@@ -181,6 +183,14 @@ class CsvWriter(Writer):
 
     def _open(self) -> None:
         fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if not fresh:
+            with open(self.path, encoding="utf-8", newline="") as f:
+                header = next(csv.reader(f), [])
+            if tuple(header) != self.fields:  # NOTE: appended rows would land in the wrong columns
+                raise ConfigError(
+                    f"{self.path}: its columns ({', '.join(header)}) are not this version's "
+                    f"({', '.join(self.fields)}); write to a new file or pass --force"
+                )
         self.file = open(self.path, "a", encoding="utf-8", newline="")
         self.csv = csv.writer(self.file)
         if fresh:
@@ -214,11 +224,13 @@ def _parquet_schema(kind: str):
             ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
             ("reason", pa.string()), ("error", pa.string()),
         ])  # fmt: skip
-    box = pa.struct(
-        [("box", pa.list_(pa.int64())), ("digit", pa.int64()), ("confidence", pa.float64()), ("line", pa.int64())]
-    )
+    box = pa.struct([
+        ("box", pa.list_(pa.int64())), ("char", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
+        ("line", pa.int64()),
+    ])  # fmt: skip
     return pa.schema([
         ("path", pa.string()), ("digits", pa.string()), ("lines", pa.list_(pa.string())),
+        ("line_confidence", pa.list_(pa.float64())), ("line_reasons", pa.list_(pa.string())),
         ("boxes", pa.list_(box)), ("error", pa.string()),
     ])  # fmt: skip
 
@@ -316,7 +328,7 @@ def read_output(path: str | os.PathLike, fmt: str | None = None) -> Iterator[dic
         elif fmt == "csv":
             with open(file, encoding="utf-8", newline="") as f:
                 for row in csv.DictReader(f):
-                    yield {k: _csv_value(k, v) for k, v in row.items()}
+                    yield _csv_row({k: _csv_value(k, v) for k, v in row.items()})
         else:
             import pyarrow.parquet as pq
 
@@ -324,10 +336,17 @@ def read_output(path: str | os.PathLike, fmt: str | None = None) -> Iterator[dic
                 yield from batch.to_pylist()
 
 
+def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    # NOTE: an empty cell is null, but a read row that is no error always has its text: "" when nothing was read.
+    if "digits" in row and row["digits"] is None and row.get("error") is None:
+        row["digits"] = ""
+    return row
+
+
 def _csv_value(key: str, v: str) -> Any:
     if v == "":
         return None
-    if key in ("probabilities", "lines", "boxes"):
+    if key in JSON_CELLS:
         return json.loads(v)
     if key in ("digit", "best_digit"):
         return int(v)
