@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 import shutil
 
 import numpy as np
@@ -255,3 +256,22 @@ def test_read_rows_round_trip_every_field_in_every_format(tmp_path, fmt):
     back = [full(r) for r in read_output(out)]
     assert back == [full(r) for r in rows]
     assert set(back[0]) >= {"line_confidence", "line_reasons"} and "char" in back[0]["boxes"][0]
+
+
+# ---------------------------------------------------------------- 11: help and errors point where the text is
+
+
+def test_help_and_errors_name_sections_that_exist(tmp_path):
+    from conftest import ROOT
+
+    texts = [run("predict", "--help").output, run("read", "--help").output]
+    texts.append(run("predict", IMAGES / "mnist-7.png", "-o", tmp_path / "o.jsonl", "--top-k", "2").output)
+    refused = run("predict", IMAGES / "mnist-7.png", "-o", tmp_path / "o.jsonl", "--show-preprocessed", tmp_path)
+    assert refused.exit_code == 2 and "fixed fields" not in refused.output and "no pictures" in refused.output
+    assert "README 'Bulk" not in " ".join(texts) and 'README "JSON' not in " ".join(texts)
+    named = re.findall(r"(docs/\w+\.md) ['\"]([^'\"]+)['\"]", " ".join(" ".join(texts).split()))
+    assert {("docs/cli.md", "JSON output"), ("docs/scaling.md", "Bulk reading")} <= set(named)
+    for doc, section in named:
+        assert section in (ROOT / doc).read_text(), (doc, section)
+    web = (ROOT / "docs" / "web-api.md").read_text()
+    assert all(" -s " in line for line in web.splitlines() if line.startswith("curl") and "| head" in line)

@@ -500,11 +500,16 @@ def _check_flags(
         )
     if bulk_mode:
         where = "--output" if output is not None else "--engine ray"
-        for flag, on in {**per_image, "--show-preprocessed": bool(show_preprocessed)}.items():
+        for flag, on in per_image.items():
             if on:
                 raise click.UsageError(
-                    f"{flag} does not apply with {where}: its rows have fixed fields (see README 'Bulk reading')"
+                    f"{flag} does not apply with {where}: its rows have fixed fields (see docs/scaling.md 'Bulk reading')"
                 )
+        if show_preprocessed:
+            raise click.UsageError(
+                f"--show-preprocessed does not apply with {where}: bulk runs write rows only, no pictures; "
+                "run without it to write the pictures the network saw (see docs/scaling.md 'Bulk reading')"
+            )
         if "-" in paths:
             raise click.UsageError(f"- (an image on stdin) does not apply with {where}")
 
@@ -553,7 +558,7 @@ def _stdin_bytes() -> bytes:
     help="Show the K most likely digits (also for refused images, in --json).",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in README 'JSON output'."
+    "--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in docs/cli.md 'JSON output'."
 )
 @click.option(
     "--show-preprocessed",
@@ -601,10 +606,10 @@ def predict(
     \b
     JSON fields: path, digit, confidence, probabilities; a refused image has digit
     and confidence null and best_digit, best_probability, reason; errors and blank
-    images have confidence and probabilities null (README "JSON output").
+    images have confidence and probabilities null (docs/cli.md "JSON output").
 
     \b
-    Bulk reading (bounded memory, resumable; see README "Bulk reading"):
+    Bulk reading (bounded memory, resumable; see docs/scaling.md "Bulk reading"):
       digitrec predict scans/ --output results.parquet           --resume after a crash
       digitrec predict s3://bucket/scans --engine ray --address auto -o results.parquet
     """
