@@ -275,3 +275,15 @@ def test_help_and_errors_name_sections_that_exist(tmp_path):
         assert section in (ROOT / doc).read_text(), (doc, section)
     web = (ROOT / "docs" / "web-api.md").read_text()
     assert all(" -s " in line for line in web.splitlines() if line.startswith("curl") and "| head" in line)
+
+
+# ---------------------------------------------------------------- 13: the notebook names what exists
+
+
+def test_notebook_names_documented_functions_and_says_how_read_reads():
+    from conftest import ROOT
+
+    text = (ROOT / "notebooks" / "digit_recognition.ipynb").read_text()
+    assert "train.load_torch" not in text and "training.load_torch" not in text
+    assert "digit by digit" not in text
+    assert "name=None)" in (ROOT / "docs" / "python-api.md").read_text()  # predict(..., name=) is documented
