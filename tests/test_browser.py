@@ -102,13 +102,22 @@ def lit_maps(page, layer: str) -> int:
     )
 
 
-def lit_in_view(page, layer: str) -> int:
-    """Scroll a layer's maps into view (only layers on screen are fetched), wait for them, count lit maps."""
+LIT_MAPS_JS = """(layer) => [...document.querySelectorAll(`[data-layer="${layer}"] canvas`)].filter((c) => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 30) return true;
+    return false;
+}).length"""
+
+
+def lit_in_view(page, layer: str, more_than: int = 0) -> int:
+    """Scroll a layer's maps into view (only layers on screen are fetched), wait until more than `more_than` of
+    its maps are lit and the column is no longer stale (the state checked, never a fixed time); count lit maps."""
     page.locator(f'[data-layer="{layer}"] .maps').scroll_into_view_if_needed()
     page.wait_for_function(
-        "(l) => !document.querySelector(`[data-layer='${l}']`).classList.contains('stale')", arg=layer
+        f"""([l, n]) => !document.querySelector(`[data-layer='${{l}}']`).classList.contains('stale')
+            && ({LIT_MAPS_JS})(l) > n""",
+        arg=[layer, more_than],
     )
-    page.wait_for_timeout(300)
     return lit_maps(page, layer)
 
 
@@ -122,6 +131,17 @@ def hover_cell(page, layer: str, index: int, fx: float = 0.5, fy: float = 0.5) -
 def switch(page, model: str) -> None:
     page.select_option("#model", model)
     expect(page.locator("#model-info")).to_contain_text(f"“{model}”")
+    expect(page.locator("#network .layer").first).to_be_attached()
+
+
+def release(held: list, model: str) -> None:
+    """Let the held requests for `model` through (the page may have aborted them: then there is nothing to do)."""
+    for route in [r for r in held if f"model={model}" in r.request.url]:
+        held.remove(route)
+        try:
+            route.continue_()
+        except playwright_api.Error as err:  # aborted by the page: Playwright refuses to continue it
+            assert "abort" in str(err).lower() or "handled" in str(err).lower(), err
 
 
 # ---------------------------------------------------------------- drawing and the network
@@ -153,7 +173,7 @@ def test_drawing_a_seven_predicts_7_and_lights_up_the_layers(page):
     stroke(page, SEVEN)
     expect(page.locator("#digit")).to_have_text("7", timeout=10_000)
     assert lit_maps(page, "input") == 1
-    assert lit_in_view(page, "conv1") > 16 and lit_in_view(page, "pool2") > 4
+    assert lit_in_view(page, "conv1", 16) > 16 and lit_in_view(page, "pool2", 4) > 4
     assert page.locator("#bars li.top").inner_text().startswith("7")
     # hover a conv1 cell: its value and the 5x5 input window that feeds it
     hover_cell(page, "conv1", 3, 0.45, 0.3)
@@ -360,7 +380,7 @@ def test_drawing_an_eight_on_strong_sends_under_2_mb(browser, url):
         stroke(page, loop, steps=6)
         stroke(page, low, steps=6)
         expect(page.locator("#digit")).to_have_text("8", timeout=20_000)
-        page.wait_for_timeout(500)
+        page.wait_for_function(f"({LIT_MAPS_JS})('bn1') > 0")  # the final (pen-up) answer is drawn
         sizes = page.evaluate(
             "performance.getEntriesByType('resource')"
             ".filter((e) => e.name.includes('api/activations')).map((e) => e.transferSize)"
@@ -370,6 +390,51 @@ def test_drawing_an_eight_on_strong_sends_under_2_mb(browser, url):
         stale = page.locator("#network .layer.stale").evaluate_all("cols => cols.map((c) => c.dataset.layer)")
         assert stale, "every layer was sent, visible or not"  # the columns scrolled away inside the panel
         assert lit_in_view(page, stale[-1]) > 0  # fetched once scrolled into view
+
+
+# ---------------------------------------------------------------- sequencing: the last model choice wins
+
+
+def test_a_late_answer_for_the_first_model_never_overwrites_the_chosen_one(browser, url):
+    """Issue 18 item 1: on a slow link, seed's /api/model answer arriving after strong's left seed's header."""
+    held: list = []
+    with opened(browser, url) as page:
+        page.route(re.compile(r"/api/model\?model=seed"), lambda route: held.append(route))  # seed's description hangs
+        with page.expect_request(re.compile(r"/api/model\?model=seed")):
+            page.reload()
+        page.select_option("#model", "strong")
+        expect(page.locator("#model-info")).to_contain_text("“strong”")
+        release(held, "seed")  # the stale answer arrives now (or was aborted)
+        stroke(page, SEVEN)  # a round trip after the stale answer: its effect, if any, is on screen by then
+        expect(page.locator("#digit")).to_have_text("7", timeout=20_000)
+        expect(page.locator("#model-info")).to_contain_text("“strong”")
+        assert page.locator("#bars li").count() == 11  # strong's bars, not seed's ten
+        names = page.locator("#network .layer").evaluate_all("cols => cols.map((c) => c.dataset.layer)")
+        assert names[:3] == ["input", "conv1", "bn1"], names
+
+
+def test_switching_while_a_drawing_is_read_drops_the_old_models_answer(page):
+    """Issue 18 item 1: the old model's answer was shown under the new model's name until the new one came."""
+    stroke(page, SEVEN)
+    expect(page.locator("#digit")).to_have_text("7", timeout=10_000)
+    held: list = []
+    page.route(
+        re.compile(r"/api/activations\?model="), lambda route: held.append(route)
+    )  # every prediction waits for the test
+    with page.expect_request(re.compile(r"/api/activations\?model=seed")):
+        stroke(page, [(150, 150), (200, 150)])  # a bar through the 7: seed's answer is on its way
+    with page.expect_request(re.compile(r"/api/activations\?model=strong")):
+        page.select_option("#model", "strong")
+        expect(page.locator("#model-info")).to_contain_text("“strong”")
+        release(held, "seed")  # seed's answer, now stale, arrives (or was aborted)
+    # strong's answer is still held: nothing but the empty bars may be on screen, not seed's reading
+    expect(page.locator("#digit")).to_have_text("–")
+    assert page.locator("#bars li").count() == 11
+    assert page.locator("#bars li .pct").all_inner_texts() == ["–"] * 11
+    page.unroute(re.compile(r"/api/activations\?model="))
+    release(held, "strong")
+    expect(page.locator("#bars li").nth(10).locator(".pct")).not_to_have_text("–", timeout=20_000)
+    expect(page.locator("#digit")).not_to_have_text("–")
 
 
 def test_keyboard_one_stop_per_layer_arrows_and_skip_link(page):
@@ -407,10 +472,12 @@ def test_phone_tap_picks_the_tapped_cell_and_the_tooltip_follows_the_map(browser
         text = tip.inner_text()
         row, col = int(text.split("row ")[1].split(",")[0]), int(text.split("col ")[1].split(" ")[0])
         assert row >= 12 and col >= 15  # not row 0, col 0
-        before = tip.bounding_box()["y"] - cell.bounding_box()["y"]
-        page.mouse.wheel(0, 200)
-        page.wait_for_timeout(300)
-        assert abs((tip.bounding_box()["y"] - cell.bounding_box()["y"]) - before) < 2  # follows the map
+        cell_top = "() => document.querySelectorAll('[data-layer=\"conv1\"] .map-cell')[5].getBoundingClientRect().top"
+        offset = f"() => tooltip.getBoundingClientRect().top - ({cell_top})()"
+        before, top = page.evaluate(offset), page.evaluate(cell_top)
+        page.evaluate("window.scrollBy(0, scrollY > 200 ? -200 : 200)")  # a wheel does nothing in a touch context
+        page.wait_for_function(f"(t) => ({cell_top})() !== t", arg=top)  # the map moved on screen
+        page.wait_for_function(f"(b) => Math.abs(({offset})() - b) < 2", arg=before)  # the tooltip with it
 
 
 # ---------------------------------------------------------------- docs offline, snapshots

@@ -125,7 +125,7 @@ def test_read_writes_every_digit_of_each_image_to_the_output(tmp_path):
         [
             "read",
             "--model",
-            "seed",
+            "line",
             str(ROOT / "images" / "multi-2026.png"),
             str(missing),
             "-o",

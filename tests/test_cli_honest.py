@@ -68,7 +68,7 @@ def test_boxes_of_a_large_jpeg_are_in_the_files_pixels(tmp_path):
     path = big_jpeg(tmp_path / "big.jpg")
     left, top, right, bottom = prepare(path).box
     assert abs(left - 3460) < 60 and abs(top - 1960) < 60 and abs(right - 4540) < 60 and abs(bottom - 4240) < 60
-    result = run("read", "--json", "--model", "seed", path)
+    result = run("read", "--json", "--model", "line", path)
     assert result.exit_code == 0, result.output
     box = json.loads(result.stdout)["boxes"][0]["box"]
     assert abs(box[0] - 3460) < 60 and abs(box[2] - 4540) < 60 and abs(box[3] - 4240) < 60, box
@@ -246,7 +246,7 @@ def test_empty_folder_says_no_images_found(tmp_path):
     assert result.exit_code == 1 and f"no images found in {tmp_path / 'empty'}" in result.stderr
     both = run("predict", "--model", "seed", tmp_path / "empty", SEVEN)
     assert both.exit_code == 1 and "\t7\t" in both.stdout
-    assert run("read", "--model", "seed", tmp_path / "empty").exit_code == 1
+    assert run("read", "--model", "line", tmp_path / "empty").exit_code == 1
 
 
 def test_predict_outside_the_repository_explains_the_default(tmp_path, monkeypatch):
@@ -261,7 +261,7 @@ def test_dash_reads_an_image_from_stdin():
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)
     assert row["path"] == "-" and row["digit"] == 7
-    read = run("read", "--model", "seed", "-", input=MULTI.read_bytes())
+    read = run("read", "--model", "line", "-", input=MULTI.read_bytes())
     assert read.exit_code == 0 and read.stdout.strip() == "-\t2026"
     bad = run("predict", "--model", "seed", "-", input=b"not an image")
     assert bad.exit_code == 1 and "-: not an image" in bad.stderr
@@ -299,9 +299,9 @@ def test_read_marks_weak_digits_and_writes_its_crops(tmp_path):
     from digitrec.cli import _marked_text
     from digitrec.segment import DigitBox, Reading
 
-    plain = run("read", "--model", "seed", MULTI)
+    plain = run("read", "--model", "line", MULTI)
     assert plain.stdout.strip().endswith("\t2026")
-    marked = run("read", "--model", "seed", "--mark-below", "1", "--show-preprocessed", tmp_path / "c", MULTI)
+    marked = run("read", "--model", "line", "--mark-below", "1", "--show-preprocessed", tmp_path / "c", MULTI)
     assert marked.exit_code == 0 and marked.stdout.strip().endswith("\t[2][0][2][6]")
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [f"multi-2026.{k}.28x28.png" for k in range(4)]
     img = draw_seven()

@@ -209,15 +209,17 @@ def test_cielab_tiff_is_read_by_its_lightness(seed_recognizer):
     check_prepared(prepare(Image.new("La", (20, 20))))
 
 
-def test_non_finite_float_pixels_count_as_no_ink():
-    """NaN and inf in a float TIFF or array used to flow into the pipeline as NaN."""
+def test_non_finite_float_pixels_count_as_no_ink_in_a_file_and_are_refused_in_an_array():
+    """NaN and inf in a float TIFF or array used to flow into the pipeline as NaN. A file's are no ink; an array
+    handed to the Python API with them is bad input (issue 18: it was called "blank")."""
     a = np.asarray(DIGIT, np.float32) / 255
     spoiled = a.copy()
     spoiled[0, :5] = [np.nan, np.inf, -np.inf, np.nan, np.inf]
-    for source in (spoiled, encode(Image.fromarray(spoiled), "TIFF")):
-        p = prepare(source)
-        check_prepared(p)
-        assert not p.blank
+    p = prepare(encode(Image.fromarray(spoiled), "TIFF"))
+    check_prepared(p)
+    assert not p.blank
+    with pytest.raises(BadImage, match="5 NaN or infinite values"):
+        prepare(spoiled)
 
 
 def test_huge_pictures_are_reduced_before_the_float_steps(seed_recognizer):

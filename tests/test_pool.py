@@ -25,8 +25,8 @@ def test_ordered_map_of_nothing_is_nothing():
 
 def test_read_rows_in_two_workers_equal_one_process():
     # NOTE: the workers load the model through the pool's initializer; their rows must be the serial ones.
-    serial = list(bulk.read_rows("seed", [str(IMAGES)], workers=1))
-    pooled = list(bulk.read_rows("seed", [str(IMAGES)], workers=2, window=3))
+    serial = list(bulk.read_rows("line", [str(IMAGES)], workers=1))
+    pooled = list(bulk.read_rows("line", [str(IMAGES)], workers=2, window=3))
     assert [r["path"] for r in pooled] == [r["path"] for r in serial]
     assert [r.get("digits") for r in pooled] == [r.get("digits") for r in serial]
 

@@ -193,7 +193,7 @@ def test_cli_read_prints_digits_and_reports_bad_files(test_split, tmp_path):
     good = png(synth.on_paper(line, 3), tmp_path / "code.png")
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not an image")
-    result = CliRunner().invoke(cli, ["read", "--model", "seed", good, str(bad)])
+    result = CliRunner().invoke(cli, ["read", "--model", "line", good, str(bad)])
     assert result.exit_code == 1
     assert result.stdout.strip() == f"{good}\t0815"
     assert "broken.png" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -203,7 +203,7 @@ def test_cli_read_json_has_path_digits_and_boxes(test_split, tmp_path):
     line = synth.digit_line(first_of(test_split, "271"), [7, 7], np.random.default_rng(7))
     good = png(synth.on_paper(line, 3), tmp_path / "n.png")
     blank = png(Image.new("L", (200, 80), 255), tmp_path / "blank.png")
-    result = CliRunner().invoke(cli, ["read", "--json", "--model", "seed", good, blank])
+    result = CliRunner().invoke(cli, ["read", "--json", "--model", "line", good, blank])
     assert result.exit_code == 0, result.output
     rows = [json.loads(s) for s in result.stdout.splitlines()]
     assert [r["path"] for r in rows] == [good, blank]

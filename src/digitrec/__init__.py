@@ -6,7 +6,8 @@ Reading digits needs only numpy, Pillow and ONNX Runtime; training needs the
     Recognizer, Prediction      load a model, read images            (digitrec.infer)
     read_digits, Reading        several digits in one image          (digitrec.segment)
     load_mnist, Split           MNIST as uint8 arrays                (digitrec.data)
-    preprocess                  image -> 28x28 MNIST form            (digitrec.preprocess)
+    preprocess                  image -> 28x28 MNIST form: preprocess(image), and the module of the
+                                steps (digitrec.preprocess.prepare returns the ink box too)
     DigitrecError and subclasses                                     (digitrec.errors)
 
 and, with torch installed: digitrec.models.build, digitrec.train.fit / save.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import preprocess  # NOTE: the module, callable as its `preprocess` function (see the module's end)
 from .data import Split, load_mnist
 from .errors import (
     BadImage,
@@ -32,7 +34,6 @@ from .errors import (
     TrainingError,
 )
 from .infer import Prediction, Recognizer
-from .preprocess import preprocess
 from .segment import Reading, read_digits
 
 __all__ = [

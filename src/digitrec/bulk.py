@@ -106,13 +106,29 @@ def read_row(recognizer: Recognizer, path: str, data: bytes | None = None) -> di
         return error_row("read", path, cannot_read(path, e))
 
 
+def check_line_model(model: str | None) -> None:
+    """Raise the one-line ModelError (or ModelNotFound) of a line model that cannot be used: missing, damaged
+    (digest), or not a line model. Checked here before any worker starts, without loading ONNX Runtime here."""
+    from .linereader import LINE_MODEL
+    from .store import read_metadata, resolve
+
+    stem = resolve(model or LINE_MODEL)
+    kind = read_metadata(stem, need="onnx").get("kind", "digit")
+    if kind != "line":
+        from .linereader import LineReader
+
+        LineReader.load(model)  # raises the error that says so
+
+
 @functools.cache
 def _recognizer(model: str | None) -> Recognizer:
-    # NOTE: a per-process cache: each worker of read_rows loads the model once (its pool initializer calls this),
-    # then every file it reads finds it here.
+    # NOTE: a per-process cache: each worker of read_rows loads the models once (its pool initializer calls this),
+    # then every file it reads finds them here. `model` is the line model (None: the shipped one).
     from .infer import Recognizer
 
-    return Recognizer.load(model, threads=1)
+    rec = Recognizer.load(None, threads=1, line_model=model)
+    rec.line_reader()
+    return rec
 
 
 def _read_one(model: str | None, path: str) -> dict[str, Any]:
@@ -124,8 +140,11 @@ def read_rows(
 ) -> Rows:
     """Rows of `read_digits` for every image under `targets`, in order, read by `workers` processes.
 
-    Each worker loads the model once; at most two windows of `window` paths are in flight.
+    `model` is the line model (a name such as "line" or a path; None: the shipped one). A model that
+    cannot be used raises its ModelError here, before any file is read. Each worker loads the model once;
+    at most two windows of `window` paths are in flight.
     """
+    check_line_model(model)
     paths = discover(targets, skip)
     workers = workers or os.cpu_count() or 1
     read = functools.partial(_read_one, model)
@@ -137,4 +156,4 @@ def read_rows(
     return Rows(rows, paths)
 
 
-__all__ = ["Discovery", "Rows", "discover", "predict_rows", "read_row", "read_rows"]
+__all__ = ["Discovery", "Rows", "check_line_model", "discover", "predict_rows", "read_row", "read_rows"]

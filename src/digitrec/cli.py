@@ -31,6 +31,10 @@ if TYPE_CHECKING:  # names for the hints only: the commands import what they run
     from .writers import Summary, Writer
 
 MODEL_HELP = "A shipped model name (seed, strong) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
+LINE_MODEL_HELP = (
+    "The line model that reads (read reads each line whole with a line model, not the single-digit seed/strong): "
+    "a shipped line model name (line; `digitrec models` lists it) or a model file path. Default: the shipped line."
+)
 REJECT_HELP = (
     "When to answer 'not a digit' rather than a digit: normal (the default: refuses pictures unlike any digit while "
     "keeping 99% of real, imperfect digits), strict (also refuses digits read with low confidence: fewer errors, more "
@@ -388,9 +392,10 @@ def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, dat
     and checked against torch on the 10,000 MNIST test digits.
     """
     from .data import load_split
-    from .export import check_export, write_onnx
+    from .export import check_export, check_exportable, write_onnx
     from .modelio import load_torch
 
+    check_exportable(model)
     target = Path(out) if Path(out).suffix.lower() == ".onnx" else Path(f"{out}.onnx")
     if target.exists() and not force:
         raise OutputExists(f"{target} already exists; pass --force to overwrite it")
@@ -513,11 +518,16 @@ def _check_flags(
         )
     if bulk_mode:
         where = "--output" if output is not None else "--engine ray"
-        for flag, on in {**per_image, "--show-preprocessed": bool(show_preprocessed)}.items():
+        for flag, on in per_image.items():
             if on:
                 raise click.UsageError(
-                    f"{flag} does not apply with {where}: its rows have fixed fields (see README 'Bulk reading')"
+                    f"{flag} does not apply with {where}: its rows have fixed fields (see docs/scaling.md 'Bulk reading')"
                 )
+        if show_preprocessed:
+            raise click.UsageError(
+                f"--show-preprocessed does not apply with {where}: bulk runs write rows only, no pictures; "
+                "run without it to write the pictures the network saw (see docs/scaling.md 'Bulk reading')"
+            )
         if "-" in paths:
             raise click.UsageError(f"- (an image on stdin) does not apply with {where}")
 
@@ -566,7 +576,7 @@ def _stdin_bytes() -> bytes:
     help="Show the K most likely digits (also for refused images, in --json).",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in README 'JSON output'."
+    "--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in docs/cli.md 'JSON output'."
 )
 @click.option(
     "--show-preprocessed",
@@ -614,10 +624,10 @@ def predict(
     \b
     JSON fields: path, digit, confidence, probabilities; a refused image has digit
     and confidence null and best_digit, best_probability, reason; errors and blank
-    images have confidence and probabilities null (README "JSON output").
+    images have confidence and probabilities null (docs/cli.md "JSON output").
 
     \b
-    Bulk reading (bounded memory, resumable; see README "Bulk reading"):
+    Bulk reading (bounded memory, resumable; see docs/scaling.md "Bulk reading"):
       digitrec predict scans/ --output results.parquet           --resume after a crash
       digitrec predict s3://bucket/scans --engine ray --address auto -o results.parquet
     """
@@ -700,6 +710,8 @@ def _bulk(
     from . import bulk, writers
     from .decode import count_images
 
+    if kind == "read":
+        bulk.check_line_model(model)  # NOTE: before the output is opened and any worker starts
     if output is None:
         writer, done = writers.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
     else:
@@ -871,28 +883,23 @@ class _CropWriter:
 @cli.command(name="models")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_models(as_json: bool) -> None:
-    """List the models shipped inside the package, with their test accuracy."""
-    from .store import SHIPPED_DIR, default_model, read_metadata, shipped_models
+    """List the models shipped inside the package: single-digit models (predict, serve; * the default) with
+    their MNIST test accuracy, and line models (read --model) with their share of validation lines read exactly."""
+    from .store import model_rows
 
-    rows = []
-    for name in shipped_models():
-        meta = read_metadata(SHIPPED_DIR / name)
-        rows.append({
-            "name": name,
-            "default": name == default_model(),
-            "architecture": meta["architecture"]["name"],
-            "parameters": meta["architecture"]["parameters"],
-            "test_accuracy": meta["metrics"]["test_accuracy"],
-            "command": meta["training"].get("command"),
-        })  # fmt: skip
+    rows = model_rows()
     if as_json:
         click.echo(json.dumps(rows))
         return
     for r in rows:
         star = "*" if r["default"] else " "
-        click.echo(
-            f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  test accuracy {r['test_accuracy']:.4f}"
+        score = (
+            f"test accuracy {r['test_accuracy']:.4f}"
+            if r["kind"] == "digit"
+            else "line model (read --model)"
+            + (f": {r['validation_exact_lines']:.1%} of validation lines exact" if r["validation_exact_lines"] else "")
         )
+        click.echo(f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  {score}")
 
 
 # ---------------------------------------------------------------- serve
@@ -960,7 +967,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--model", default=None, help=LINE_MODEL_HELP)
 @click.option(
     "--json",
     "as_json",
@@ -1043,7 +1050,8 @@ def read(
     from .segment import read_digits
 
     crops = _CropWriter(show_preprocessed, force) if show_preprocessed else None
-    rec = Recognizer.load(model, reject=reject)
+    rec = Recognizer.load(None, reject=reject, line_model=model)
+    rec.line_reader()  # a line model that cannot be used fails here, before any file
     done = 0
     try:
         for path in iter_image_paths(targets):

@@ -84,12 +84,12 @@ class _Predictor:
 
 
 class _Reader:
-    """Ray actor for `digitrec read`: decode and segment each file with the model loaded once."""
+    """Ray actor for `digitrec read`: decode and segment each file with the models loaded once (`model`: the line model)."""
 
     def __init__(self, model: str | None, threads: int = 1) -> None:
         from .infer import Recognizer
 
-        self.recognizer = Recognizer.load(model, threads=threads)
+        self.recognizer = Recognizer.load(None, threads=threads, line_model=model)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = [json.dumps(read_row(self.recognizer, str(p), bytes(d))) for p, d in zip(batch["path"], batch["bytes"])]

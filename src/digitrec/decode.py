@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -111,6 +111,7 @@ def load_gray(source: ImageSource, name: str | None = None, fast_png: bool = Fal
     With `fast_png` (bulk reading), a plain gray PNG file is decoded by OpenCV
     (`digitrec.fastdecode`), several times faster than Pillow, same pixels.
     """
+    source = _checked_source(source, name)
     if isinstance(source, np.ndarray):
         return from_array(source), 1.0
     if fast_png and isinstance(source, (str, os.PathLike)):
@@ -151,9 +152,31 @@ def to_gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), np.float32) / 255.0
 
 
+def _checked_source(source: Any, name: str | None) -> ImageSource:
+    """`source` if it is a kind of image we read (memoryview and bytearray as bytes), else BadImage in one line.
+
+    Without it, None, a number or a list failed deep inside Pillow with an AttributeError.
+    """
+    if isinstance(source, (memoryview, bytearray)):
+        return bytes(source)
+    if isinstance(source, (str, os.PathLike, bytes, Image.Image, np.ndarray)) or hasattr(source, "read"):
+        return source
+    hint = "; for nested lists of pixels use numpy.asarray(...)" if isinstance(source, (list, tuple)) else ""
+    raise BadImage(
+        f"{name or '<image>'}: input of type {type(source).__name__} is not an image: expected a file path, bytes, "
+        f"a binary file object, a Pillow image or a numpy array{hint}"
+    )
+
+
 def from_array(a: np.ndarray) -> np.ndarray:
-    """A user's array -> float32 (H, W) in [0, 1]: uint8 is divided by 255, floats are kept, RGB(A) averaged."""
+    """A user's array -> float32 (H, W) in [0, 1]: uint8 is divided by 255, floats are kept, RGB(A) averaged.
+
+    Values are brightness, either polarity (dark ink on light paper or light on dark, as for files). NaN,
+    infinite or negative values are refused (BadImage): they are no picture, not a blank one.
+    """
     a = np.asarray(a)
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise BadImage(f"array of dtype {a.dtype}: expected numbers (uint8 0-255 or floats 0-1)")
     if a.ndim == 3 and a.shape[-1] in (3, 4):
         a = a[..., :3].mean(-1)
     a = np.squeeze(a)
@@ -161,7 +184,12 @@ def from_array(a: np.ndarray) -> np.ndarray:
         raise BadImage(f"array of shape {a.shape}: expected a 2-D gray image (H, W)")
     if a.dtype == np.uint8:
         return a.astype(np.float32) / 255.0
-    a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)  # NaN/inf: no ink known
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all():
+        bad = int((~np.isfinite(a)).sum())
+        raise BadImage(f"array holds {bad:,} NaN or infinite values of {a.size:,}: expected brightness 0-1 or 0-255")
+    if a.size and a.min() < 0:
+        raise BadImage(f"array holds negative values (min {a.min():.3g}): expected brightness 0-1 or 0-255")
     if a.size and a.max() > 1.0:
         a = a / 255.0
     return np.clip(a, 0.0, 1.0)

@@ -16,6 +16,22 @@ from .store import INPUT_CONTRACT, LABELS, atomic_write
 if TYPE_CHECKING:
     from torch import nn
 
+
+def check_exportable(model: str | Path | None) -> None:
+    """Refuse, in one line, a model `export` cannot rebuild: a line model (its graph takes lines of any width,
+    not 28x28 digits; the ONNX file it ships with is already standalone, with a dynamic width)."""
+    from .errors import ModelError
+    from .store import model_files, read_metadata, resolve
+
+    stem = resolve(model)
+    meta = read_metadata(stem, need="onnx")
+    if meta.get("kind", "digit") != "digit":
+        raise ModelError(
+            f"{model}: a {meta['kind']} model; export writes single-digit models. Its own ONNX file is already "
+            f'standalone (input "line" float32 (N, 1, 32, W), any width W): {model_files(stem)["onnx"]}'
+        )
+
+
 OPSET = 17
 # How a program outside digitrec turns the "logits" output into digitrec's answers (metadata_props).
 FORMULAS = {

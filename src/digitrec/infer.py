@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .calibrate import DEFAULT_REJECT, REJECT_MODES, Rejection, Verdicts, softmax, verdicts
-from .decode import ImageSource
+from .decode import ImageSource, iter_image_paths
 from .errors import BadImage, ModelError, cannot_read
 from .pool import ordered_map
 from .preprocess import Prepared, prepare
@@ -30,10 +30,12 @@ class Prediction:
     """What the model read in one image.
 
     `digit` is None when the image failed to load (`error`) or holds no digit
-    (`reason`: blank, or refused as not a digit). `probabilities` are the 10
-    class probabilities (calibrated with the model's temperature); they and
-    `confidence` mean nothing for an error or a blank image, and `as_dict`
-    gives null there. `image` is the (28, 28) float32 input the network saw.
+    (`reason`: blank, or refused as not a digit). `confidence` is the
+    probability of `digit`, so None whenever `digit` is None (as in `as_dict`);
+    a refused image's best guess is `best_digit` and its probability.
+    `probabilities` are the 10 class probabilities (calibrated with the
+    model's temperature); None for an error or a blank image. `image` is the
+    (28, 28) float32 input the network saw.
     """
 
     path: str | None
@@ -99,6 +101,16 @@ def _prepare_one(path: str) -> tuple[str, Prepared | None, str | None]:
         return path, None, cannot_read(path, e)
 
 
+def light_on_dark(images: np.ndarray) -> np.ndarray:
+    """float32 (N, 28, 28) in [0, 1] -> the same, each mostly-light image (dark ink on paper) inverted.
+
+    An MNIST digit covers about a fifth of its square, so the median pixel is
+    background: above one half means light paper.
+    """
+    light = np.median(images.reshape(len(images), -1), axis=1) > 0.5
+    return np.where(light[:, None, None], 1.0 - images, images).astype(np.float32)
+
+
 def several_characters(count: int) -> str:
     """The reason `predict` gives for a picture of several characters side by side."""
     return f"several characters ({count}): use digitrec read"
@@ -108,8 +120,9 @@ class Recognizer:
     """An ONNX Runtime session on a digitrec model plus its metadata. Holds no other state."""
 
     def __init__(
-        self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None, reject: str = DEFAULT_REJECT
-    ) -> None:
+        self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None, reject: str = DEFAULT_REJECT,
+        line_model: str | Path | None = None,
+    ) -> None:  # fmt: skip
         import onnxruntime as ort
 
         if reject not in REJECT_MODES:
@@ -133,20 +146,24 @@ class Recognizer:
         self._threads = options.intra_op_num_threads
         self._layers_session = None  # the slower all-layers graph, opened on first use
         self._line_reader = None  # the line model for `read`, opened on first use
+        self.line_model = line_model  # which one (None: the shipped "line")
 
     @classmethod
     def load(
-        cls, model: str | Path | None = None, threads: int | None = None, reject: str = DEFAULT_REJECT
-    ) -> Recognizer:
+        cls, model: str | Path | None = None, threads: int | None = None, reject: str = DEFAULT_REJECT,
+        line_model: str | Path | None = None,
+    ) -> Recognizer:  # fmt: skip
         """Load a shipped model by name ("seed", "strong"), a model path, or the default model (None).
 
         `reject` is the default rejection mode: "normal", "strict" or "off" (see `digitrec.calibrate`).
+        `line_model` is the line model `read_digits` uses (a name such as "line" or a path; default the
+        shipped one); it is opened on first use.
         """
         stem = resolve(model)
         meta = read_metadata(stem, need="onnx")
         if meta.get("kind", "digit") != "digit":
             raise ModelError(f"{stem}: a {meta.get('kind')} model, not a single-digit model")
-        return cls(model_files(stem)["onnx"], meta, threads, reject)
+        return cls(model_files(stem)["onnx"], meta, threads, reject, line_model)
 
     @property
     def name(self) -> str:
@@ -195,11 +212,14 @@ class Recognizer:
         return result
 
     def line_reader(self):
-        """The shipped line model (`digitrec.linereader.LineReader`) that `read` uses, opened once per recognizer."""
+        """The line model (`digitrec.linereader.LineReader`) that `read` uses, opened once per recognizer.
+
+        `line_model` as given to `load` (default: the shipped "line").
+        """
         if self._line_reader is None:
             from .linereader import LineReader
 
-            self._line_reader = LineReader.load(threads=self._threads)
+            self._line_reader = LineReader.load(self.line_model, threads=self._threads)
         return self._line_reader
 
     def _layers(self):
@@ -216,11 +236,23 @@ class Recognizer:
         return self._layers_session
 
     def predict_arrays(self, images: np.ndarray, batch: int = 1024) -> np.ndarray:
-        """MNIST-form images uint8 or float (N, 28, 28) -> probabilities (N, 10), in batches."""
+        """MNIST-form images -> probabilities (N, 10), in batches.
+
+        `images`: uint8 (0-255) or float (0-1), shape (N, 28, 28) or (N, 1, 28, 28), each a centred digit
+        as MNIST has them: light digit on a dark background. An image that is mostly light (dark ink on
+        light paper) is inverted first. Any other picture: `predict`, which does the whole preprocessing.
+        """
         images = np.asarray(images)
+        if images.ndim == 4 and images.shape[1] == 1:
+            images = images[:, 0]
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise BadImage(
+                f"images of shape {images.shape}: expected (N, 28, 28) or (N, 1, 28, 28) MNIST-form digits; "
+                "Recognizer.predict reads any other picture"
+            )
         scale = 255.0 if images.dtype == np.uint8 else 1.0
         out = [
-            self.probabilities(images[i : i + batch, None].astype(np.float32) / scale)
+            self.probabilities(light_on_dark(images[i : i + batch].astype(np.float32) / scale)[:, None])
             for i in range(0, len(images), batch)
         ]
         return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
@@ -242,15 +274,15 @@ class Recognizer:
         results = []
         for i, (path, prep, error) in enumerate(items):
             if error is not None:
-                results.append(Prediction(path, None, 0.0, [0.0] * 10, error=error))
+                results.append(Prediction(path, None, None, None, error=error))
             elif i not in by_index:
-                results.append(Prediction(path, None, 0.0, [0.0] * 10, reason="blank: no ink found", image=prep.image))
+                results.append(Prediction(path, None, None, None, reason="blank: no ink found", image=prep.image))
             else:
                 p = by_index[i]
                 d = int(p.argmax())
                 reason = reasons[i]
-                digit = None if reason else d
-                results.append(Prediction(path, digit, float(p[d]), [float(v) for v in p], reason, image=prep.image))
+                digit, confidence = (None, None) if reason else (d, float(p[d]))
+                results.append(Prediction(path, digit, confidence, [float(v) for v in p], reason, image=prep.image))
         return results
 
     def predict(self, image: ImageSource, name: str | None = None, reject: str | None = None) -> Prediction:
@@ -265,14 +297,20 @@ class Recognizer:
         """Read an image already brought to MNIST form by `preprocess.prepare` (e.g. to also show it)."""
         return self._results([(name, prepared, None)], reject)[0]
 
-    def predict_paths(self, paths: Iterable[str], workers: int | None = None, batch: int = 256) -> Iterator[Prediction]:
+    def predict_paths(
+        self, paths: Iterable[str | os.PathLike] | str | os.PathLike, workers: int | None = None, batch: int = 256
+    ) -> Iterator[Prediction]:
         """Stream predictions for image files in order; unreadable files come back with `error` set.
 
-        Decoding and preprocessing run in `workers` processes (default: all
-        cores) once there is more than one batch. Memory stays bounded: at most
-        a few batches of paths are in flight whatever the number of files.
+        `paths`: one path or many; folders are walked recursively as by the CLI
+        (`decode.iter_image_paths`: sorted, image suffixes only). Decoding and
+        preprocessing run in `workers` processes (default: all cores) once
+        there is more than one batch. Memory stays bounded: at most a few
+        batches of paths are in flight whatever the number of files.
         """
-        it = iter(paths)
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        it = iter_image_paths(os.fspath(p) for p in paths)
         first = list(islice(it, batch))
         if len(first) < batch:
             yield from self._results([_prepare_one(p) for p in first])

@@ -26,7 +26,7 @@ import numpy as np
 from .calibrate import softmax
 from .errors import ModelError
 from .preprocess import resize
-from .store import model_files, read_metadata, resolve
+from .store import model_files, read_metadata, resolve, shipped_models
 
 ALPHABET = "0123456789.,-/:"  # class 0 is the CTC blank; class i + 1 is ALPHABET[i]
 LINE_HEIGHT = 32  # the model's input height
@@ -132,7 +132,10 @@ class LineReader:
         stem = resolve(model or LINE_MODEL)
         meta = read_metadata(stem, need="onnx")
         if meta.get("kind") != "line":
-            raise ModelError(f"{stem}: not a line model (digitrec train-lines makes those)")
+            raise ModelError(
+                f"{model}: a {meta.get('kind', 'digit')} model; reading lines needs a line model "
+                f"(shipped: {', '.join(shipped_models('line')) or 'none'}; `digitrec models` lists them)"
+            )
         return cls(model_files(stem)["onnx"], meta, threads)
 
     def step_probabilities(self, line: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ most two windows of items are in flight.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import sys
@@ -46,10 +47,26 @@ def start_method(workers_run_onnx: bool = False) -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+_INIT_ERROR: BaseException | None = None  # what this worker's initializer raised, if anything
+
+
 def _init_worker(initializer: Callable[..., Any] | None, initargs: tuple) -> None:
+    # NOTE: an initializer that raises would make multiprocessing start a new worker, which fails the same way,
+    # for ever (a hang with a traceback per try). The error is kept instead, and every item re-raises it in
+    # the parent through _guarded.
+    global _INIT_ERROR
     ignore_interrupts()
     if initializer is not None:
-        initializer(*initargs)
+        try:
+            initializer(*initargs)
+        except Exception as e:  # noqa: BLE001 - any failure ends the map in the parent, not here
+            _INIT_ERROR = e
+
+
+def _guarded(fn: Callable[[T], R], item: T) -> R:
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
+    return fn(item)
 
 
 def ordered_map(
@@ -60,9 +77,11 @@ def ordered_map(
 
     `fn` and `initializer` must be module-level functions (or partials of them):
     under forkserver they are pickled by name. Each worker runs
-    `initializer(*initargs)` once, e.g. to load a model.
+    `initializer(*initargs)` once, e.g. to load a model; if it raises, the
+    map raises that error here (it never hangs retrying workers).
     """
     workers = workers or os.cpu_count() or 1
+    fn = functools.partial(_guarded, fn)
     it = iter(items)
     ctx = multiprocessing.get_context(start_method(workers_run_onnx))
     with ctx.Pool(workers, initializer=_init_worker, initargs=(initializer, initargs)) as pool:

@@ -13,6 +13,8 @@ Pillow only, so `digitrec predict` starts fast.
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -634,3 +636,18 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
 def preprocess(source: ImageSource) -> np.ndarray:
     """Any image -> float32 (28, 28) in [0, 1], white digit on black, as MNIST (zeros when blank)."""
     return prepare(source).image
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as its `preprocess` function.
+
+    `digitrec.preprocess` is both documented names: `digitrec.preprocess(image)`
+    and `digitrec.preprocess.prepare(image)`. When the package bound the
+    function over the module, the second raised AttributeError.
+    """
+
+    def __call__(self, source: ImageSource) -> np.ndarray:
+        return preprocess(source)
+
+
+sys.modules[__name__].__class__ = _CallableModule

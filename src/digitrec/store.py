@@ -96,6 +96,27 @@ def shipped_models(kind: str = "digit") -> list[str]:
     return names
 
 
+def model_rows() -> list[dict[str, Any]]:
+    """What `digitrec models` lists: every shipped model, digit models first, then line models.
+
+    Each row: name, kind ("digit" or "line"), default, architecture, parameters, command (how it was trained),
+    and test_accuracy (digit models) or validation_exact_lines (line models: share of lines read exactly).
+    """
+    rows = []
+    for kind in ("digit", "line"):
+        for name in shipped_models(kind):
+            meta = read_metadata(SHIPPED_DIR / name)
+            row = {
+                "name": name, "kind": kind, "default": kind == "digit" and name == default_model(),
+                "architecture": meta["architecture"]["name"], "parameters": meta["architecture"]["parameters"],
+                "command": meta["training"].get("command"),
+            }  # fmt: skip
+            metric = "test_accuracy" if kind == "digit" else "validation_exact_lines"
+            row[metric] = meta["metrics"].get(metric)
+            rows.append(row)
+    return rows
+
+
 def default_model() -> str:
     """The model used when none is named: "strong" when shipped, else "seed"."""
     names = shipped_models()
@@ -110,7 +131,7 @@ def resolve(model: str | Path | None) -> Path:
         return SHIPPED_DIR / model
     stem = stem_of(model)
     if not model_files(stem)["json"].is_file():
-        known = ", ".join(shipped_models()) or "none"
+        known = ", ".join(shipped_models() + shipped_models("line")) or "none"
         raise ModelNotFound(f"{model}: no such model (expected {model_files(stem)['json']}; shipped models: {known})")
     return stem
 

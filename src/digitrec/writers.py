@@ -22,6 +22,11 @@ paths are kept as a set of strings, about 100 bytes per file: 100 MB for a
 million files) and skips those files; paths are compared as written, so pass
 the same path arguments as the first run. An existing output is never
 overwritten without `force`.
+
+A file is created when its first row is written: a run that fails or is
+interrupted before that leaves nothing behind (so the next run needs no
+--resume or --force); a run that completes with no rows leaves an empty
+output (a CSV header, a Parquet file with the schema).
 """
 
 from __future__ import annotations
@@ -49,8 +54,10 @@ SUFFIXES = {
 }
 FIELDS = {
     "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
-    "read": ("path", "digits", "lines", "boxes", "error"),
+    "read": ("path", "digits", "lines", "line_confidence", "line_reasons", "boxes", "error"),
 }
+# CSV cells that hold JSON (lists and the boxes' dicts), and those read back as numbers.
+JSON_CELLS = ("probabilities", "lines", "line_confidence", "line_reasons", "boxes")
 # NOTE: the columns an error row fills (null but for path and error); the rest of FIELDS stay absent, as in a
 # Prediction's or Reading's own row.
 ERROR_FIELDS = {
@@ -118,14 +125,15 @@ class Writer:
     def write(self, rows: list[dict[str, Any]]) -> None:
         raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
+        """Close the file; `completed` False (the run failed or was interrupted) creates no file with no rows."""
         raise NotImplementedError
 
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(completed=exc_type is None)
 
     def write_all(
         self, rows: Iterable[dict[str, Any]], on_row: Callable[[dict[str, Any]], None] | None = None, batch: int = BATCH
@@ -150,34 +158,56 @@ class JsonLinesWriter(Writer):
 
     def __init__(self, path: Path | None, kind: str, stream: Any = None) -> None:
         super().__init__(path, kind)
-        self.file = stream or open(path, "a", encoding="utf-8")
+        self.file = stream  # NOTE: a file is opened at the first row, so a failed run leaves none
         self.owned = stream is None
 
     def write(self, rows: list[dict[str, Any]]) -> None:
+        if self.file is None:
+            self.file = open(self.path, "a", encoding="utf-8")
         self.file.write("".join(json.dumps(r) + "\n" for r in rows))
         self.file.flush()
 
-    def close(self) -> None:
-        if self.owned:
+    def close(self, completed: bool = True) -> None:
+        if not self.owned:
+            return
+        if self.file is None and completed:
+            self.file = open(self.path, "a", encoding="utf-8")  # a complete run with no rows: an empty output
+        if self.file is not None:
             self.file.close()
 
 
 class CsvWriter(Writer):
     def __init__(self, path: Path, kind: str) -> None:
         super().__init__(path, kind)
-        fresh = not path.exists() or path.stat().st_size == 0
-        self.file = open(path, "a", encoding="utf-8", newline="")
+        self.file = None  # NOTE: opened (header written) at the first row, so a failed run leaves no file
+
+    def _open(self) -> None:
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if not fresh:
+            with open(self.path, encoding="utf-8", newline="") as f:
+                header = next(csv.reader(f), [])
+            if tuple(header) != self.fields:  # NOTE: appended rows would land in the wrong columns
+                raise ConfigError(
+                    f"{self.path}: its columns ({', '.join(header)}) are not this version's "
+                    f"({', '.join(self.fields)}); write to a new file or pass --force"
+                )
+        self.file = open(self.path, "a", encoding="utf-8", newline="")
         self.csv = csv.writer(self.file)
         if fresh:
             self.csv.writerow(self.fields)
             self.file.flush()
 
     def write(self, rows: list[dict[str, Any]]) -> None:
+        if self.file is None:
+            self._open()
         self.csv.writerows([_csv_cell(r.get(f)) for f in self.fields] for r in rows)
         self.file.flush()
 
-    def close(self) -> None:
-        self.file.close()
+    def close(self, completed: bool = True) -> None:
+        if self.file is None and completed:
+            self._open()  # a complete run with no rows: the header alone
+        if self.file is not None:
+            self.file.close()
 
 
 def _csv_cell(v: Any) -> Any:
@@ -194,11 +224,13 @@ def _parquet_schema(kind: str):
             ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
             ("reason", pa.string()), ("error", pa.string()),
         ])  # fmt: skip
-    box = pa.struct(
-        [("box", pa.list_(pa.int64())), ("digit", pa.int64()), ("confidence", pa.float64()), ("line", pa.int64())]
-    )
+    box = pa.struct([
+        ("box", pa.list_(pa.int64())), ("char", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
+        ("line", pa.int64()),
+    ])  # fmt: skip
     return pa.schema([
         ("path", pa.string()), ("digits", pa.string()), ("lines", pa.list_(pa.string())),
+        ("line_confidence", pa.list_(pa.float64())), ("line_reasons", pa.list_(pa.string())),
         ("boxes", pa.list_(box)), ("error", pa.string()),
     ])  # fmt: skip
 
@@ -249,10 +281,10 @@ class ParquetWriter(Writer):
         if len(self.buffer) >= ROW_GROUP:
             self._flush()
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
         self._flush()
-        if self.writer is None and not self.path.exists():
-            self._open()  # NOTE: a run with no rows still leaves a valid (empty) file at OUT
+        if self.writer is None and not self.path.exists() and completed:
+            self._open()  # NOTE: a complete run with no rows still leaves a valid (empty) file at OUT
         self._finish_part()
 
 
@@ -296,7 +328,7 @@ def read_output(path: str | os.PathLike, fmt: str | None = None) -> Iterator[dic
         elif fmt == "csv":
             with open(file, encoding="utf-8", newline="") as f:
                 for row in csv.DictReader(f):
-                    yield {k: _csv_value(k, v) for k, v in row.items()}
+                    yield _csv_row({k: _csv_value(k, v) for k, v in row.items()})
         else:
             import pyarrow.parquet as pq
 
@@ -304,10 +336,17 @@ def read_output(path: str | os.PathLike, fmt: str | None = None) -> Iterator[dic
                 yield from batch.to_pylist()
 
 
+def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    # NOTE: an empty cell is null, but a read row that is no error always has its text: "" when nothing was read.
+    if "digits" in row and row["digits"] is None and row.get("error") is None:
+        row["digits"] = ""
+    return row
+
+
 def _csv_value(key: str, v: str) -> Any:
     if v == "":
         return None
-    if key in ("probabilities", "lines", "boxes"):
+    if key in JSON_CELLS:
         return json.loads(v)
     if key in ("digit", "best_digit"):
         return int(v)

@@ -2,7 +2,7 @@
 // ES modules, no build step, no dependencies; talks to the JSON API under ./api/ (see js/api.js).
 
 import { $ } from "./js/util.js";
-import { ApiError, getJSON, listModels, postImage, setModel } from "./js/api.js";
+import { ApiError, getJSON, isStale, listModels, postImage, setModel } from "./js/api.js";
 import { createPad } from "./js/pad.js";
 import { applyLayers, decode, deriveValues, emptyLayers, state } from "./js/state.js";
 import { buildNetwork, columnShown, renderNetwork, showRelu } from "./js/network.js";
@@ -19,9 +19,18 @@ const LIVE_BUDGET = 1_500_000;
 let liveBytes = 0;
 const net = $("network");
 
+// True while a chosen model's description is on its way: the layers on screen are still the old model's, so
+// nothing is sent until it arrives (switchModel then reads the drawing or upload again for the new model).
+let switching = false;
+
 function showError(message) {
   $("error").hidden = !message;
   $("error").textContent = message || "";
+}
+
+// An answer for a model no longer chosen is dropped without a word; anything else is shown.
+function report(err) {
+  if (!isStale(err)) showError(err instanceof ApiError ? err.message : String(err));
 }
 
 // ------------------------------------------------------------------ which layers to fetch
@@ -72,12 +81,13 @@ function schedule(now) {
 
 async function sendPad() {
   timer = null;
-  if (pad.isEmpty()) return;
+  if (pad.isEmpty() || switching) return;
   inflight = true;
   pending = false;
   lastSent = performance.now();
   try {
     const blob = await pad.blob();
+    if (switching) return; // the model changed meanwhile: switchModel sends the pad again
     newSource(blob, "drawing.png");
     const generation = state.generation;
     // While the pen is down, 4-bit values keep each drawn digit under 2 MB on big models; the final one is 8-bit.
@@ -87,9 +97,10 @@ async function sendPad() {
     if (live) liveBytes += lastSize;
     if (!pad.isEmpty() && generation === state.generation) { showError(null); take(result); }
   } catch (err) {
-    showError(err.message);
+    report(err);
   } finally {
     inflight = false;
+    if (switching) return; // switchModel reads the pad again once the new model is in place
     if (pending) schedule(!pad.isDrawing());
     else fetchStale(); // layers that came into view while this request was out
   }
@@ -122,7 +133,7 @@ let moreTimer = null;
 function fetchStale() {
   clearTimeout(moreTimer);
   moreTimer = setTimeout(async () => {
-    if (!state.source || inflight) return;
+    if (!state.source || inflight || switching) return;
     const stale = state.layers.filter((l) => l.stale && !l.derived && state.onScreen.has(l.name) && columnShown(l.name)).map((l) => l.name);
     for (const l of state.layers) if (l.derived && l.stale && state.onScreen.has(l.name) && columnShown(l.name) && l.window) stale.push(l.window.from);
     if (!stale.length) return;
@@ -133,7 +144,7 @@ function fetchStale() {
       applyLayers(r.layers);
       renderNetwork(net);
       refreshInspect();
-    } catch (err) { showError(err.message); }
+    } catch (err) { report(err); }
   }, 200);
 }
 
@@ -165,6 +176,7 @@ async function handleFile(file) {
   showError(null);
   const shown = await showPhoto(file);
   newSource(file, file.name);
+  if (switching) { $("file").value = ""; return; } // switchModel reads it once the chosen model is in place
   const generation = state.generation;
   try {
     const [result, reading] = await Promise.all([
@@ -176,7 +188,7 @@ async function handleFile(file) {
     drawBoxes(file, shown, result, reading);
     fetchStale();
   } catch (err) {
-    if (generation !== state.generation) return;
+    if (generation !== state.generation || isStale(err)) return;
     const keep = state.source;
     clearAll(); // the previous answer must not stay on screen
     state.source = keep;
@@ -202,9 +214,20 @@ drop.addEventListener("drop", (e) => {
 
 // ------------------------------------------------------------------ model
 
+// Show model `name`. setModel aborts whatever was asked of the model before, and its late answers are dropped
+// (StaleAnswer), so when several choices overlap the last one wins.
 async function loadModel(name) {
   setModel(name);
-  const model = await getJSON("api/model");
+  switching = true;
+  state.generation += 1; // answers for the drawing or upload under the old model are stale too
+  let model;
+  try {
+    model = await getJSON("api/model");
+  } catch (err) {
+    if (!isStale(err)) switching = false; // a later choice, if any, owns the flag
+    throw err;
+  }
+  switching = false;
   state.model = model;
   const acc = model.metrics && model.metrics.test_accuracy;
   $("model-info").textContent = `Model “${model.name}” (${model.architecture}): ${(model.parameters || 0).toLocaleString()} parameters` +
@@ -217,6 +240,9 @@ async function loadModel(name) {
   showCurves(model);
   resetResult();
   renderNetwork(net);
+  // Read what is on the pad or the upload again for this model (nothing was sent while it loaded).
+  if (!pad.isEmpty()) { clearTimeout(timer); timer = null; schedule(true); }
+  else if (state.source && state.source.blob instanceof File) handleFile(state.source.blob);
 }
 
 async function switchModel() {
@@ -224,10 +250,8 @@ async function switchModel() {
   try {
     await loadModel(name);
     showError(null);
-    if (!pad.isEmpty()) schedule(true);
-    else if (state.source && state.source.blob instanceof File) handleFile(state.source.blob);
   } catch (err) {
-    showError(err instanceof ApiError ? err.message : String(err));
+    report(err);
   }
 }
 
@@ -262,7 +286,7 @@ async function start() {
     }
     await loadModel(health.model);
   } catch (err) {
-    showError(err.message);
+    report(err);
   }
 }
 

@@ -1,11 +1,23 @@
 // The JSON API client: every request names the chosen model (?model=), errors become ApiError.
+//
+// Sequencing: choosing a model aborts every request made for the one before, and an answer that still arrives
+// for an earlier choice is thrown away as StaleAnswer, so the last choice always wins (a slow /api/model or
+// prediction for the old model can never overwrite the new one's header, bars or layers).
 
 let modelName = null;
+let controller = new AbortController(); // aborted when another model is chosen
 
 export class ApiError extends Error {}
+// An answer for a model that is no longer chosen: callers drop it silently (it is no error for the user).
+export class StaleAnswer extends Error {}
 
-export function setModel(name) { modelName = name; }
+export function setModel(name) {
+  controller.abort();
+  controller = new AbortController();
+  modelName = name;
+}
 export function currentModel() { return modelName; }
+export function isStale(err) { return err instanceof StaleAnswer; }
 
 function url(path, params = {}) {
   const q = new URLSearchParams();
@@ -22,13 +34,17 @@ async function answer(response) {
 }
 
 async function call(path, init, params) {
-  let response;
+  const signal = controller.signal;
+  let body;
   try {
-    response = await fetch(url(path, params), init);
+    body = await answer(await fetch(url(path, params), { ...init, signal }));
   } catch (err) {
+    if (signal.aborted) throw new StaleAnswer(`answer for a model no longer chosen: ${path}`);
+    if (err instanceof ApiError) throw err;
     throw new ApiError(`Cannot reach the server (${err.message}).`);
   }
-  return answer(response);
+  if (signal.aborted) throw new StaleAnswer(`answer for a model no longer chosen: ${path}`);
+  return body;
 }
 
 export function getJSON(path, params) { return call(path, undefined, params); }
