@@ -30,7 +30,11 @@ GREEK = "αβγδλμπφψωΓΔΘΛΞΠΣΦΨΩ"  # evaluation only
 CANVAS = 64
 UPRIGHT_DEG = 40  # a bar this close to vertical is a 1
 REDRAWS = 20  # tries to draw a training non-digit that is no 0 or 1 once cropped
-TRAIN_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf")
+ACCENTED = "ÆŒÐÞæœðþ©®ŁÇçÑñ¿&"  # Latin letters beyond ASCII that no writer takes for a digit
+TRAIN_FONTS = (
+    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf",
+    "STIXGeneralItalic.ttf", "cmr10.ttf", "cmss10.ttf", "cmti10.ttf",
+)  # fmt: skip
 EVAL_FONTS = ("DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSerif-Bold.ttf", "STIXGeneral.ttf")
 Draw = Callable[[np.random.Generator], Image.Image]
 
@@ -116,6 +120,21 @@ def shape(rng: np.random.Generator) -> Image.Image:
         if rng.random() < 0.5:
             draw.line([(c - r, c), (c + r, c)], fill=255, width=w)
     return img.rotate(rng.uniform(0, 360), resample=Image.BILINEAR)
+
+
+def nested(rng: np.random.Generator) -> Image.Image:
+    """Two to four concentric squares, diamonds or triangles (never circles: one ring is a 0)."""
+    img, draw = _canvas()
+    sides = int(rng.choice([3, 4]))
+    turn = rng.uniform(0, 2 * math.pi)
+    w = int(rng.integers(2, 5))
+    for r in np.linspace(rng.uniform(26, 30), rng.uniform(6, 10), int(rng.integers(2, 5))):
+        pts = [
+            (32 + r * math.cos(turn + 2 * math.pi * k / sides), 32 + r * math.sin(turn + 2 * math.pi * k / sides))
+            for k in range(sides)
+        ]
+        draw.line([*pts, pts[0]], fill=255, width=w, joint="curve")
+    return img
 
 
 def grid(rng: np.random.Generator) -> Image.Image:
@@ -306,6 +325,7 @@ def kinds(split: str = "train") -> dict[str, Draw]:
             "letter": lambda rng: text(rng, fonts, LETTERS),
             "letters": lambda rng: text(rng, fonts, LETTERS, (2, 4)),
             "punctuation": lambda rng: text(rng, fonts, PUNCTUATION),
+            "accented": lambda rng: text(rng, fonts, ACCENTED), "nested": nested,
             "shape": shape, "grid": grid, "smudge": smudge, "scribble": scribble,
             "face": face, "blob": blob, "hatching": hatching, "noise": noise,
         }  # fmt: skip
