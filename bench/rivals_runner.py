@@ -89,6 +89,15 @@ def digit_recognizer_reader():
     return read, f"digit-recognizer-py {metadata.version('digit-recognizer-py')} (torch {torch.__version__})"
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. NOTE: not getrusage's ru_maxrss, which a child started by fork + exec
+    inherits from its parent (here the bench, holding every set in memory)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 READERS = {"digitrec": digitrec_reader, "rapidocr": rapidocr_reader, "digit-recognizer": digit_recognizer_reader}
 
 
@@ -110,7 +119,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
         sets[set_dir.name] = {"files": [f.name for f in files], "answers": answers, "texts": texts, "seconds": seconds}
         print(f"  {tool}: {set_dir.name} {len(files)} pictures in {seconds:.1f} s", file=sys.stderr, flush=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     result = {"tool": tool, "version": version, "load_s": load_s, "peak_rss_mb": peak, "sets": sets}
     out.write_text(json.dumps(result))
 
