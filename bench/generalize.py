@@ -78,7 +78,10 @@ def digit_sets(quick: bool) -> dict[str, tuple[list, np.ndarray]]:
         ]
         sets["optdigits"] = (scans, d.target)
         sets["optdigits-8px"] = (
-            [cv2.resize((255 - im * (255 / 16)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC) for im in d.images],
+            [
+                cv2.resize((255 - im * (255 / 16)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
+                for im in d.images
+            ],
             d.target,
         )
     except ImportError:

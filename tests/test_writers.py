@@ -29,7 +29,9 @@ def strong() -> Recognizer:
 def _balanced(test_split, kind: str, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
     rng = np.random.default_rng(seed)
     classes = sorted(writerstyles.STYLE_EDITS) if kind == "styles" else range(10)
-    pick = np.concatenate([rng.choice(np.flatnonzero(test_split.labels == d), PER_CLASS, replace=False) for d in classes])
+    pick = np.concatenate(
+        [rng.choice(np.flatnonzero(test_split.labels == d), PER_CLASS, replace=False) for d in classes]
+    )
     return writerstyles.render(test_split.images[pick], test_split.labels[pick], kind, rng)
 
 

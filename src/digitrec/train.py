@@ -369,7 +369,11 @@ def _extra_banks(config: TrainConfig, world, device: str, digits: tuple[np.ndarr
     """
     torch = require_torch()
     banks = {}
-    shares = (("nondigit", config.nondigit, 7919), ("printed", config.printed, 104729), ("styles", config.styles, 1299709))
+    shares = (
+        ("nondigit", config.nondigit, 7919),
+        ("printed", config.printed, 104729),
+        ("styles", config.styles, 1299709),
+    )
     for name, share, salt in shares:
         count = round(config.batch_size * share / world.size)
         if not count:
