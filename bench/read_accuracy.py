@@ -36,16 +36,24 @@ from digitrec.segment import read_digits
 SPACING = {"spaced": (2, 10), "touching": (-3, 1)}
 KINDS = {
     "clean": ("spaced", False), "photo": ("spaced", True), "touching": ("touching", False),
-    "touching-photo": ("touching", True), "separators": ("formats", False),
+    "touching-photo": ("touching", True), "separators": ("formats", False), "slanted-ones": ("ones", False),
+    "dates": ("dd/dd/dddd", False), "phones": ("ddd-dddd|ddd-ddd-dddd", False), "amounts": ("d+.dd", False),
 }  # fmt: skip
+EXPECT = {"dates": "dd/dd/dddd", "phones": "ddd-dddd|ddd-ddd-dddd", "amounts": "d+.dd"}  # read with --expect
 FORMATS = ("dd/dd", "dd/dd/dddd", "dd.dd.dddd", "d.dd", "dd.dd", "ddd-dddd", "ddd-ddd-dddd", "dd:dd", "d,ddd")
+SLANTED = 0.3  # a 1 leaning at least this much (columns per row) reads like a "/" (linesynth.slant)
 
 
 def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
     """One generated image of 3-6 MNIST test digits and its true digit string."""
     spacing, photo = KINDS[kind]
-    if spacing == "formats":
-        fmt = FORMATS[int(rng.integers(len(FORMATS)))]
+    if spacing == "ones":
+        return _slanted_ones(test, rng)
+    if spacing != "spaced" and spacing != "touching":
+        fmts = FORMATS if spacing == "formats" else spacing.split("|")
+        fmt = fmts[int(rng.integers(len(fmts)))]
+        if "d+" in fmt:
+            fmt = fmt.replace("d+", "d" * int(rng.integers(1, 5)))
         text = "".join(str(rng.integers(10)) if c == "d" else c for c in fmt)
         line, _ = linesynth.compose(test.images, test.labels, rng, text)
         return text, synth.on_paper(line, rng.uniform(2, 4))
@@ -55,6 +63,18 @@ def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.I
     line = synth.digit_line(test.images[idx], [int(g) for g in rng.integers(lo, hi + 1, k - 1)], rng)
     img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
     return "".join(str(d) for d in test.labels[idx]), img
+
+
+def _slanted_ones(test, rng: np.random.Generator) -> tuple[str, Image.Image]:
+    """3-6 digits, about half of them 1s that lean like a "/" (at least one), close or touching, on paper."""
+    ones = np.flatnonzero((test.labels == 1) & (linesynth.slant(test.images) >= SLANTED))
+    others = np.flatnonzero(test.labels != 1)
+    k = int(rng.integers(3, 7))
+    one = rng.random(k) < 0.5
+    one[rng.integers(k)] = True
+    idx = np.where(one, rng.choice(ones, k), rng.choice(others, k))
+    line = synth.digit_line(test.images[idx], [int(g) for g in rng.integers(-2, 7, k - 1)], rng)
+    return "".join(str(d) for d in test.labels[idx]), synth.on_paper(line, rng.uniform(2, 4))
 
 
 def edit_distance(a: str, b: str) -> int:
