@@ -25,7 +25,8 @@ from .errors import ConfigError
 
 BEAM_WIDTH = 12  # prefixes kept per step: 5-digit lines settle within 4; 12 leaves room for a pattern's detours
 MIN_STEP_PROBABILITY = 1e-4  # a class this unlikely at a step is not tried there (the speed of the search)
-MIN_MATCH_RATIO = 1e-4  # a matching string this much less likely than the best reading is no answer
+MIN_FORCED_PROBABILITY = 1e-6  # under a pattern, a faint separator or digit may still be what it asks for
+MIN_MATCH_RATIO = 1e-6  # a matching string this much less likely than the best reading is no answer
 DIGITS = frozenset("0123456789")
 PATTERN_CHARS = "d+0123456789.,-/:"  # what a pattern may hold: d, +, and the reader's literal characters
 
@@ -128,9 +129,10 @@ def beam_search(
     start = pattern.start if pattern is not None else None
     beams: dict[tuple[int, ...], list] = {(): [1.0, 0.0, start]}  # prefix -> [p ends in blank, p ends in char, state]
     log_scale = 0.0
+    floor = MIN_STEP_PROBABILITY if pattern is None else MIN_FORCED_PROBABILITY
     for t in range(len(probs)):
         row = probs[t]
-        tried = [int(k) for k in np.flatnonzero(row >= MIN_STEP_PROBABILITY) if k != 0]
+        tried = [int(k) for k in np.flatnonzero(row >= floor) if k != 0]
         nxt: dict[tuple[int, ...], list] = {}
         for prefix, (pb, pnb, state) in beams.items():
             _extend(nxt, prefix, state, (pb + pnb) * row[0], 0.0)
@@ -199,10 +201,11 @@ def best_path(probs: np.ndarray, labels: list[int]) -> list[list[int]]:
         score[1] = log[0, ext[1]]
     back = np.zeros((steps, n), np.int64)
     for t in range(1, steps):
-        stay = score
-        one = np.concatenate([[-np.inf], score[:-1]])
-        two = np.where(skip, np.concatenate([[-np.inf, -np.inf], score[:-2]]), -np.inf)
-        choices = np.stack([stay, one, two])
+        one = np.full(n, -np.inf)
+        one[1:] = score[:-1]
+        two = np.full(n, -np.inf)
+        two[2:] = score[:-2]
+        choices = np.stack([score, one, np.where(skip, two, -np.inf)])
         pick = choices.argmax(0)
         back[t] = np.arange(n) - pick
         score = choices[pick, np.arange(n)] + log[t, ext_arr]
@@ -219,3 +222,4 @@ def best_path(probs: np.ndarray, labels: list[int]) -> list[list[int]]:
 
 
 __all__ = ["DIGITS_ONLY", "Decoded", "Pattern", "beam_search", "best_path"]
+

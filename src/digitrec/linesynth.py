@@ -76,6 +76,28 @@ def slant(images: np.ndarray) -> np.ndarray:
     return -(ink * dx * dy).sum((1, 2)) / np.maximum((ink * dy**2).sum((1, 2)), 1e-9)
 
 
+def format_text(fmt: str, rng: np.random.Generator, tries: int = 200) -> str:
+    """A string in format `fmt` (d: a digit, other characters as written) with values people write.
+
+    Digits are drawn until the string is plausible (`lineformats.plausible`: a
+    date's day and month, a time's hours and minutes) when `fmt` is one of its
+    known formats; other formats get random digits.
+    """
+    from .lineformats import KNOWN_FORMATS, plausible
+
+    def draw() -> str:
+        return "".join(str(rng.integers(10)) if c == "d" else c for c in fmt)
+
+    text = draw()
+    if not KNOWN_FORMATS.matches(text):
+        return text
+    for _ in range(tries):
+        if plausible(text):
+            return text
+        text = draw()
+    return text
+
+
 def _text(rng: np.random.Generator, length: int) -> str:
     """Digits only (most lines) or a separator format; `length` digits when digits only."""
     if rng.random() < 0.3:
