@@ -10,7 +10,7 @@ import pytest
 from digitrec.ctc import DIGITS_ONLY, Pattern, beam_search, best_path
 from digitrec.errors import ConfigError
 from digitrec.linedecode import decode_line, line_confidence, not_digits
-from digitrec.lineformats import CLEAR_RATIO, plausible, settle_separators
+from digitrec.lineformats import CLEAR_RATIO, STRONG_RATIO, plausible, settle_separators
 from digitrec.linereader import ALPHABET
 
 BLANK = 0
@@ -95,9 +95,12 @@ def test_a_slanted_one_in_plain_digits_reads_as_one():
     # "6224/8": the slash beats the 1, but no format has a slash there
     probs = steps("6", "_", "2", "_", "2", "_", "4", "_", SLASH_OVER_ONE, "_", "8")
     assert decode_line(probs).text == "622418"
-    # "33/03": a clear slash, but there is no 33rd day or month
-    probs = steps("3", "_", "3", "_", {"/": 0.99, "1": 0.001}, "_", "0", "_", "3")
+    # "33/03": a clear slash but not beyond doubt, and there is no 33rd day or month
+    probs = steps("3", "_", "3", "_", {"/": 0.9, "1": 0.9 / (2 * CLEAR_RATIO)}, "_", "0", "_", "3")
     assert decode_line(probs).text == "33103"
+    # a slash beyond doubt is what was written, date or not
+    probs = steps("4", "_", "1", "_", {"/": 0.996, "1": 0.3 / STRONG_RATIO}, "_", "3", "_", "7")
+    assert decode_line(probs).text == "41/37"
     # "7/2" is a date, but a 1 reads almost as well as the slash
     assert decode_line(steps("7", "_", SLASH_OVER_ONE, "_", "2")).text == "712"
 

@@ -7,11 +7,12 @@ is kept only if
 1. at its steps it is much likelier than the best digit (CLEAR_RATIO), and
 2. the whole line, with the separators kept, is one of the ways people write
    numbers (KNOWN_FORMATS: a date, a time, a decimal, a phone number, a
-   thousands group) with plausible values (a date's day and month, a time's
+   thousands group), and, unless every separator is beyond doubt
+   (STRONG_RATIO), with plausible values (a date's day and month, a time's
    hours and minutes).
 
 Otherwise every separator of the line reads as its best digit: `6224/8` is
-`622418`, `33/03` is `33103` (no 33rd month or day). Numpy only.
+`622418`, a doubtful `33/03` is `33103` (no 33rd month or day). Numpy only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from .ctc import Pattern
 
 CLEAR_RATIO = 20.0  # a separator this much likelier than any digit at its steps is written as a separator
+STRONG_RATIO = 1000.0  # one this much likelier is beyond doubt: "41/37" is what was written, date or not
 KNOWN_FORMATS = Pattern.parse(
     "|".join(
         (
@@ -67,11 +69,13 @@ def settle_separators(text: str, steps: list[list[int]], probs: np.ndarray, alph
     if not seps:
         return text
     chars = list(text)
+    odds = {i: _separator_odds(probs, steps[i], alphabet.index(text[i]) + 1) for i in seps}
     for i in seps:
-        if _separator_odds(probs, steps[i], alphabet.index(text[i]) + 1) < CLEAR_RATIO:
+        if odds[i] < CLEAR_RATIO:
             chars[i] = _best_digit(probs, steps[i])
     kept = "".join(chars)
-    if any(not ch.isdigit() for ch in kept) and plausible(kept):
+    sure = all(odds[i] >= STRONG_RATIO for i in seps if not kept[i].isdigit())
+    if any(not ch.isdigit() for ch in kept) and (plausible(kept) if not sure else KNOWN_FORMATS.matches(kept)):
         return kept
     return "".join(ch if ch.isdigit() else _best_digit(probs, steps[i]) for i, ch in enumerate(kept))
 
@@ -86,4 +90,4 @@ def _best_digit(probs: np.ndarray, steps: list[int]) -> str:
     return str(int(probs[steps][:, 1:11].max(0).argmax()))
 
 
-__all__ = ["CLEAR_RATIO", "KNOWN_FORMATS", "plausible", "settle_separators"]
+__all__ = ["CLEAR_RATIO", "KNOWN_FORMATS", "STRONG_RATIO", "plausible", "settle_separators"]
