@@ -96,17 +96,17 @@ def test_a_slanted_one_in_plain_digits_reads_as_one():
     probs = steps("6", "_", "2", "_", "2", "_", "4", "_", SLASH_OVER_ONE, "_", "8")
     assert decode_line(probs).text == "622418"
     # "33/03": a clear slash but not beyond doubt, and there is no 33rd day or month
-    probs = steps("3", "_", "3", "_", {"/": 0.9, "1": 0.9 / (2 * CLEAR_RATIO)}, "_", "0", "_", "3")
+    probs = steps("3", "_", "3", "_", {"/": 0.8, "1": 0.8 / (CLEAR_RATIO + 1)}, "_", "0", "_", "3")
     assert decode_line(probs).text == "33103"
     # a slash beyond doubt is what was written, date or not
-    probs = steps("4", "_", "1", "_", {"/": 0.996, "1": 0.3 / STRONG_RATIO}, "_", "3", "_", "7")
+    probs = steps("4", "_", "1", "_", {"/": 0.9, "1": 0.9 / (2 * STRONG_RATIO)}, "_", "3", "_", "7")
     assert decode_line(probs).text == "41/37"
     # "7/2" is a date, but a 1 reads almost as well as the slash
     assert decode_line(steps("7", "_", SLASH_OVER_ONE, "_", "2")).text == "712"
 
 
 def test_a_clear_separator_in_a_known_format_stays():
-    clear = {"/": 0.95, "1": 0.95 / (2 * CLEAR_RATIO)}
+    clear = {"/": 0.9, "1": 0.9 / (2 * STRONG_RATIO)}
     assert decode_line(steps("1", "_", "2", "_", clear, "_", "0", "_", "5")).text == "12/05"
     assert decode_line(steps("3", "_", ".", "_", "1", "_", "4")).text == "3.14"
     assert decode_line(steps("5", "_", "5", "_", "5", "-", "0", "_", "1", "_", "9", "_", "9")).text == "555-0199"

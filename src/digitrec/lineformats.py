@@ -23,8 +23,8 @@ import numpy as np
 
 from .ctc import Pattern
 
-CLEAR_RATIO = 20.0  # a separator this much likelier than any digit at its steps is written as a separator
-STRONG_RATIO = 1000.0  # one this much likelier is beyond doubt: "41/37" is what was written, date or not
+CLEAR_RATIO = 5.0  # a separator this much likelier than any digit at its steps is written as a separator
+STRONG_RATIO = 30.0  # one this much likelier is beyond doubt: "41/37" is what was written, date or not
 KNOWN_FORMATS = Pattern.parse(
     "|".join(
         (
