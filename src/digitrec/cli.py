@@ -955,7 +955,9 @@ def _listen(host: str, port: int) -> socket.socket:
     default=None,
     help="Each line must match PATTERN, e.g. dd/dd/dddd, ddddd, d+, d+.dd, ddd-dddd, dd:dd (d a digit, d+ one or more, other characters as written; alternatives with |): the likeliest reading that matches, or none with a reason.",
 )
-@click.option("--digits-only", is_flag=True, help="Never read a separator: a mark between digits is read as its likeliest digit.")
+@click.option(
+    "--digits-only", is_flag=True, help="Never read a separator: a mark between digits is read as its likeliest digit."
+)
 @click.option(
     "--reject",
     type=click.Choice(["strict", "normal", "off"]),

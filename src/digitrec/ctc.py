@@ -116,9 +116,7 @@ class Decoded:
     runner_up: str | None = None
 
 
-def beam_search(
-    probs: np.ndarray, alphabet: str, pattern: Pattern | None = None, width: int = BEAM_WIDTH
-) -> Decoded:
+def beam_search(probs: np.ndarray, alphabet: str, pattern: Pattern | None = None, width: int = BEAM_WIDTH) -> Decoded:
     """(T, 1 + len(alphabet)) float per-step probabilities (class 0 the blank) -> the most likely string.
 
     With `pattern`, only strings the pattern accepts are answers; prefixes it
@@ -222,4 +220,3 @@ def best_path(probs: np.ndarray, labels: list[int]) -> list[list[int]]:
 
 
 __all__ = ["DIGITS_ONLY", "Decoded", "Pattern", "beam_search", "best_path"]
-

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .decode import ImageSource, load_gray
 from .ctc import DIGITS_ONLY, Pattern
+from .decode import ImageSource, load_gray
 from .errors import BadImage, ConfigError
 from .linedecode import DECODERS, LineDecoding, read_line
 from .linereader import LineChar
@@ -150,7 +150,9 @@ def read_digits(
                 _box(c, span, line_ink, box, scale, (full_w, full_h), n) for c, span in zip(decoded.chars, spans)
             ]
     answered = [t for t in reading.lines if t]
-    reading.digits = None if pattern not in (None, DIGITS_ONLY) and not answered and reading.lines else " ".join(answered)
+    reading.digits = (
+        None if pattern not in (None, DIGITS_ONLY) and not answered and reading.lines else " ".join(answered)
+    )
     return reading
 
 
