@@ -1022,7 +1022,8 @@ def read(
     \b
     Marks in the text output (--json has the figures instead):
       [7]   a character read with confidence below --mark-below: check it
-      -     (alone after the file name) no digits found, or every line refused
+      -     (alone after the file name) no digits found, every line refused, or
+            no reading matches --expect; the reason follows
 
     Unreadable files and empty folders get a one-line error on stderr; the
     others are still read; the exit status is 1 if any input failed.
