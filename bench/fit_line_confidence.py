@@ -10,8 +10,8 @@ for the other half, the bench's own generator (`synth.digit_line` on paper or
 photographed, found by `segment.find_lines`), on training digits. Each
 is read by `linedecode.read_line` (beam search, separators on evidence), and
 a logistic regression of "the whole line is right" on the logits of the
-beam's posterior and of the weakest character's confidence, and on the number
-of characters, gives the four numbers to paste into `digitrec.linedecode.CONFIDENCE_FIT`.
+beam's posterior and of the weakest character's confidence gives the three
+numbers to paste into `digitrec.linedecode.CONFIDENCE_FIT`.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def line_of(train, rng: np.random.Generator) -> tuple[str, np.ndarray]:
     return "".join(str(d) for d in train.labels[idx]), ink
 
 
-def features(posterior: float, weakest: float, length: int) -> list[float]:
-    return [1.0, _logit(posterior), _logit(weakest), float(length)]
+def features(posterior: float, weakest: float) -> list[float]:
+    return [1.0, _logit(posterior), _logit(weakest)]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -95,19 +95,18 @@ def main() -> None:
         got = read_line(reader, ink)
         if got.text is None or not got.chars:
             continue
-        rows.append(features(got.posterior, min(c.confidence for c in got.chars), len(got.chars)))
+        rows.append(features(got.posterior, min(c.confidence for c in got.chars)))
         right.append(got.text == text)
     x, y = np.asarray(rows), np.asarray(right, np.float64)
     w = fit_logistic(x, y)
-    fit = ", ".join(f"{v:.3f}" for v in w)
-    print(f"{len(y)} lines read, {y.mean():.1%} exact; CONFIDENCE_FIT = ({fit})")
-    conf = np.array([line_confidence(p, wk, n, tuple(w)) for p, wk, n in _inputs(x)])
+    print(f"{len(y)} lines read, {y.mean():.1%} exact; CONFIDENCE_FIT = ({w[0]:.3f}, {w[1]:.3f}, {w[2]:.3f})")
+    conf = np.array([line_confidence(p, wk, tuple(w)) for p, wk in _inputs(x)])
     reliability(conf, y.astype(bool))
 
 
-def _inputs(x: np.ndarray) -> list[tuple[float, float, int]]:
-    """Back from features to (posterior, weakest, length)."""
-    return [(1 / (1 + math.exp(-a)), 1 / (1 + math.exp(-b)), int(n)) for _, a, b, n in x]
+def _inputs(x: np.ndarray) -> list[tuple[float, float]]:
+    """Back from logits to (posterior, weakest)."""
+    return [(1 / (1 + math.exp(-a)), 1 / (1 + math.exp(-b))) for _, a, b in x]
 
 
 if __name__ == "__main__":

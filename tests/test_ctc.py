@@ -136,9 +136,9 @@ def test_plausible_formats(text, ok):
 
 
 def test_line_confidence_grows_with_its_evidence():
-    low, mid, high = line_confidence(0.5, 0.5, 5), line_confidence(0.9, 0.9, 5), line_confidence(0.999, 0.999, 5)
+    low, mid, high = line_confidence(0.5, 0.5), line_confidence(0.9, 0.9), line_confidence(0.999, 0.999)
     assert 0 < low < mid < high < 1
-    assert line_confidence(math.nan, 0.9, 5) == pytest.approx(line_confidence(0.9, 0.9, 5))
+    assert line_confidence(math.nan, 0.9) == pytest.approx(line_confidence(0.9, 0.9))
 
 
 def test_a_short_clear_line_with_one_unsure_character_is_answered():

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 DECODERS = ("beam", "greedy")
 # NOTE: fitted by bench/fit_line_confidence.py on lines of MNIST train[55000:] digits (unseen by the line model;
 # never test): a logistic regression of "the line is exactly right" on the logits of the beam's posterior and of
-# the weakest character's confidence, and on the number of characters.
-CONFIDENCE_FIT = (-0.081, 0.746, 0.179, 0.0)  # intercept; weights of logit(posterior), logit(weakest), length
+# the weakest character's confidence.
+CONFIDENCE_FIT = (-0.081, 0.746, 0.179)  # intercept, weight of logit(posterior), weight of logit(weakest character)
 UNSURE_STEP = 0.6  # a step whose likeliest class has less than this is unsure (letters and scribble are mostly so)
 NOT_DIGITS_SHARE = 0.5  # a line whose inked steps are more than this share unsure is not digits
 
@@ -95,7 +95,7 @@ def decode_line(probs: np.ndarray, pattern: Pattern | None = None, decoder: str 
         if settled != text:
             text, steps = settled, _steps(probs, settled, steps)
     chars = [_char(probs, ch, held) for ch, held in zip(text, steps)]
-    confidence = line_confidence(posterior, min(c.confidence for c in chars), len(chars)) if chars else 0.0
+    confidence = line_confidence(posterior, min(c.confidence for c in chars)) if chars else 0.0
     return LineDecoding(chars, text, confidence, posterior=posterior)
 
 
@@ -119,16 +119,13 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def line_confidence(
-    posterior: float, weakest: float, length: int, fit: tuple[float, ...] = CONFIDENCE_FIT
-) -> float:
-    """The chance a read line is exactly right, from the beam's posterior, its weakest character's confidence
-    and its number of characters (each one more is one more chance of a slip).
+def line_confidence(posterior: float, weakest: float, fit: tuple[float, float, float] = CONFIDENCE_FIT) -> float:
+    """The chance a read line is exactly right, from the beam's posterior and its weakest character's confidence.
 
     Greedy decoding has no posterior (NaN): the weakest character stands for it.
     """
     posterior = weakest if math.isnan(posterior) else posterior
-    z = fit[0] + fit[1] * _logit(posterior) + fit[2] * _logit(weakest) + fit[3] * length
+    z = fit[0] + fit[1] * _logit(posterior) + fit[2] * _logit(weakest)
     return 1 / (1 + math.exp(-z))
 
 
