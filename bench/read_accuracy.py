@@ -1,7 +1,7 @@
 """Accuracy and speed of `read_digits` on generated digit strings (MNIST test digits only).
 
-    .venv/bin/python bench/read_accuracy.py            # 500 strings per kind, seed 0
-    .venv/bin/python bench/read_accuracy.py -n 100 --reject off
+    .venv/bin/python bench/read_accuracy.py            # 200 strings per kind, seed 0
+    .venv/bin/python bench/read_accuracy.py -n 100 --kinds slanted-ones,dates --show 5
 
 Each string is 3 to 6 real MNIST *test* digits (never train: the line model was
 trained on lines of training digits) placed left to right with a random
@@ -12,19 +12,28 @@ vertical jitter, then:
               gradient, blur, sensor noise, JPEG
     touching  clean, but digits 1 px apart to 3 px overlapping, so most touch
     touching-photo  both
-    separators  dates, decimals, times and phone numbers (12/05, 3.14, 555-0199)
-              with pen-drawn separators, by `linesynth.compose` (another
-              generator than the four above), on paper
+    separators  dates, decimals, times and phone numbers (12/05, 3.14, 555-0199;
+              dates and times with values people write) with pen-drawn
+              separators, by `linesynth.compose` (another generator), on paper
+    slanted-ones  digits only, about half of them 1s that lean like a "/"
+              (MNIST test 1s with slant >= 0.3), 2 px overlapping to 6 px apart
+    dates, phones, amounts  dd/dd/dddd, ddd-dddd or ddd-ddd-dddd, d+.dd by
+              `linesynth.compose`, also read with --expect set to that pattern
 
-Reports, per kind, exact-string accuracy (the whole string right), per-character
-accuracy (1 - edit distance / length), the share of strings with a refused
-line, and images per second (one process, 2 ONNX Runtime threads). Public API only.
+Reports, per kind, exact-string accuracy (the whole string right) with greedy
+CTC decoding, with the beam search (the default), and with --expect where the
+kind has a pattern; per-character accuracy (1 - edit distance / length) and the
+share of strings with a refused line (of the last of those); "+sep", for
+digits-only kinds, how many strings gained a separator (beam); and lines per
+second (beam; one process, 2 ONNX Runtime threads). Then a reliability table:
+how many lines read with each line confidence were exact. Public API only.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -36,17 +45,25 @@ from digitrec.segment import read_digits
 SPACING = {"spaced": (2, 10), "touching": (-3, 1)}
 KINDS = {
     "clean": ("spaced", False), "photo": ("spaced", True), "touching": ("touching", False),
-    "touching-photo": ("touching", True), "separators": ("formats", False),
+    "touching-photo": ("touching", True), "separators": ("formats", False), "slanted-ones": ("ones", False),
+    "dates": ("dd/dd/dddd", False), "phones": ("ddd-dddd|ddd-ddd-dddd", False), "amounts": ("d+.dd", False),
 }  # fmt: skip
+EXPECT = {"dates": "dd/dd/dddd", "phones": "ddd-dddd|ddd-ddd-dddd", "amounts": "d+.dd"}  # read with --expect
 FORMATS = ("dd/dd", "dd/dd/dddd", "dd.dd.dddd", "d.dd", "dd.dd", "ddd-dddd", "ddd-ddd-dddd", "dd:dd", "d,ddd")
+SLANTED = 0.3  # a 1 leaning at least this much (columns per row) reads like a "/" (linesynth.slant)
 
 
 def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
     """One generated image of 3-6 MNIST test digits and its true digit string."""
     spacing, photo = KINDS[kind]
-    if spacing == "formats":
-        fmt = FORMATS[int(rng.integers(len(FORMATS)))]
-        text = "".join(str(rng.integers(10)) if c == "d" else c for c in fmt)
+    if spacing == "ones":
+        return _slanted_ones(test, rng)
+    if spacing != "spaced" and spacing != "touching":
+        fmts = FORMATS if spacing == "formats" else spacing.split("|")
+        fmt = fmts[int(rng.integers(len(fmts)))]
+        if "d+" in fmt:
+            fmt = fmt.replace("d+", "d" * int(rng.integers(1, 5)))
+        text = linesynth.format_text(fmt, rng)  # dates and times with values people write
         line, _ = linesynth.compose(test.images, test.labels, rng, text)
         return text, synth.on_paper(line, rng.uniform(2, 4))
     k = int(rng.integers(3, 7))
@@ -55,6 +72,18 @@ def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.I
     line = synth.digit_line(test.images[idx], [int(g) for g in rng.integers(lo, hi + 1, k - 1)], rng)
     img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
     return "".join(str(d) for d in test.labels[idx]), img
+
+
+def _slanted_ones(test, rng: np.random.Generator) -> tuple[str, Image.Image]:
+    """3-6 digits, about half of them 1s that lean like a "/" (at least one), close or touching, on paper."""
+    ones = np.flatnonzero((test.labels == 1) & (linesynth.slant(test.images) >= SLANTED))
+    others = np.flatnonzero(test.labels != 1)
+    k = int(rng.integers(3, 7))
+    one = rng.random(k) < 0.5
+    one[rng.integers(k)] = True
+    idx = np.where(one, rng.choice(ones, k), rng.choice(others, k))
+    line = synth.digit_line(test.images[idx], [int(g) for g in rng.integers(-2, 7, k - 1)], rng)
+    return "".join(str(d) for d in test.labels[idx]), synth.on_paper(line, rng.uniform(2, 4))
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -66,27 +95,61 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0) -> dict[str, float]:
+def score(cases: list[tuple[str, Image.Image]], readings: list) -> dict[str, float]:
+    """Exact strings, per-character accuracy, refused and separator-gaining shares of one kind's readings."""
+    read = [r.digits or "" for r in readings]
+    truths = [t for t, _ in cases]
+    errors = sum(min(edit_distance(r, t), len(t)) for r, t in zip(read, truths))
+    plain = [r for r, t in zip(read, truths) if t.isdigit()]
+    return {
+        "exact": float(np.mean([r == t for r, t in zip(read, truths)])),
+        "per_char": 1 - errors / sum(len(t) for t in truths),
+        "refused": float(np.mean([any(r.line_reasons) for r in readings])),
+        "gained": sum(not r.isdigit() and r != "" for r in plain),
+        "plain": len(plain),
+    }
+
+
+def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0) -> dict[str, Any]:
+    """Read `n` generated strings of `kind` greedily, with the beam search, and (formats) with --expect."""
     test = load_split("test")
     rng = np.random.default_rng([seed, list(KINDS).index(kind)])
     cases = [make_string(test, kind, rng) for _ in range(n)]
-    start = time.perf_counter()
-    readings = [read_digits(rec, img) for _, img in cases]
-    seconds = time.perf_counter() - start
-    read = [r.digits for r in readings]
-    rejected = sum(any(r.line_reasons) for r in readings)
-    exact = sum(r == t for r, (t, _) in zip(read, cases))
-    digits = sum(len(t) for t, _ in cases)
-    errors = sum(min(edit_distance(r, t), len(t)) for r, (t, _) in zip(read, cases))
-    wrong = [(t, r) for r, (t, _) in zip(read, cases) if r != t]
-    for t, r in wrong[:show]:
-        print(f"  {kind}: true {t} read {r}")
-    return {"exact": exact / n, "per_digit": 1 - errors / digits, "rejected": rejected / n, "images_per_s": n / seconds}
+    out: dict[str, Any] = {}
+    for name, options in (("greedy", {"decoder": "greedy"}), ("beam", {}), ("expect", {"expect": EXPECT.get(kind)})):
+        if name == "expect" and kind not in EXPECT:
+            continue
+        start = time.perf_counter()
+        readings = [read_digits(rec, img, **options) for _, img in cases]
+        out[name] = {**score(cases, readings), "lines_per_s": n / (time.perf_counter() - start)}
+        out[name]["readings"] = readings
+    best = out.get("expect", out["beam"])
+    for (t, _), r in [(c, r) for c, r in zip(cases, best["readings"]) if r.digits != c[0]][:show]:
+        print(f"  {kind}: true {t} read {r.digits} {r.line_reasons}")
+    out["truths"] = [t for t, _ in cases]
+    return out
+
+
+def reliability(results: dict[str, dict[str, Any]]) -> None:
+    """How often lines read with each confidence are exactly right (beam, and --expect where a kind has it)."""
+    conf, right = [], []
+    for r in results.values():
+        best = r.get("expect", r["beam"])
+        for reading, truth in zip(best["readings"], r["truths"]):
+            if len(reading.line_confidence) == 1:
+                conf.append(reading.line_confidence[0])
+                right.append(reading.digits == truth)
+    c, ok = np.asarray(conf), np.asarray(right)
+    print(f"\n{'line confidence':<18}{'lines':>8}{'exact':>10}")
+    for lo, hi in ((0.0, 0.5), (0.5, 0.8), (0.8, 0.9), (0.9, 0.98), (0.98, 1.01), (0.9, 1.01)):
+        sel = (c >= lo) & (c < hi)
+        label = f">= {lo:.2f}" if (lo, hi) == (0.9, 1.01) else f"{lo:.2f} - {min(hi, 1.0):.2f}"
+        print(f"{label:<18}{int(sel.sum()):>8}{(ok[sel].mean() if sel.any() else float('nan')):>10.1%}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=500, help="strings per kind (default 500)")
+    parser.add_argument("-n", type=int, default=200, help="strings per kind (default 200)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default=None, help="shipped model name or path (default: the shipped default)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ", ".join(KINDS))
@@ -97,10 +160,18 @@ def main() -> None:
     print(
         f"line model {rec.line_reader().meta['name']}, {args.n} strings per kind, seed {args.seed}, --reject {args.reject}"
     )
-    print(f"{'kind':<16}{'exact string':>14}{'per char':>12}{'refused':>10}{'images/s':>10}")
+    print(f"{'kind':<16}{'greedy':>8}{'beam':>8}{'expect':>8}{'per char':>10}{'refused':>9}{'+sep':>6}{'lines/s':>9}")
+    results = {}
     for kind in args.kinds.split(","):
-        r = run(rec, kind, args.n, args.seed, args.show)
-        print(f"{kind:<16}{r['exact']:>14.1%}{r['per_digit']:>12.1%}{r['rejected']:>10.1%}{r['images_per_s']:>10.1f}")
+        r = results[kind] = run(rec, kind, args.n, args.seed, args.show)
+        best = r.get("expect", r["beam"])
+        expect = f"{r['expect']['exact']:>8.1%}" if "expect" in r else f"{'':>8}"
+        gained = f"{r['beam']['gained']:>6}" if r["beam"]["plain"] else f"{'':>6}"
+        print(
+            f"{kind:<16}{r['greedy']['exact']:>8.1%}{r['beam']['exact']:>8.1%}{expect}{best['per_char']:>10.1%}"
+            f"{best['refused']:>9.1%}{gained}{r['beam']['lines_per_s']:>9.1f}"
+        )
+    reliability(results)
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def test_reading_json_contract_has_chars_and_line_confidence(seed_recognizer, te
     rng = np.random.default_rng(5)
     line, text = linesynth.compose(test_split.images, test_split.labels, rng, "12/05")
     d = json.loads(json.dumps(read_digits(seed_recognizer, synth.on_paper(line, 3)).as_dict()))
-    assert set(d) == {"path", "digits", "lines", "line_confidence", "line_reasons", "boxes"}
+    assert set(d) == {"path", "digits", "lines", "line_confidence", "line_reasons", "boxes", "expect", "digits_only"}
     assert d["digits"] == "12/05" and d["line_reasons"] == [None]
     assert [b["char"] for b in d["boxes"]] == list("12/05")
     assert [b["digit"] for b in d["boxes"]] == [1, 2, None, 0, 5]

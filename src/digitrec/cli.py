@@ -972,7 +972,16 @@ def _listen(host: str, port: int) -> socket.socket:
     "--json",
     "as_json",
     is_flag=True,
-    help="One JSON object per line per image: path, digits, lines, line_confidence, line_reasons, boxes (box [left, top, right, bottom] in image pixels, char, digit, confidence, line).",
+    help="One JSON object per line per image: path, digits, lines, line_confidence, line_reasons, boxes (box [left, top, right, bottom] in image pixels, char, digit, confidence, line), expect, digits_only.",
+)
+@click.option(
+    "--expect",
+    metavar="PATTERN",
+    default=None,
+    help="Each line must match PATTERN, e.g. dd/dd/dddd, ddddd, d+, d+.dd, ddd-dddd, dd:dd (d a digit, d+ one or more, other characters as written; alternatives with |): the likeliest reading that matches, or none with a reason.",
+)
+@click.option(
+    "--digits-only", is_flag=True, help="Never read a separator: a mark between digits is read as its likeliest digit."
 )
 @click.option(
     "--reject",
@@ -1006,6 +1015,8 @@ def read(
     paths: tuple[str, ...],
     model: str | None,
     as_json: bool,
+    expect: str | None,
+    digits_only: bool,
     reject: str,
     mark_below: float,
     show_preprocessed: str | None,
@@ -1025,24 +1036,33 @@ def read(
       digitrec read images/multi-2026.png         ->  images/multi-2026.png  2026
       digitrec read receipt.jpg                   ->  receipt.jpg  12/05 3.14
       digitrec read scan.jpg --json               boxes and confidence per character and line
+      digitrec read form.jpg --expect dd/dd/dddd  ->  form.jpg  12/05/2024  (or -, and why not)
     Lines of ink are found, then each line is read whole by a sequence model
     (CNN + CTC), so touching and overlapping digits need no cutting, and the
-    separators . , - / : come out as written. Several lines are read top to
-    bottom and printed separated by a space. Folders are searched as by predict.
+    separators . , - / : come out as written when the line is a date, time,
+    decimal, phone number or thousands group (a slanted 1 is a 1). A line is
+    refused only when it does not look like digits. Several lines are read top
+    to bottom and printed separated by a space. Folders are searched as by predict.
 
     \b
     Marks in the text output (--json has the figures instead):
       [7]   a character read with confidence below --mark-below: check it
-      -     (alone after the file name) no digits found, or every line refused
+      -     (alone after the file name) no digits found, every line refused, or
+            no reading matches --expect; the reason follows
 
     Unreadable files and empty folders get a one-line error on stderr; the
     others are still read; the exit status is 1 if any input failed.
     """
     per_image = {"--json": as_json and output is not None, "--mark-below": mark_below != WEAK_DIGIT}
     _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image)
+    from .segment import expectation
+
+    expectation(expect, digits_only)  # a bad pattern fails here, before any image
     targets, failed = _targets(paths)
     if output or engine == "ray":
         _bulk_reject(reject)
+        if expect or digits_only:
+            raise click.UsageError("--expect and --digits-only are not yet supported with --output or --engine ray")
         _bulk("read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
     from .decode import iter_image_paths
@@ -1057,7 +1077,8 @@ def read(
         for path in iter_image_paths(targets):
             done += 1
             try:
-                reading = read_digits(rec, _stdin_bytes() if path == "-" else path, name=path)
+                source = _stdin_bytes() if path == "-" else path
+                reading = read_digits(rec, source, name=path, expect=expect, digits_only=digits_only)
             except DigitrecError as e:
                 failed += 1
                 click.echo(f"error: {e}", err=True)
@@ -1083,7 +1104,7 @@ def _marked_text(reading: Reading, mark_below: float) -> str:
         mark = f"[{char}]" if b.confidence < mark_below and char != "?" else char
         lines[b.line] = lines.get(b.line, "") + mark
     text = " ".join(t for _, t in sorted(lines.items()) if t.strip("?"))
-    return text or "-\tno digits found"
+    return text or "-\t" + next((r for r in reading.line_reasons if r), "no digits found")
 
 
 def main() -> None:

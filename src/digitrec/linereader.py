@@ -149,13 +149,17 @@ class LineReader:
         Columns of each character are mapped back to `ink`'s own coordinates.
         """
         line, scale = normalize_line(ink)
-        chars = ctc_greedy(self.step_probabilities(line))
-        cols = np.flatnonzero(ink.max(0) > 0.05)
-        left = int(cols[0]) if cols.size else 0
-        for c in chars:
-            c.x0 = max(0, int((c.x0 - MARGIN) / scale) + left)
-            c.x1 = min(ink.shape[1], int(np.ceil((c.x1 - MARGIN) / scale)) + left)
-        return chars, scale
+        return to_ink_columns(ctc_greedy(self.step_probabilities(line)), ink, scale), scale
+
+
+def to_ink_columns(chars: list[LineChar], ink: np.ndarray, scale: float) -> list[LineChar]:
+    """Characters with columns in the normalized line (`normalize_line` of `ink`) -> the same in `ink`'s pixels."""
+    cols = np.flatnonzero(ink.max(0) > 0.05)
+    left = int(cols[0]) if cols.size else 0
+    for c in chars:
+        c.x0 = max(0, int((c.x0 - MARGIN) / scale) + left)
+        c.x1 = min(ink.shape[1], int(np.ceil((c.x1 - MARGIN) / scale)) + left)
+    return chars
 
 
 def line_confidence(chars: list[LineChar]) -> float:

@@ -61,6 +61,43 @@ def _separator(char: str, height: float, rng: np.random.Generator) -> tuple[np.n
     return out, out.shape[1]
 
 
+def slant(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) digits, white on black -> (N,) float64 slant: columns moved right per row up.
+
+    From the ink's second moments (-cov(x, y) / var(y)): about 0 for an
+    upright stroke, 0.3 and more for a 1 that leans like a "/".
+    """
+    ink = images.astype(np.float64)
+    ys, xs = np.mgrid[0 : images.shape[1], 0 : images.shape[2]]
+    mass = np.maximum(ink.sum((1, 2)), 1e-9)
+    cx = (ink * xs).sum((1, 2)) / mass
+    cy = (ink * ys).sum((1, 2)) / mass
+    dx, dy = xs - cx[:, None, None], ys - cy[:, None, None]
+    return -(ink * dx * dy).sum((1, 2)) / np.maximum((ink * dy**2).sum((1, 2)), 1e-9)
+
+
+def format_text(fmt: str, rng: np.random.Generator, tries: int = 200) -> str:
+    """A string in format `fmt` (d: a digit, other characters as written) with values people write.
+
+    Digits are drawn until the string is plausible (`lineformats.plausible`: a
+    date's day and month, a time's hours and minutes) when `fmt` is one of its
+    known formats; other formats get random digits.
+    """
+    from .lineformats import KNOWN_FORMATS, plausible
+
+    def draw() -> str:
+        return "".join(str(rng.integers(10)) if c == "d" else c for c in fmt)
+
+    text = draw()
+    if not KNOWN_FORMATS.matches(text):
+        return text
+    for _ in range(tries):
+        if plausible(text):
+            return text
+        text = draw()
+    return text
+
+
 def _text(rng: np.random.Generator, length: int) -> str:
     """Digits only (most lines) or a separator format; `length` digits when digits only."""
     if rng.random() < 0.3:

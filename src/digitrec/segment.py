@@ -17,8 +17,14 @@ threshold), then:
 3. each character's box comes from the columns the CTC alignment gave it and
    the ink rows within them.
 
-A line with no characters, or read with too little confidence for the
-rejection mode, is refused: its text is empty and `line_reasons` says why.
+Each line is decoded by a CTC prefix beam search (`digitrec.linedecode`):
+with `expect` (e.g. "dd/dd/dddd|dd/dd") the answer is the likeliest string the
+pattern accepts, or None with a reason; with `digits_only` never a separator;
+otherwise a separator stays only on evidence (`digitrec.lineformats`). A line
+is refused (empty text, `line_reasons` says why) only on evidence that it is
+not digits (nothing read, or mostly unsure steps: letters, scribble), or, with
+the strict rejection mode, for a line confidence under 0.8: a short clear line
+is always answered, its unsure characters carry their own confidence.
 
 OpenCV is imported inside the functions that need it, so `digitrec predict`
 never loads it.
@@ -32,9 +38,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .ctc import DIGITS_ONLY, Pattern
 from .decode import ImageSource, load_gray
-from .errors import BadImage
-from .linereader import LineChar, line_confidence
+from .errors import BadImage, ConfigError
+from .linedecode import DECODERS, LineDecoding, read_line
+from .linereader import LineChar
 from .preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
 
 if TYPE_CHECKING:
@@ -44,7 +52,7 @@ if TYPE_CHECKING:
 READ_SIDE = 768  # longer side for analysis: a line of ten digits keeps each ~60 px tall (the reader needs 24)
 INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity
 SPECK = 0.02  # components with less ink than this share of a big one are dust
-LINE_MIN_CONFIDENCE = {"strict": 0.8, "normal": 0.05, "off": 0.0}  # a line read less surely than this is refused
+LINE_MIN_CONFIDENCE = {"strict": 0.8, "normal": 0.0, "off": 0.0}  # a line read less surely than this is refused
 
 
 @dataclass
@@ -75,19 +83,23 @@ class DigitBox:
 class Reading:
     """All digit strings read in one image, top to bottom, left to right.
 
-    `lines` holds one string per text line (empty where the line was refused);
-    `digits` is the non-empty lines joined by single spaces (leading zeros
-    and separators kept); `line_confidence` is each line's confidence (the
-    product of its characters'); `line_reasons` says why a line was refused
-    (None where it was read).
+    `lines` holds one string per text line (empty where the line was refused
+    as not digits, None where no reading matches `expect`); `digits` is the
+    answered lines joined by single spaces (leading zeros and separators
+    kept), None when `expect` was given and no line matches it;
+    `line_confidence` is each line's calibrated chance of being exactly right;
+    `line_reasons` says why a line has no answer (None where it was read).
+    `expect` and `digits_only` echo what was asked.
     """
 
     path: str | None
-    digits: str
+    digits: str | None
     boxes: list[DigitBox]
-    lines: list[str]
+    lines: list[str | None]
     line_confidence: list[float] = field(default_factory=list)
     line_reasons: list[str | None] = field(default_factory=list)
+    expect: str | None = None
+    digits_only: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +109,8 @@ class Reading:
             "line_confidence": [round(c, 6) for c in self.line_confidence],
             "line_reasons": self.line_reasons,
             "boxes": [b.as_dict() for b in self.boxes],
+            "expect": self.expect,
+            "digits_only": self.digits_only,
         }
 
 
@@ -105,48 +119,80 @@ class Reading:
 
 def read_digits(
     recognizer: Recognizer, source: ImageSource, name: str | None = None, reject: str | None = None,
-    reader: LineReader | None = None,
+    reader: LineReader | None = None, expect: str | None = None, digits_only: bool = False, decoder: str = "beam",
 ) -> Reading:  # fmt: skip
     """Read all digit strings in an image (path, bytes, file object, Pillow image or array).
 
     `reader` defaults to the recognizer's line reader (the shipped line
-    model); `reject` to the recognizer's rejection mode. Raises BadImage if
-    the image cannot be read. A blank image gives an empty reading.
+    model); `reject` to the recognizer's rejection mode. `expect` is a
+    pattern every line must match (see `expectation`), `digits_only` forbids
+    separators, `decoder` is "beam" or "greedy" (for comparison). Raises
+    BadImage if the image cannot be read, ConfigError for a bad pattern. A
+    blank image gives an empty reading.
     """
+    pattern = expectation(expect, digits_only)
+    if decoder not in DECODERS:
+        raise ConfigError(f"decoder: {decoder!r} is not one of {', '.join(DECODERS)}")
     path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
+    ink, scale, (full_w, full_h) = page_ink(source, name)
+    reader = reader or recognizer.line_reader()
+    mode = reject or recognizer.reject
+    reading = Reading(path, "", [], [], expect=expect, digits_only=digits_only)
+    for n, (box, line_ink) in enumerate(find_lines(ink)):
+        decoded = read_line(reader, line_ink, pattern, decoder, refuse=mode != "off")
+        reason = _refusal(decoded, LINE_MIN_CONFIDENCE[mode])
+        reading.lines.append(None if decoded.no_match else "" if reason else decoded.text)
+        reading.line_confidence.append(decoded.confidence)
+        reading.line_reasons.append(reason)
+        if not reason:
+            spans = _spans(decoded.chars, line_ink.shape[1])
+            reading.boxes += [
+                _box(c, span, line_ink, box, scale, (full_w, full_h), n) for c, span in zip(decoded.chars, spans)
+            ]
+    answered = [t for t in reading.lines if t]
+    reading.digits = (
+        None if pattern not in (None, DIGITS_ONLY) and not answered and reading.lines else " ".join(answered)
+    )
+    return reading
+
+
+def page_ink(source: ImageSource, name: str | None = None) -> tuple[np.ndarray, tuple[float, float], tuple[int, int]]:
+    """An image -> its float32 (H, W) ink in [0, 1] (ink bright, longer side at most READ_SIDE), the file's pixels
+    per ink pixel (x, y), and the file's (width, height). Raises BadImage if it cannot be read."""
     gray, decoded = load_gray(source, name)
     if gray.size == 0:
+        path = str(source) if isinstance(source, (str, os.PathLike)) else None
         raise BadImage(f"{name or path or '<image>'}: image has no pixels")
     full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
     gray = limit_side(gray, READ_SIDE)
     ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
     if ink is None:
         ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
-    scale = (full_w / gray.shape[1], full_h / gray.shape[0])
-    reader = reader or recognizer.line_reader()
-    floor = LINE_MIN_CONFIDENCE[reject or recognizer.reject]
-    reading = Reading(path, "", [], [])
-    for n, (box, line_ink) in enumerate(find_lines(ink)):
-        chars, _ = reader.read(line_ink)
-        confidence = line_confidence(chars)
-        reason = _refusal(chars, confidence, floor)
-        reading.lines.append("" if reason else "".join(c.char for c in chars))
-        reading.line_confidence.append(confidence)
-        reading.line_reasons.append(reason)
-        if not reason:
-            spans = _spans(chars, line_ink.shape[1])
-            reading.boxes += [_box(c, span, line_ink, box, scale, (full_w, full_h), n) for c, span in zip(chars, spans)]
-    reading.digits = " ".join(t for t in reading.lines if t)
-    return reading
+    return ink, (full_w / gray.shape[1], full_h / gray.shape[0]), (full_w, full_h)
 
 
-def _refusal(chars: list[LineChar], confidence: float, floor: float) -> str | None:
-    if not chars:
+def expectation(expect: str | None, digits_only: bool = False) -> Pattern | None:
+    """The pattern lines are held to: `expect` compiled, the digits-only pattern, or None (read as written).
+
+    Raises ConfigError for a malformed pattern, or one with separators when `digits_only` forbids them.
+    """
+    if expect is None:
+        return DIGITS_ONLY if digits_only else None
+    pattern = Pattern.parse(expect)
+    if digits_only and pattern.has_separators:
+        raise ConfigError(f"expect: {expect!r} has separators, and digits only was asked for")
+    return pattern
+
+
+def _refusal(decoded: LineDecoding, floor: float) -> str | None:
+    if decoded.reason:
+        return decoded.reason
+    if not decoded.chars:
         return "not digits: nothing in this line reads as a digit"
-    if not any(c.char.isdigit() for c in chars):
+    if not any(c.char.isdigit() for c in decoded.chars):
         return "not digits: only separators in this line"
-    if confidence < floor:
-        return f"not digits: line read with confidence {confidence:.2f}, under {floor:.2f}"
+    if decoded.confidence < floor:
+        return f"unsure: line read with confidence {decoded.confidence:.2f}, under {floor:.2f} (strict)"
     return None
 
 
@@ -261,4 +307,4 @@ def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list
     return [members[i] for i in order]
 
 
-__all__ = ["DigitBox", "Reading", "find_lines", "read_digits"]
+__all__ = ["DigitBox", "Reading", "expectation", "find_lines", "page_ink", "read_digits"]

@@ -7,6 +7,7 @@ pool, so a slow image never blocks the event loop.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from ..infer import Prediction
 from ..preprocess import Prepared, prepare
-from ..segment import read_digits
+from ..segment import expectation, read_digits
 from . import schemas
 from .explain import explain
 from .inputs import RequestError, read_source
@@ -173,6 +174,12 @@ async def predict(request: Request, model: str | None = MODEL_QUERY, reject: str
 
 # ---------------------------------------------------------------- read
 
+EXPECT = Query(
+    None,
+    description="a pattern each line must match: d a digit, d+ one or more, other characters as written, "
+    "alternatives with | (e.g. dd/dd/dddd, ddd-dddd|ddd-ddd-dddd, d+.dd); see `digitrec read --expect`",
+)
+
 
 @router.post(
     "/read",
@@ -180,11 +187,22 @@ async def predict(request: Request, model: str | None = MODEL_QUERY, reject: str
     response_model=None,
     responses={200: {"model": schemas.Reading}, **POST_ERRORS},
 )
-async def read(request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT) -> dict[str, Any]:
-    """Read every digit string in an image: text per line (separators kept), line confidence, one box per character."""
+async def read(
+    request: Request,
+    model: str | None = MODEL_QUERY,
+    reject: str = REJECT,
+    expect: str | None = EXPECT,
+    digits_only: bool = Query(False, description="never read a separator (see `digitrec read --digits-only`)"),
+) -> dict[str, Any]:
+    """Read every digit string in an image: text per line (separators kept), line confidence, one box per character.
+
+    With `expect`, each line is the likeliest reading matching the pattern, or null with its reason.
+    """
+    expectation(expect, digits_only)  # a bad pattern is a 422 before the image is read
     recognizer = _recognizer(request, model)
     source, name = await read_source(request)
-    result = await run_in_threadpool(read_digits, recognizer, source, name, reject)
+    read = functools.partial(read_digits, expect=expect, digits_only=digits_only)
+    result = await run_in_threadpool(read, recognizer, source, name, reject)
     return result.as_dict()
 
 

@@ -100,11 +100,13 @@ class Activations(Prediction):
 
 
 class Reading(Open):
-    digits: str
-    lines: list[str]
+    digits: str | None
+    lines: list[str | None]
     line_confidence: list[float]
     line_reasons: list[str | None]
     boxes: list[dict[str, Any]]
+    expect: str | None = None
+    digits_only: bool = False
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
