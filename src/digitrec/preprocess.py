@@ -20,6 +20,7 @@ from PIL import Image, ImageFilter
 
 from .decode import ImageSource, load_gray
 from .errors import BadImage
+from .rulings import find_rulings, remove_rulings
 
 WORK_SIDE = 512  # photos are reduced to this longest side to find the ink; the digit is then re-read at full size
 MNIST_BOX = 20
@@ -544,11 +545,21 @@ def scaled_mnist_form(gray: np.ndarray) -> Prepared | None:
 
 
 def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
-    """Gray float32 (H, W) in [0, 1], any polarity -> soft ink mask float32 (H, W) in [0, 1], ink bright."""
+    """Gray float32 (H, W) in [0, 1], any polarity -> soft ink mask float32 (H, W) in [0, 1], ink bright.
+
+    Rulings (box edges, underlines, ruled and graph paper, `digitrec.rulings`) are taken out of the ink.
+    """
     clean = clean_ink(gray)
     if clean is not None:
-        return clean
-    return soft_threshold(remove_lines(flatten_lighting(ink_on_paper(gray)), min_lines))
+        return remove_rulings(clean)
+    flat = flatten_lighting(ink_on_paper(gray))
+    ink = soft_threshold(flat)
+    rulings = find_rulings(ink)
+    if rulings.segments:
+        return remove_rulings(ink, rulings)
+    # NOTE: faint ruled lines under the soft threshold's view: the older row-median subtraction still helps there.
+    lined = remove_lines(flat, min_lines)
+    return ink if lined is flat else soft_threshold(lined)
 
 
 def _locate(gray: np.ndarray, min_lines: int = 2) -> tuple[np.ndarray, tuple[int, int, int, int] | None, float]:

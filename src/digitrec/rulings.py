@@ -1,0 +1,321 @@
+"""Rulings are not ink: find the long straight lines of forms and paper, and take them out of the ink.
+
+Box edges, comb fields, table grids, underlines, ruled and graph paper are
+long, thin, nearly horizontal or vertical lines; a digit's own strokes (a 1, a
+7's bar, a 4's bar) are short, or end where the rest of the digit goes on.
+`find_rulings` works on the soft ink map (any ink colour has become bright ink
+there) in four steps:
+
+1. candidates: pixels in horizontal (vertical) runs of ink at least
+   `kernel` pixels long, i.e. a morphological opening by a 1 x k line, which
+   also keeps lines a few degrees off straight (their runs step by a row);
+2. segments: connected groups of candidate pixels, each with its length and
+   its thickness (pixels over length);
+3. a segment is a ruling when it is thin and at least RULE_STROKES stroke
+   widths long, and either reaches past the other ink near it at *both* ends
+   (an underline, a ruled line, the top of a box: a digit's bar ends where
+   the digit's curve goes on) or meets long perpendicular lines at both ends
+   (a box edge a digit touches, the dividers of a comb field, a table's inner
+   lines) while being as long as the ink beside it;
+4. removal: ruling pixels and their faint fringe go; where ink goes on at both
+   sides across a line (a stroke crossing it), the crossing is put back.
+
+Numpy only until a picture holds a long run at all; OpenCV (a core dependency)
+labels the segments. Pure functions: arrays in, new arrays out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INK_ON = 0.35  # soft-ink level that counts as a stroke (as segment.INK_LEVEL)
+LINE_ON = 0.1  # ... and as part of a line: light gray or thin rulings come out faint in the soft ink
+KERNEL_MIN = 12  # px: shortest run that may be part of a ruling (a digit's strokes are mostly longer than this)
+KERNEL_SHARE = 1 / 40  # ... or this share of the picture's longer side, whichever is longer
+RULE_STROKES = 7.0  # a ruling is at least this many stroke widths long: a digit is ~9 strokes tall, its bars ~4
+THIN = 0.25  # a ruling is at most this thick for its length (a filled blob is not a line)
+BEYOND = 0.04  # a free line reaches past the ink near it by this share of its length at both ends ...
+BEYOND_STROKES = 2.0  # ... or by this many stroke widths if less (a long line), and by 2 px at least
+FRAME_COVER = 0.9  # a framing line (box edge, divider) is at least this long for the ink beside it
+END_REACH = 4  # px: a line "meets" another when its end comes this close to it (gaps in scans, thick corners)
+CLEAN_SHARE = 0.3  # a line shows clean (no stroke joining it) along at least this share of its length
+FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
+REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One straight line: `axis` 0 horizontal, 1 vertical; (x0, y0, x1, y1) its box in the ink's pixels."""
+
+    axis: int
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    thickness: float
+
+    @property
+    def length(self) -> int:
+        return self.x1 - self.x0 if self.axis == 0 else self.y1 - self.y0
+
+    @property
+    def position(self) -> float:
+        """Its middle row (horizontal) or column (vertical)."""
+        return (self.y0 + self.y1) / 2 if self.axis == 0 else (self.x0 + self.x1) / 2
+
+
+@dataclass
+class Rulings:
+    """The rulings of a picture: `mask` bool (H, W) of their pixels, and the segments found."""
+
+    mask: np.ndarray
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def horizontal(self) -> list[Segment]:
+        return [s for s in self.segments if s.axis == 0]
+
+    @property
+    def vertical(self) -> list[Segment]:
+        return [s for s in self.segments if s.axis == 1]
+
+
+# ---------------------------------------------------------------- steps
+
+
+def long_runs(on: np.ndarray, k: int) -> np.ndarray:
+    """bool (H, W): pixels of bool (H, W) `on` that lie in a horizontal run of at least `k` pixels.
+
+    The same as an opening by a 1 x k line, in O(H W) whatever k is.
+    """
+    h, w = on.shape
+    padded = np.zeros((h, w + 2), np.int8)
+    padded[:, 1:-1] = on
+    edges = np.diff(padded.ravel())
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = (ends - starts) >= k
+    out = np.zeros(padded.size, np.int8)
+    np.add.at(out, starts[keep], 1)
+    np.add.at(out, ends[keep], -1)
+    return np.cumsum(out).reshape(h, w + 2)[:, 1:-1] > 0
+
+
+def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
+    """bool (H, W) `on` with gaps of up to `gap` pixels along `axis` filled (a line broken by a crossing's clean-up)."""
+    before, after = np.zeros_like(on), np.zeros_like(on)
+    for d in range(1, gap + 1):
+        if axis == 0:
+            before[d:] |= on[:-d]
+            after[:-d] |= on[d:]
+        else:
+            before[:, d:] |= on[:, :-d]
+            after[:, :-d] |= on[:, d:]
+    return on | (before & after)
+
+
+def stroke_width(on: np.ndarray) -> float:
+    """Mean stroke width in pixels of bool (H, W) ink: its area over half its perimeter."""
+    area = float(on.sum())
+    edges = float((on[1:] != on[:-1]).sum() + (on[:, 1:] != on[:, :-1]).sum())
+    return 2.0 * area / max(edges, 1.0)
+
+
+def _segments(cand: np.ndarray, axis: int, min_length: float) -> tuple[list[Segment], np.ndarray]:
+    """Thin segments of bool (H, W) candidates along `axis`, at least `min_length` long, and their own pixels.
+
+    A line and a digit stroke touching it form one group of candidates; a
+    straight line fitted through the group's middle (per column, or per row
+    for vertical lines) and its typical thickness keep the line's own pixels.
+    """
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    own = np.zeros(cand.shape, bool)
+    out = []
+    for i in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        if (w if axis == 0 else h) < min_length:
+            continue
+        window = labels[y : y + h, x : x + w] == i
+        line = _line_pixels(window if axis == 0 else window.T)
+        if line is None:
+            continue
+        pixels, thickness = line
+        pixels = pixels if axis == 0 else pixels.T
+        if thickness > THIN * (w if axis == 0 else h):
+            continue
+        own[y : y + h, x : x + w] |= pixels
+        out.append(Segment(axis, x, y, x + w, y + h, thickness))
+    return out, own
+
+
+def _line_pixels(group: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The pixels of bool (h, w) `group` near the straight line through its columns' middles, and its thickness.
+
+    Columns where a stroke joins the line are thicker and their middles off
+    the line: the thickness is a low percentile of the columns', and the
+    line is fitted through the columns no thicker than twice that.
+    """
+    counts = group.sum(0)
+    cols = np.flatnonzero(counts)
+    if cols.size < 2:
+        return None
+    rows = np.arange(group.shape[0], dtype=np.float64)[:, None]
+    middle = (group * rows).sum(0)[cols] / counts[cols]
+    thickness = float(np.percentile(counts[cols], 20))
+    clean = counts[cols] <= 2 * thickness
+    if clean.sum() < max(2, CLEAN_SHARE * cols.size):
+        return None
+    slope, offset = np.polyfit(cols[clean], middle[clean], 1)
+    centre = slope * np.arange(group.shape[1]) + offset
+    return group & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
+
+
+def _reaches_past(s: Segment, other: np.ndarray, width: float) -> bool:
+    """True when ink of bool (H, W) `other` lies along `s` and `s` goes past all of it at both ends.
+
+    The ink counted is within one line length across `s` (the digits it
+    underlines, crosses or frames); none there means a lone stroke (a 1, a
+    dash), never a ruling by this test.
+    """
+    reach = s.length
+    if s.axis == 0:
+        band = other[max(0, s.y0 - reach) : s.y1 + reach, s.x0 : s.x1]
+        profile = band.any(0)
+    else:
+        band = other[s.y0 : s.y1, max(0, s.x0 - reach) : s.x1 + reach]
+        profile = band.any(1)
+    inked = np.flatnonzero(profile)
+    if inked.size == 0:
+        return False
+    margin = max(2.0, min(BEYOND * s.length, BEYOND_STROKES * width))
+    return inked[0] >= margin and inked[-1] < profile.size - margin
+
+
+def _ink_extent(s: Segment, other: np.ndarray) -> int:
+    """How far the ink of bool (H, W) `other` beside `s` (within one line length) extends along it."""
+    reach = s.length
+    if s.axis == 0:
+        profile = other[max(0, s.y0 - reach) : s.y1 + reach, s.x0 : s.x1].any(0)
+    else:
+        profile = other[s.y0 : s.y1, max(0, s.x0 - reach) : s.x1 + reach].any(1)
+    inked = np.flatnonzero(profile)
+    return int(inked[-1] - inked[0] + 1) if inked.size else 0
+
+
+def _meets_at_both_ends(s: Segment, across: np.ndarray) -> bool:
+    """True when both ends of `s` touch bool (H, W) `across`, the long lines of the other direction."""
+    h, w = across.shape
+    r = END_REACH
+    if s.axis == 0:
+        ends = [(s.y0 - r, s.y1 + r, s.x0 - r, s.x0 + r), (s.y0 - r, s.y1 + r, s.x1 - 1 - r, s.x1 - 1 + r)]
+    else:
+        ends = [(s.y0 - r, s.y0 + r, s.x0 - r, s.x1 + r), (s.y1 - 1 - r, s.y1 - 1 + r, s.x0 - r, s.x1 + r)]
+    return all(across[max(0, a) : min(h, b + 1), max(0, c) : min(w, d + 1)].any() for a, b, c, d in ends)
+
+
+def find_rulings(ink: np.ndarray) -> Rulings:
+    """The rulings of float32 (H, W) soft ink in [0, 1] (ink bright): their pixel mask and segments.
+
+    An all-False mask and no segments when the picture has none (most
+    pictures: checked with two run-length passes before anything else).
+    """
+    on, faint = ink > INK_ON, ink > LINE_ON
+    empty = Rulings(np.zeros(ink.shape, bool))
+    if on.shape[0] < 8 or on.shape[1] < 8 or not on.any():
+        return empty
+    width = stroke_width(on)
+    kernel = max(KERNEL_MIN, round(KERNEL_SHARE * max(on.shape)))
+    min_length = max(kernel, RULE_STROKES * width)
+    runs = (long_runs(_bridged(faint, 1), kernel), long_runs(_bridged(faint, 0).T, kernel).T)
+    if not (runs[0].any() or runs[1].any()):
+        return empty
+    found = [_segments(runs[axis], axis, min_length) for axis in (0, 1)]
+    if not (found[0][0] or found[1][0]):
+        return empty
+    # NOTE: a candidate's own pixels and those of lines parallel to it are not "ink beside it"; strokes and the
+    # lines across it are (so a box's top edge is framed by its sides, and needs the both-ends test).
+    long_mask = [_mask_of(segs, own) for segs, own in found]
+    other_ink = on & ~long_mask[0] & ~long_mask[1]
+    kept: list[Segment] = []
+    for axis, (segs, _) in enumerate(found):
+        across = long_mask[1 - axis]
+        for s in segs:
+            if s.length < RULE_STROKES * max(s.thickness, width):
+                continue
+            if _reaches_past(s, other_ink, width) or (
+                _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other_ink)
+            ):
+                kept.append(s)
+    if not kept:
+        return empty
+    return Rulings(_mask_of([s for s in kept if s.axis == 0], found[0][1]) | _mask_of([s for s in kept if s.axis == 1], found[1][1]), kept)
+
+
+def _mask_of(segs: list[Segment], own: np.ndarray) -> np.ndarray:
+    """bool (H, W): the line pixels of `segs` (not their whole boxes: lines may slant)."""
+    mask = np.zeros(own.shape, bool)
+    for s in segs:
+        mask[s.y0 : s.y1, s.x0 : s.x1] |= own[s.y0 : s.y1, s.x0 : s.x1]
+    return mask
+
+
+def _grow(mask: np.ndarray, r: int, axis: int | None = None) -> np.ndarray:
+    """bool (H, W) `mask` grown by `r` pixels along `axis` (0 rows, 1 columns) or both (None)."""
+    out = mask.copy()
+    for ax in (0, 1) if axis is None else (axis,):
+        base = out.copy()
+        for d in range(1, r + 1):
+            if ax == 0:
+                out[d:] |= base[:-d]
+                out[:-d] |= base[d:]
+            else:
+                out[:, d:] |= base[:, :-d]
+                out[:, :-d] |= base[:, d:]
+    return out
+
+
+def _crossings(rulings: Rulings, keep: np.ndarray) -> np.ndarray:
+    """bool (H, W): ruling pixels where ink of bool `keep` goes on at both sides across the line (a stroke)."""
+    out = np.zeros(keep.shape, bool)
+    for axis in (0, 1):
+        segs = rulings.horizontal if axis == 0 else rulings.vertical
+        if not segs:
+            continue
+        span = int(np.ceil(max(s.thickness for s in segs))) + REPAIR_SPAN
+        line = np.zeros(keep.shape, bool)
+        for s in segs:
+            line[s.y0 : s.y1, s.x0 : s.x1] |= rulings.mask[s.y0 : s.y1, s.x0 : s.x1]
+        line = _grow(line, FRINGE, 0 if axis == 0 else 1)
+        before, after = np.zeros_like(keep), np.zeros_like(keep)
+        for d in range(1, span + 1):  # ink d pixels before (above / left of) and after each pixel
+            if axis == 0:
+                before[d:] |= keep[:-d]
+                after[:-d] |= keep[d:]
+            else:
+                before[:, d:] |= keep[:, :-d]
+                after[:, :-d] |= keep[:, d:]
+        # NOTE: a slanted stroke enters and leaves the line a pixel or two apart: allow that much sideways.
+        out |= line & _grow(before, 1, 1 - axis) & _grow(after, 1, 1 - axis)
+    return out
+
+
+def remove_rulings(ink: np.ndarray, rulings: Rulings | None = None) -> np.ndarray:
+    """Float32 (H, W) soft ink in [0, 1] with its rulings taken out and the strokes crossing them kept; new array.
+
+    Returns `ink` itself when there are no rulings.
+    """
+    rulings = find_rulings(ink) if rulings is None else rulings
+    if not rulings.segments:
+        return ink
+    gone = _grow(rulings.mask, FRINGE)
+    strokes = (ink > INK_ON) & ~gone
+    gone &= ~_crossings(rulings, strokes)
+    # NOTE: the fringe goes only where it is faint: a stroke running along the line keeps its own pixels.
+    gone &= rulings.mask | (ink < INK_ON)
+    return np.where(gone, 0.0, ink).astype(np.float32)
+
+
+__all__ = ["Rulings", "Segment", "find_rulings", "long_runs", "remove_rulings"]
