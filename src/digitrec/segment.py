@@ -36,6 +36,7 @@ from .decode import ImageSource, load_gray
 from .errors import BadImage
 from .linereader import LineChar, line_confidence
 from .preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
+from .rulings import Rulings, find_rulings, remove_rulings
 
 if TYPE_CHECKING:
     from .infer import Recognizer
@@ -114,15 +115,8 @@ def read_digits(
     the image cannot be read. A blank image gives an empty reading.
     """
     path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
-    gray, decoded = load_gray(source, name)
-    if gray.size == 0:
-        raise BadImage(f"{name or path or '<image>'}: image has no pixels")
-    full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
-    gray = limit_side(gray, READ_SIDE)
-    ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
-    if ink is None:
-        ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
-    scale = (full_w / gray.shape[1], full_h / gray.shape[0])
+    page = read_page(source, name)
+    ink, scale, (full_w, full_h) = page.ink, page.scale, page.size
     reader = reader or recognizer.line_reader()
     floor = LINE_MIN_CONFIDENCE[reject or recognizer.reject]
     reading = Reading(path, "", [], [])
@@ -138,6 +132,53 @@ def read_digits(
             reading.boxes += [_box(c, span, line_ink, box, scale, (full_w, full_h), n) for c, span in zip(chars, spans)]
     reading.digits = " ".join(t for t in reading.lines if t)
     return reading
+
+
+@dataclass
+class Page:
+    """A picture ready to read: `ink` float32 (H, W) in [0, 1] at read size, rulings taken out; `rulings` found in
+    it; `scale` (x, y) from its pixels to the file's; `size` (width, height) of the file in pixels."""
+
+    ink: np.ndarray
+    rulings: Rulings
+    scale: tuple[float, float]
+    size: tuple[int, int]
+
+
+def read_page(source: ImageSource, name: str | None = None) -> Page:
+    """Decode an image and find its ink at READ_SIDE, with box edges, underlines and ruled lines taken out."""
+    gray, decoded = load_gray(source, name)
+    if gray.size == 0:
+        label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
+        raise BadImage(f"{label}: image has no pixels")
+    full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
+    gray = limit_side(gray, READ_SIDE)
+    ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
+    if ink is None:
+        ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
+    rulings = find_rulings(ink)
+    ink = remove_rulings(ink, rulings)
+    return Page(ink, rulings, (full_w / gray.shape[1], full_h / gray.shape[0]), (full_w, full_h))
+
+
+def read_ink(reader: LineReader, ink: np.ndarray, floor: float) -> tuple[str, float, str | None]:
+    """(text, confidence, reason refused or None) of float32 (h, w) ink: its lines read and joined by spaces.
+
+    No ink at all gives ("", 1.0, None): an empty cell is an empty value.
+    """
+    texts, confidence, reasons = [], 1.0, []
+    for _, line_ink in find_lines(ink):
+        chars, _ = reader.read(line_ink)
+        c = line_confidence(chars)
+        reason = _refusal(chars, c, floor)
+        if reason:
+            reasons.append(reason)
+            continue
+        texts.append("".join(ch.char for ch in chars))
+        confidence *= c
+    if not texts and reasons:
+        return "", 0.0, reasons[0]
+    return " ".join(texts), confidence, None
 
 
 def _refusal(chars: list[LineChar], confidence: float, floor: float) -> str | None:
@@ -261,4 +302,4 @@ def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list
     return [members[i] for i in order]
 
 
-__all__ = ["DigitBox", "Reading", "find_lines", "read_digits"]
+__all__ = ["DigitBox", "Page", "Reading", "find_lines", "read_digits", "read_ink", "read_page"]
