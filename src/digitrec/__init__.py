@@ -5,6 +5,7 @@ Reading digits needs only numpy, Pillow and ONNX Runtime; training needs the
 
     Recognizer, Prediction      load a model, read images            (digitrec.infer)
     read_digits, Reading        several digits in one image          (digitrec.segment)
+    read_cells, CellReading     forms: comb fields and tables by cell (digitrec.cells)
     load_mnist, Split           MNIST as uint8 arrays                (digitrec.data)
     preprocess                  image -> 28x28 MNIST form            (digitrec.preprocess)
     DigitrecError and subclasses                                     (digitrec.errors)
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .cells import CellReading, read_cells
 from .data import Split, load_mnist
 from .errors import (
     BadImage,
@@ -37,6 +39,7 @@ from .segment import Reading, read_digits
 
 __all__ = [
     "BadImage",
+    "CellReading",
     "CheckpointError",
     "ConfigError",
     "DataError",
@@ -55,5 +58,6 @@ __all__ = [
     "__version__",
     "load_mnist",
     "preprocess",
+    "read_cells",
     "read_digits",
 ]

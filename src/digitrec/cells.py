@@ -65,7 +65,7 @@ class Field:
     """A grid's reading as fields: a comb field's `value` joins its cells; a table has one value per cell."""
 
     grid: int
-    kind: str  # "comb" or "table"
+    kind: str  # "box" (one cell), "comb" or "table"
     rows: int
     columns: int
     value: str | None  # the joined value of a comb field; None for a table
@@ -209,7 +209,8 @@ def read_cells(
         cells = [c for c in out.cells if c.grid == g]
         value = "".join(c.value for c in cells) if comb or len(grid) == 1 else None
         columns = max(c.column for c in cells) + 1
-        out.fields.append(Field(g, "comb" if comb or len(grid) == 1 else "table", len(rows), columns, value))
+        kind = "box" if len(grid) == 1 else "comb" if comb else "table"
+        out.fields.append(Field(g, kind, len(rows), columns, value))
     if not out.cells:
         out.text = read_ink(reader, page.ink, floor)[0]
     return out

@@ -695,7 +695,7 @@ def _bulk(
 
         rows = bulk.predict_rows(Recognizer.load(model), targets, done, workers)
     else:
-        rows = bulk.read_rows(model, targets, done, workers)
+        rows = bulk.read_rows(model, targets, done, workers, cells=kind == "cells")
     show = progress if progress is not None else (output is not None and sys.stderr.isatty())
     local = [t for t in targets if "://" not in t]
     try:
@@ -969,6 +969,11 @@ def _listen(host: str, port: int) -> socket.socket:
     default=None,
     help="Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order).",
 )
+@click.option(
+    "--cells",
+    is_flag=True,
+    help="Read forms cell by cell: one result per cell of each grid (comb field, table, boxed field) with its row, column, box and value; a comb field's cells also joined into one value; an empty cell is an empty value.",
+)
 @_bulk_options
 @click.option(
     "--workers",
@@ -992,6 +997,7 @@ def read(
     address: str | None,
     workers: int | None,
     progress: bool | None,
+    cells: bool = False,
 ) -> None:
     """Read every digit string in each image: a number, a date, a code, a phone number; - reads stdin.
 
@@ -1015,10 +1021,14 @@ def read(
     """
     per_image = {"--json": as_json and output is not None, "--mark-below": mark_below != WEAK_DIGIT}
     _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image)
+    if cells and (engine == "ray" or show_preprocessed):
+        raise click.UsageError("--cells does not apply with --engine ray or --show-preprocessed")
     targets, failed = _targets(paths)
+    if cells and not output:
+        sys.exit(1 if _read_cells(targets, model, reject, as_json) or failed else 0)
     if output or engine == "ray":
         _bulk_reject(reject)
-        _bulk("read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        _bulk("cells" if cells else "read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
     from .decode import iter_image_paths
     from .infer import Recognizer
@@ -1047,6 +1057,37 @@ def read(
         ) from None
     if failed:
         sys.exit(1)
+
+
+def _read_cells(targets: list[str], model: str | None, reject: str, as_json: bool) -> int:
+    """`read --cells` to stdout: per image its fields and cells (JSON) or one line per grid row; returns failures."""
+    from .cells import read_cells
+    from .decode import iter_image_paths
+    from .infer import Recognizer
+
+    rec = Recognizer.load(model, reject=reject)
+    failed = 0
+    for path in iter_image_paths(targets):
+        try:
+            reading = read_cells(rec, _stdin_bytes() if path == "-" else path, name=path)
+        except DigitrecError as e:
+            failed += 1
+            click.echo(f"error: {e}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps(reading.as_dict()))
+            continue
+        for f in reading.fields:
+            row_cells = [c for c in reading.cells if c.grid == f.grid]
+            if f.value is not None:
+                click.echo(f"{path}\tgrid {f.grid} ({f.kind})\t{f.value or '-'}")
+                continue
+            for r in range(f.rows):
+                values = [c.value or "-" for c in row_cells if c.row == r]
+                click.echo(f"{path}\tgrid {f.grid} row {r}\t" + " | ".join(values))
+        if not reading.fields:
+            click.echo(f"{path}\tno cells\t{reading.text or '-'}")
+    return failed
 
 
 def _marked_text(reading: Reading, mark_below: float) -> str:

@@ -50,12 +50,14 @@ SUFFIXES = {
 FIELDS = {
     "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
     "read": ("path", "digits", "lines", "boxes", "error"),
+    "cells": ("path", "grid", "kind", "field", "row", "column", "box", "value", "confidence", "error"),
 }
 # NOTE: the columns an error row fills (null but for path and error); the rest of FIELDS stay absent, as in a
 # Prediction's or Reading's own row.
 ERROR_FIELDS = {
     "predict": ("path", "digit", "confidence", "probabilities"),
     "read": ("path", "digits", "lines", "boxes"),
+    "cells": ("path", "grid", "row", "column", "value"),
 }
 BATCH = 256  # rows per write (and flush) to JSON lines and CSV
 ROW_GROUP = 4096  # rows per Parquet row group
@@ -193,6 +195,12 @@ def _parquet_schema(kind: str):
             ("path", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
             ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
             ("reason", pa.string()), ("error", pa.string()),
+        ])  # fmt: skip
+    if kind == "cells":
+        return pa.schema([
+            ("path", pa.string()), ("grid", pa.int64()), ("kind", pa.string()), ("field", pa.string()),
+            ("row", pa.int64()), ("column", pa.int64()), ("box", pa.list_(pa.int64())), ("value", pa.string()),
+            ("confidence", pa.float64()), ("error", pa.string()),
         ])  # fmt: skip
     box = pa.struct(
         [("box", pa.list_(pa.int64())), ("digit", pa.int64()), ("confidence", pa.float64()), ("line", pa.int64())]

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from ..infer import Prediction
 from ..preprocess import Prepared, prepare
+from ..cells import read_cells
 from ..segment import read_digits
 from . import schemas
 from .explain import explain
@@ -180,11 +181,15 @@ async def predict(request: Request, model: str | None = MODEL_QUERY, reject: str
     response_model=None,
     responses={200: {"model": schemas.Reading}, **POST_ERRORS},
 )
-async def read(request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT) -> dict[str, Any]:
+async def read(
+    request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT,
+    cells: bool = Query(False, description="Read forms cell by cell: fields (comb values joined) and one entry per cell with grid, row, column, box, value."),
+) -> dict[str, Any]:  # fmt: skip
     """Read every digit string in an image: text per line (separators kept), line confidence, one box per character."""
     recognizer = _recognizer(request, model)
     source, name = await read_source(request)
-    result = await run_in_threadpool(read_digits, recognizer, source, name, reject)
+    reading = read_cells if cells else read_digits
+    result = await run_in_threadpool(reading, recognizer, source, name, reject)
     return result.as_dict()
 
 
