@@ -1028,7 +1028,20 @@ def read(
         sys.exit(1 if _read_cells(targets, model, reject, as_json) or failed else 0)
     if output or engine == "ray":
         _bulk_reject(reject)
-        _bulk("cells" if cells else "read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        _bulk(
+            "cells" if cells else "read",
+            targets,
+            model,
+            workers,
+            output,
+            fmt,
+            resume,
+            force,
+            engine,
+            address,
+            progress,
+            failed,
+        )
         return
     from .decode import iter_image_paths
     from .infer import Recognizer

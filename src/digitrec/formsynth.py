@@ -76,8 +76,11 @@ def _digit_size(mnist: np.ndarray, height: int) -> tuple[int, int]:
     return height, max(1, round((cols[-1] - cols[0] + 1) * height / (rows[-1] - rows[0] + 1)))
 
 
-def single(kind: str, mnist: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One digit uint8 (28, 28) drawn as `kind` (boxed, boxed-touching, underlined, ruled, graph): uint8 (H, W)."""
+def single(kind: str, mnist: np.ndarray, rng: np.random.Generator, rulings: bool = True) -> np.ndarray:
+    """One digit uint8 (28, 28) drawn as `kind` (boxed, boxed-touching, underlined, ruled, graph): uint8 (H, W).
+
+    Without `rulings`, the same picture (same random draws) with the lines left out: the digit alone.
+    """
     height = int(rng.integers(*HEIGHT))
     h, w = _digit_size(mnist, height)
     pad = int(height * rng.uniform(0.35, 0.7))
@@ -108,6 +111,8 @@ def single(kind: str, mnist: np.ndarray, rng: np.random.Generator) -> np.ndarray
     else:
         raise ValueError(f"kind {kind!r}: not a single-digit kind")
     sheet.digit(mnist, x, y, height)
+    if not rulings:
+        sheet.rule[:] = 0
     return sheet.picture()
 
 

@@ -251,7 +251,11 @@ def find_rulings(ink: np.ndarray) -> Rulings:
                 kept.append(s)
     if not kept:
         return empty
-    return Rulings(_mask_of([s for s in kept if s.axis == 0], found[0][1]) | _mask_of([s for s in kept if s.axis == 1], found[1][1]), kept)
+    return Rulings(
+        _mask_of([s for s in kept if s.axis == 0], found[0][1])
+        | _mask_of([s for s in kept if s.axis == 1], found[1][1]),
+        kept,
+    )
 
 
 def _mask_of(segs: list[Segment], own: np.ndarray) -> np.ndarray:
