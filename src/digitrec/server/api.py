@@ -14,9 +14,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..cells import read_cells
 from ..infer import Prediction
 from ..preprocess import Prepared, prepare
-from ..cells import read_cells
 from ..segment import read_digits
 from . import schemas
 from .explain import explain
