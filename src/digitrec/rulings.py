@@ -38,6 +38,7 @@ RULE_STROKES = 7.0  # a ruling is at least this many stroke widths long: a digit
 THIN = 0.25  # a ruling is at most this thick for its length (a filled blob is not a line)
 BEYOND = 0.04  # a free line reaches past the ink near it by this share of its length at both ends ...
 BEYOND_STROKES = 2.0  # ... or by this many stroke widths if less (a long line), and by 2 px at least
+TALL_ONE = 0.15  # ... and a free vertical line by this share of its length (a 1 stands out less)
 FRAME_COVER = 0.9  # a framing line (box edge, divider) is at least this long for the ink beside it
 END_REACH = 4  # px: a line "meets" another when its end comes this close to it (gaps in scans, thick corners)
 CLEAN_SHARE = 0.3  # a line shows clean (no stroke joining it) along at least this share of its length
@@ -191,6 +192,8 @@ def _reaches_past(s: Segment, other: np.ndarray, width: float) -> bool:
     if inked.size == 0:
         return False
     margin = max(2.0, min(BEYOND * s.length, BEYOND_STROKES * width))
+    if s.axis == 1:  # NOTE: a 1 is often taller than its neighbours: a free vertical line must stand well out
+        margin = max(margin, TALL_ONE * s.length)
     return inked[0] >= margin and inked[-1] < profile.size - margin
 
 
