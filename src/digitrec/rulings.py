@@ -232,9 +232,11 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     width = stroke_width(on)
     kernel = max(KERNEL_MIN, round(KERNEL_SHARE * max(on.shape)))
     min_length = max(kernel, RULE_STROKES * width)
-    runs = (long_runs(_bridged(faint, 1), kernel), long_runs(_bridged(faint, 0).T, kernel).T)
-    if not (runs[0].any() or runs[1].any()):
+    # NOTE: the cheap check first: most pictures have no unbroken run as long as a ruling must be.
+    need = int(np.ceil(min_length))
+    if not (long_runs(faint, need).any() or long_runs(faint.T, need).any()):
         return empty
+    runs = (long_runs(_bridged(faint, 1), kernel), long_runs(_bridged(faint, 0).T, kernel).T)
     found = [_segments(runs[axis], axis, min_length) for axis in (0, 1)]
     if not (found[0][0] or found[1][0]):
         return empty
