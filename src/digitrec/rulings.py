@@ -33,6 +33,7 @@ import numpy as np
 INK_ON = 0.35  # soft-ink level that counts as a stroke (as segment.INK_LEVEL)
 LINE_ON = 0.1  # ... and as part of a line: light gray or thin rulings come out faint in the soft ink
 KERNEL_MIN = 12  # px: shortest run that may be part of a ruling (a digit's strokes are mostly longer than this)
+RUN_SHARE = 0.8  # ... and this share of a ruling's least length (a thick digit's strokes hold runs of 12 px)
 KERNEL_SHARE = 1 / 40  # ... or this share of the picture's longer side, whichever is longer
 RULE_STROKES = 7.0  # a ruling is at least this many stroke widths long: a digit is ~9 strokes tall, its bars ~4
 THIN = 0.25  # a ruling is at most this thick for its length (a filled blob is not a line)
@@ -42,6 +43,10 @@ TALL_ONE = 0.15  # ... and a free vertical line by this share of its length (a 1
 FRAME_COVER = 0.9  # a framing line (box edge, divider) is at least this long for the ink beside it
 END_REACH = 4  # px: a line "meets" another when its end comes this close to it (gaps in scans, thick corners)
 CLEAN_SHARE = 0.3  # a line shows clean (no stroke joining it) along at least this share of its length
+WOBBLE = 1.0  # px: a ruling's middle keeps this close to a straight line (most of its length) ...
+WOBBLE_SHARE = 0.25  # ... or this share of its thickness (a thick line's middle jitters more)
+STRAIGHT_PCT = 80  # percentile of the columns held to that (a stroke joining the line shifts a few middles)
+REMNANT_REACH = 2  # px: ink left wholly this close to a removed ruling is a remnant of it (a corner, its blur)
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
@@ -116,6 +121,13 @@ def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
     return on | (before & after)
 
 
+def _line_runs(faint: np.ndarray, axis: int, k: int) -> np.ndarray:
+    """bool (H, W): pixels of bool (H, W) `faint` in horizontal runs at least `k` long, gaps bridged, once the ink
+    is thickened a pixel up and down so that a line a degree or two off level still runs on unbroken."""
+    on = _bridged(faint, 1)
+    return long_runs(_grow(on, 1, 0), k) & on
+
+
 def stroke_width(on: np.ndarray) -> float:
     """Mean stroke width in pixels of bool (H, W) ink: its area over half its perimeter."""
     area = float(on.sum())
@@ -171,6 +183,10 @@ def _line_pixels(group: np.ndarray) -> tuple[np.ndarray, float] | None:
         return None
     slope, offset = np.polyfit(cols[clean], middle[clean], 1)
     centre = slope * np.arange(group.shape[1]) + offset
+    # NOTE: a ruling is straight: its clean columns' middles keep to the fitted line; a digit's arc (the side of a
+    # 0, the bowl of a 6) bends away from any straight line through it by several pixels.
+    if np.percentile(np.abs(middle[clean] - centre[cols[clean]]), STRAIGHT_PCT) > max(WOBBLE, WOBBLE_SHARE * thickness):
+        return None
     return group & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
 
 
@@ -236,7 +252,8 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     need = int(np.ceil(min_length))
     if not (long_runs(faint, need).any() or long_runs(faint.T, need).any()):
         return empty
-    runs = (long_runs(_bridged(faint, 1), kernel), long_runs(_bridged(faint, 0).T, kernel).T)
+    kernel = max(kernel, round(RUN_SHARE * min_length))
+    runs = (_line_runs(faint, 0, kernel), _line_runs(faint.T, 0, kernel).T)
     found = [_segments(runs[axis], axis, min_length) for axis in (0, 1)]
     if not (found[0][0] or found[1][0]):
         return empty
@@ -324,7 +341,22 @@ def remove_rulings(ink: np.ndarray, rulings: Rulings | None = None) -> np.ndarra
     gone &= ~_crossings(rulings, strokes)
     # NOTE: the fringe goes only where it is faint: a stroke running along the line keeps its own pixels.
     gone &= rulings.mask | (ink < INK_ON)
+    gone |= _remnants(ink > LINE_ON, gone, _grow(rulings.mask, REMNANT_REACH))
     return np.where(gone, 0.0, ink).astype(np.float32)
+
+
+def _remnants(faint: np.ndarray, gone: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """bool (H, W): the bits of bool (H, W) `faint` ink left after `gone` that lie wholly in `near` (a ruling's
+    surroundings): a box's corner, an edge's blur. A stroke put back across a line joins ink outside, and stays."""
+    import cv2
+
+    left = (faint & ~gone).astype(np.uint8)
+    count, labels = cv2.connectedComponents(left, connectivity=8)
+    if count <= 1:
+        return np.zeros(faint.shape, bool)
+    outside = np.zeros(count, bool)
+    outside[labels[(left > 0) & ~near]] = True
+    return (labels > 0) & ~outside[labels]
 
 
 __all__ = ["Rulings", "Segment", "find_rulings", "long_runs", "remove_rulings"]
