@@ -126,13 +126,29 @@ def _covers(lines: list[Segment], pos: float, a: float, b: float) -> bool:
     return False
 
 
+def _grid_lines(lines: list[Segment], across: list[Segment]) -> list[Segment]:
+    """The `lines` that two or more of the `across` lines meet or cross: a grid's lines, not a stray stroke taken
+    for a ruling (a 1 beside an 8 meets the 8's top, and nothing else)."""
+    out = []
+    for s in lines:
+        lo, hi = (s.x0, s.x1) if s.axis == 0 else (s.y0, s.y1)
+        meets = 0
+        for p in across:
+            plo, phi = (p.x0, p.x1) if p.axis == 0 else (p.y0, p.y1)
+            reach = SAME_LINE + (s.thickness + p.thickness) / 2
+            meets += lo - reach <= p.position <= hi + reach and plo - reach <= s.position <= phi + reach
+        if meets >= 2:
+            out.append(s)
+    return out
+
+
 def find_cells(rulings: Rulings) -> list[tuple[int, int, float, float, float, float]]:
     """Cells of a picture's rulings: (band, column, left, top, right, bottom) in the ink's pixels.
 
     `band` numbers the gaps between horizontal lines that hold cells, top to
     bottom; `column` counts the cells of a band from the left.
     """
-    hs, vs = rulings.horizontal, rulings.vertical
+    hs, vs = _grid_lines(rulings.horizontal, rulings.vertical), _grid_lines(rulings.vertical, rulings.horizontal)
     ys, xs = _merge([s.position for s in hs]), _merge([s.position for s in vs])
     out = []
     band = 0

@@ -20,7 +20,7 @@ from PIL import Image, ImageFilter
 
 from .decode import ImageSource, load_gray
 from .errors import BadImage
-from .rulings import remove_rulings
+from .rulings import find_rulings, remove_rulings
 
 WORK_SIDE = 512  # photos are reduced to this longest side to find the ink; the digit is then re-read at full size
 MNIST_BOX = 20
@@ -553,10 +553,11 @@ def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     if clean is not None:
         return remove_rulings(clean)
     flat = flatten_lighting(ink_on_paper(gray))
-    lined = remove_lines(flat, min_lines)
+    lined = soft_threshold(remove_lines(flat, min_lines))
     # NOTE: ruled paper's lines go first by their rows' median (a pen stroke along a line keeps what is darker);
-    # box edges, underlines and the rest of the rulings then go from the soft ink.
-    return remove_rulings(soft_threshold(lined))
+    # box edges, underlines and the rest of the rulings are found on the ink before that (graph paper's vertical
+    # lines would be broken where its horizontal ones went) and taken out of what is left.
+    return remove_rulings(lined, find_rulings(soft_threshold(flat)))
 
 
 def _locate(gray: np.ndarray, min_lines: int = 2) -> tuple[np.ndarray, tuple[int, int, int, int] | None, float]:

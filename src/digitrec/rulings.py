@@ -47,6 +47,9 @@ WOBBLE = 1.0  # px: a ruling's middle keeps this close to a straight line (most 
 WOBBLE_SHARE = 0.25  # ... or this share of its thickness (a thick line's middle jitters more)
 STRAIGHT_PCT = 80  # percentile of the columns held to that (a stroke joining the line shifts a few middles)
 REMNANT_REACH = 2  # px: ink left wholly this close to a removed ruling is a remnant of it (a corner, its blur)
+COVER = 0.9  # a ruling's pixels cover at least this share of the columns (rows) it spans
+ALIKE = 1.5  # lines found together are at most this much thicker than the first of them (and a pixel)
+MAX_LINES = 12  # lines taken out of one group of candidates at most (a digit on graph paper joins several)
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
@@ -103,8 +106,8 @@ def long_runs(on: np.ndarray, k: int) -> np.ndarray:
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     keep = (ends - starts) >= k
     out = np.zeros(padded.size, np.int8)
-    np.add.at(out, starts[keep], 1)
-    np.add.at(out, ends[keep], -1)
+    np.add.at(out, starts[keep] + 1, 1)  # edges[i] compares padded[i + 1] with padded[i]: the run starts at i + 1
+    np.add.at(out, ends[keep] + 1, -1)
     return np.cumsum(out).reshape(h, w + 2)[:, 1:-1] > 0
 
 
@@ -138,9 +141,9 @@ def stroke_width(on: np.ndarray) -> float:
 def _segments(cand: np.ndarray, axis: int, min_length: float) -> tuple[list[Segment], np.ndarray]:
     """Thin segments of bool (H, W) candidates along `axis`, at least `min_length` long, and their own pixels.
 
-    A line and a digit stroke touching it form one group of candidates; a
-    straight line fitted through the group's middle (per column, or per row
-    for vertical lines) and its typical thickness keep the line's own pixels.
+    A line and a digit stroke touching it form one group of candidates, and
+    a digit crossing several lines of ruled or graph paper joins them all:
+    the lines are taken out of a group one at a time, top (left) first.
     """
     import cv2
 
@@ -152,24 +155,56 @@ def _segments(cand: np.ndarray, axis: int, min_length: float) -> tuple[list[Segm
         if (w if axis == 0 else h) < min_length:
             continue
         window = labels[y : y + h, x : x + w] == i
-        line = _line_pixels(window if axis == 0 else window.T)
-        if line is None:
-            continue
-        pixels, thickness = line
-        pixels = pixels if axis == 0 else pixels.T
-        if thickness > THIN * (w if axis == 0 else h):
-            continue
-        own[y : y + h, x : x + w] |= pixels
-        out.append(Segment(axis, x, y, x + w, y + h, thickness))
+        for pixels, thickness in _group_lines(window if axis == 0 else window.T, min_length):
+            pixels = pixels if axis == 0 else pixels.T
+            rows, cols = np.flatnonzero(pixels.any(1)), np.flatnonzero(pixels.any(0))
+            own[y : y + h, x : x + w] |= pixels
+            box = (x + cols[0], y + rows[0], x + cols[-1] + 1, y + rows[-1] + 1)
+            out.append(Segment(axis, *(int(v) for v in box), thickness))
     return out, own
 
 
-def _line_pixels(group: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """The pixels of bool (h, w) `group` near the straight line through its columns' middles, and its thickness.
+def _group_lines(group: np.ndarray, min_length: float) -> list[tuple[np.ndarray, float]]:
+    """The lines of bool (h, w) `group` running along its columns, each as (its pixels, thickness).
+
+    Lines come out top first (or bottom first where a stroke lies on a line's top) until none is left.
+    """
+    out = []
+    left = group.copy()
+    for _ in range(MAX_LINES):
+        line = _line_pixels(_first_runs(left), left)
+        if line is None:  # NOTE: a digit's stroke lies on top of the line: try its other side
+            line = _line_pixels(_first_runs(left[::-1])[::-1], left)
+        if line is None:
+            break
+        pixels, thickness = line
+        cols = np.flatnonzero(pixels.any(0))
+        if cols.size == 0 or cols[-1] - cols[0] + 1 < min_length:
+            break
+        span = cols[-1] - cols[0] + 1
+        # NOTE: a ruling runs on unbroken; the lines sharing a group (ruled or graph paper) are alike, and what is
+        # left of a digit once they are out (a 3's bottom arc) is thicker and patchy.
+        alike = not out or thickness <= ALIKE * out[0][1] + 1
+        if thickness <= THIN * span and cols.size >= COVER * span and alike:
+            out.append((pixels, thickness))
+        left &= ~pixels
+    return out
+
+
+def _first_runs(on: np.ndarray) -> np.ndarray:
+    """bool (h, w): each column's topmost run of bool (h, w) `on`."""
+    started = np.cumsum(on, 0) > 0
+    return on & (np.cumsum(started & ~on, 0) == 0)
+
+
+def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The pixels of bool (h, w) `pool` near the straight line through the middles of `group`'s columns, and its
+    thickness; None when no straight line runs through them.
 
     Columns where a stroke joins the line are thicker and their middles off
     the line: the thickness is a low percentile of the columns', and the
-    line is fitted through the columns no thicker than twice that.
+    line is fitted through the columns no thicker than twice that, then
+    again through those of them that keep near the first fit.
     """
     counts = group.sum(0)
     cols = np.flatnonzero(counts)
@@ -182,12 +217,16 @@ def _line_pixels(group: np.ndarray) -> tuple[np.ndarray, float] | None:
     if clean.sum() < max(2, CLEAN_SHARE * cols.size):
         return None
     slope, offset = np.polyfit(cols[clean], middle[clean], 1)
+    near = clean & (np.abs(middle - (slope * cols + offset)) <= max(WOBBLE, thickness))
+    if near.sum() >= max(2, CLEAN_SHARE * cols.size):
+        clean = near
+        slope, offset = np.polyfit(cols[clean], middle[clean], 1)
     centre = slope * np.arange(group.shape[1]) + offset
     # NOTE: a ruling is straight: its clean columns' middles keep to the fitted line; a digit's arc (the side of a
     # 0, the bowl of a 6) bends away from any straight line through it by several pixels.
     if np.percentile(np.abs(middle[clean] - centre[cols[clean]]), STRAIGHT_PCT) > max(WOBBLE, WOBBLE_SHARE * thickness):
         return None
-    return group & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
+    return pool & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
 
 
 def _reaches_past(s: Segment, other: np.ndarray, width: float) -> bool:
@@ -257,8 +296,9 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     found = [_segments(runs[axis], axis, min_length) for axis in (0, 1)]
     if not (found[0][0] or found[1][0]):
         return empty
-    # NOTE: a candidate's own pixels and those of lines parallel to it are not "ink beside it"; strokes and the
-    # lines across it are (so a box's top edge is framed by its sides, and needs the both-ends test).
+    # NOTE: a candidate's own pixels, those of lines parallel to it and of lines crossing it (graph paper) are not
+    # "ink beside it"; strokes and the lines that end on it are (a box's top edge is framed by its sides, and needs
+    # the both-ends test; a 7's bar ends on its stem, and is no ruling).
     long_mask = [_mask_of(segs, own) for segs, own in found]
     other_ink = on & ~long_mask[0] & ~long_mask[1]
     kept: list[Segment] = []
@@ -267,8 +307,10 @@ def find_rulings(ink: np.ndarray) -> Rulings:
         for s in segs:
             if s.length < RULE_STROKES * max(s.thickness, width):
                 continue
-            if _reaches_past(s, other_ink, width) or (
-                _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other_ink)
+            ending = [p for p in found[1 - axis][0] if not _crosses(p, s)]
+            other = other_ink | (_mask_of(ending, found[1 - axis][1]) & on) if ending else other_ink
+            if _reaches_past(s, other, width) or (
+                _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other)
             ):
                 kept.append(s)
     if not kept:
@@ -278,6 +320,16 @@ def find_rulings(ink: np.ndarray) -> Rulings:
         | _mask_of([s for s in kept if s.axis == 1], found[1][1]),
         kept,
     )
+
+
+def _crosses(p: Segment, s: Segment) -> bool:
+    """True when `p` runs across `s` and on past it at both sides (graph paper, a table's inner lines)."""
+    lo, hi = (p.x0, p.x1) if p.axis == 0 else (p.y0, p.y1)
+    at = (s.x0, s.x1) if s.axis == 0 else (s.y0, s.y1)
+    if not at[0] - END_REACH <= p.position <= at[1] + END_REACH:
+        return False
+    margin = END_REACH + s.thickness
+    return lo <= s.position - margin and hi >= s.position + margin
 
 
 def _mask_of(segs: list[Segment], own: np.ndarray) -> np.ndarray:
