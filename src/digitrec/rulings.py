@@ -307,7 +307,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
         for s in segs:
             if s.length < RULE_STROKES * max(s.thickness, width):
                 continue
-            ending = [p for p in found[1 - axis][0] if not _crosses(p, s)]
+            ending = [p for p in found[1 - axis][0] if not _crosses(p, s, on.shape)]
             other = other_ink | (_mask_of(ending, found[1 - axis][1]) & on) if ending else other_ink
             if _reaches_past(s, other, width) or (
                 _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other)
@@ -322,9 +322,12 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     )
 
 
-def _crosses(p: Segment, s: Segment) -> bool:
-    """True when `p` runs across `s` and on past it at both sides (graph paper, a table's inner lines)."""
+def _crosses(p: Segment, s: Segment, shape: tuple[int, int]) -> bool:
+    """True when `p` runs across `s` and on past it at both sides (graph paper, a table's inner lines), or to the
+    picture's edge (graph paper cut off there)."""
     lo, hi = (p.x0, p.x1) if p.axis == 0 else (p.y0, p.y1)
+    side = shape[1] if p.axis == 0 else shape[0]
+    lo, hi = (-side if lo <= END_REACH else lo), (2 * side if hi >= side - END_REACH else hi)
     at = (s.x0, s.x1) if s.axis == 0 else (s.y0, s.y1)
     if not at[0] - END_REACH <= p.position <= at[1] + END_REACH:
         return False
