@@ -128,7 +128,7 @@ def _line_runs(faint: np.ndarray, axis: int, k: int) -> np.ndarray:
     """bool (H, W): pixels of bool (H, W) `faint` in horizontal runs at least `k` long, gaps bridged, once the ink
     is thickened a pixel up and down so that a line a degree or two off level still runs on unbroken."""
     on = _bridged(faint, 1)
-    return long_runs(_grow(on, 1, 0), k) & on
+    return long_runs(_grow(on, 1, 0), k) & faint
 
 
 def stroke_width(on: np.ndarray) -> float:
