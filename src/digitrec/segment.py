@@ -167,6 +167,8 @@ def read_ink(reader: LineReader, ink: np.ndarray, floor: float) -> tuple[str, fl
     No ink at all gives ("", 1.0, None): an empty cell is an empty value.
     """
     texts, confidence, reasons = [], 1.0, []
+    if ink.size == 0:  # a cell no wider than its lines
+        return "", 1.0, None
     for _, line_ink in find_lines(ink):
         chars, _ = reader.read(line_ink)
         c = line_confidence(chars)
