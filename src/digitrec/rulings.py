@@ -43,6 +43,7 @@ TALL_ONE = 0.15  # ... and a free vertical line by this share of its length (a 1
 FRAME_COVER = 0.9  # a framing line (box edge, divider) is at least this long for the ink beside it
 END_REACH = 4  # px: a line "meets" another when its end comes this close to it (gaps in scans, thick corners)
 CLEAN_SHARE = 0.3  # a line shows clean (no stroke joining it) along at least this share of its length
+MAX_SLOPE = 0.06  # a ruling runs within this slope of level or upright (3.4 degrees: a scan's or a photo's skew)
 WOBBLE = 1.0  # px: a ruling's middle keeps this close to a straight line (most of its length) ...
 WOBBLE_SHARE = 0.25  # ... or this share of its thickness (a thick line's middle jitters more)
 STRAIGHT_PCT = 80  # percentile of the columns held to that (a stroke joining the line shifts a few middles)
@@ -221,6 +222,8 @@ def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float
     if near.sum() >= max(2, CLEAN_SHARE * cols.size):
         clean = near
         slope, offset = np.polyfit(cols[clean], middle[clean], 1)
+    if abs(slope) > MAX_SLOPE:  # a 1's or a 7's slanted stroke, never a ruling
+        return None
     centre = slope * np.arange(group.shape[1]) + offset
     # NOTE: a ruling is straight: its clean columns' middles keep to the fitted line; a digit's arc (the side of a
     # 0, the bowl of a 6) bends away from any straight line through it by several pixels.
