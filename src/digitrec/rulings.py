@@ -34,12 +34,15 @@ INK_ON = 0.35  # soft-ink level that counts as a stroke (as segment.INK_LEVEL)
 LINE_ON = 0.1  # ... and as part of a line: light gray or thin rulings come out faint in the soft ink
 KERNEL_MIN = 12  # px: shortest run that may be part of a ruling (a digit's strokes are mostly longer than this)
 RUN_SHARE = 0.8  # ... and this share of a ruling's least length (a thick digit's strokes hold runs of 12 px)
+MIN_RULE = 24  # px: no ruling is shorter (the stem of a 4 in a 28 x 28 picture is 20)
 KERNEL_SHARE = 1 / 40  # ... or this share of the picture's longer side, whichever is longer
 RULE_STROKES = 7.0  # a ruling is at least this many stroke widths long: a digit is ~9 strokes tall, its bars ~4
 THIN = 0.25  # a ruling is at most this thick for its length (a filled blob is not a line)
-BEYOND = 0.04  # a free line reaches past the ink near it by this share of its length at both ends ...
+BEYOND = 0.1  # a free line reaches past the ink near it by this share of its length at both ends ...
 BEYOND_STROKES = 2.0  # ... or by this many stroke widths if less (a long line), and by 2 px at least
-TALL_ONE = 0.15  # ... and a free vertical line by this share of its length (a 1 stands out less)
+TALL_ONE = 0.3  # ... and a free vertical line no other line crosses (graph paper's do) by this share of its length
+FRAME_SIDES = 4  # rulings that are all the ink there is are taken for the digit when there are this few ...
+INSIDE_MARGIN = 0.25  # ... and the middle of their box (this share of its sides in) holds no ink
 FRAME_COVER = 0.9  # a framing line (box edge, divider) is at least this long for the ink beside it
 END_REACH = 4  # px: a line "meets" another when its end comes this close to it (gaps in scans, thick corners)
 CLEAN_SHARE = 0.3  # a line shows clean (no stroke joining it) along at least this share of its length
@@ -51,6 +54,9 @@ REMNANT_REACH = 2  # px: ink left wholly this close to a removed ruling is a rem
 COVER = 0.9  # a ruling's pixels cover at least this share of the columns (rows) it spans
 ALIKE = 1.5  # lines found together are at most this much thicker than the first of them (and a pixel)
 MAX_LINES = 12  # lines taken out of one group of candidates at most (a digit on graph paper joins several)
+NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may be a faint ruling
+FAINT_SHARE = 0.3  # ... which shows at INK_ON (as strong as a stroke's edge) once this share of the ink's peak
+LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this far out of the paper
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
@@ -232,7 +238,7 @@ def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float
     return pool & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
 
 
-def _reaches_past(s: Segment, other: np.ndarray, width: float) -> bool:
+def _reaches_past(s: Segment, other: np.ndarray, width: float, crossed: bool = False) -> bool:
     """True when ink of bool (H, W) `other` lies along `s` and `s` goes past all of it at both ends.
 
     The ink counted is within one line length across `s` (the digits it
@@ -250,7 +256,7 @@ def _reaches_past(s: Segment, other: np.ndarray, width: float) -> bool:
     if inked.size == 0:
         return False
     margin = max(2.0, min(BEYOND * s.length, BEYOND_STROKES * width))
-    if s.axis == 1:  # NOTE: a 1 is often taller than its neighbours: a free vertical line must stand well out
+    if s.axis == 1 and not crossed:  # NOTE: a 1, or a 0's side, often stands out of its neighbours
         margin = max(margin, TALL_ONE * s.length)
     return inked[0] >= margin and inked[-1] < profile.size - margin
 
@@ -289,7 +295,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
         return empty
     width = stroke_width(on)
     kernel = max(KERNEL_MIN, round(KERNEL_SHARE * max(on.shape)))
-    min_length = max(kernel, RULE_STROKES * width)
+    min_length = max(kernel, RULE_STROKES * width, MIN_RULE)
     # NOTE: the cheap check first: most pictures have no unbroken run as long as a ruling must be.
     need = int(np.ceil(min_length))
     if not (long_runs(faint, need).any() or long_runs(faint.T, need).any()):
@@ -304,7 +310,8 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     # the both-ends test; a 7's bar ends on its stem, and is no ruling).
     long_mask = [_mask_of(segs, own) for segs, own in found]
     other_ink = on & ~long_mask[0] & ~long_mask[1]
-    kept: list[Segment] = []
+    free: list[Segment] = []
+    framed: list[Segment] = []
     for axis, (segs, _) in enumerate(found):
         across = long_mask[1 - axis]
         for s in segs:
@@ -312,17 +319,44 @@ def find_rulings(ink: np.ndarray) -> Rulings:
                 continue
             ending = [p for p in found[1 - axis][0] if not _crosses(p, s, on.shape)]
             other = other_ink | (_mask_of(ending, found[1 - axis][1]) & on) if ending else other_ink
-            if _reaches_past(s, other, width) or (
-                _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other)
-            ):
-                kept.append(s)
+            crossed = len(found[1 - axis][0]) - len(ending) >= 2
+            if _reaches_past(s, other, width, crossed):
+                free.append(s)
+            elif _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other):
+                framed.append(s)
+    kept = free + _mutual_frames(framed, free, found)
     if not kept:
         return empty
-    return Rulings(
-        _mask_of([s for s in kept if s.axis == 0], found[0][1])
-        | _mask_of([s for s in kept if s.axis == 1], found[1][1]),
-        kept,
-    )
+    mask = _mask_of([s for s in kept if s.axis == 0], found[0][1])
+    mask |= _mask_of([s for s in kept if s.axis == 1], found[1][1])
+    # NOTE: a square 0 is four straight strokes that frame each other: a "box" around nothing is the digit itself.
+    if len(kept) <= FRAME_SIDES and {s.axis for s in kept} == {0, 1} and _empty_inside(on & ~_grow(mask, FRINGE), kept):
+        return empty
+    return Rulings(mask, kept)
+
+
+def _empty_inside(left: np.ndarray, kept: list[Segment]) -> bool:
+    """True when no ink of bool (H, W) `left` lies in the middle of the box the `kept` segments span."""
+    x0, y0 = min(s.x0 for s in kept), min(s.y0 for s in kept)
+    x1, y1 = max(s.x1 for s in kept), max(s.y1 for s in kept)
+    dx, dy = round(INSIDE_MARGIN * (x1 - x0)), round(INSIDE_MARGIN * (y1 - y0))
+    return not left[y0 + dy : y1 - dy, x0 + dx : x1 - dx].any()
+
+
+def _mutual_frames(framed: list[Segment], free: list[Segment], found: list) -> list[Segment]:
+    """The `framed` segments whose both ends meet rulings (`free` ones or framed ones that stay so themselves).
+
+    A box's edges hold each other up; a round 0's flat bottom meets its
+    sides, which meet nothing at their other ends, so all of them go.
+    """
+    while framed:
+        rules = free + framed
+        across = [_mask_of([r for r in rules if r.axis == a], found[a][1]) for a in (0, 1)]
+        stay = [s for s in framed if _meets_at_both_ends(s, across[1 - s.axis])]
+        if len(stay) == len(framed):
+            break
+        framed = stay
+    return framed
 
 
 def _crosses(p: Segment, s: Segment, shape: tuple[int, int]) -> bool:
@@ -386,6 +420,20 @@ def _crossings(rulings: Rulings, keep: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_faint_lines(ink: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """float32 (H, W) soft `ink` with the faint lines of float32 (H, W) ink `strength` (before the soft threshold)
+    brought up to at least LINE_ON: a light gray ruling, blurred by a scan, falls under the threshold but still
+    bounds a form's cells. Detection only: the ink read keeps its own values."""
+    sample = strength[:: max(1, strength.shape[0] // 200), :: max(1, strength.shape[1] // 200)]
+    med = float(np.median(sample))
+    noise = med + NOISE_SIGMAS * 1.4826 * float(np.median(np.abs(sample - med)))
+    peak = float(np.percentile(sample, 99.5))
+    if peak - noise < LINE_CONTRAST:
+        return ink
+    faint = np.clip((strength - noise) / (FAINT_SHARE * (peak - noise)), 0.0, 1.0) * INK_ON
+    return np.maximum(ink, faint).astype(np.float32)
+
+
 def remove_rulings(ink: np.ndarray, rulings: Rulings | None = None) -> np.ndarray:
     """Float32 (H, W) soft ink in [0, 1] with its rulings taken out and the strokes crossing them kept; new array.
 
@@ -417,4 +465,4 @@ def _remnants(faint: np.ndarray, gone: np.ndarray, near: np.ndarray) -> np.ndarr
     return (labels > 0) & ~outside[labels]
 
 
-__all__ = ["Rulings", "Segment", "find_rulings", "long_runs", "remove_rulings"]
+__all__ = ["Rulings", "Segment", "find_rulings", "long_runs", "remove_rulings", "with_faint_lines"]

@@ -36,7 +36,7 @@ from .decode import ImageSource, load_gray
 from .errors import BadImage
 from .linereader import LineChar, line_confidence
 from .preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
-from .rulings import Rulings, find_rulings, remove_rulings
+from .rulings import Rulings, find_rulings, remove_rulings, with_faint_lines
 
 if TYPE_CHECKING:
     from .infer import Recognizer
@@ -154,9 +154,12 @@ def read_page(source: ImageSource, name: str | None = None) -> Page:
     full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
     gray = limit_side(gray, READ_SIDE)
     ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
+    lines = ink
     if ink is None:
-        ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
-    rulings = find_rulings(ink)
+        strength = flatten_lighting(ink_on_paper(gray))
+        ink = soft_threshold(strength)
+        lines = with_faint_lines(ink, strength)
+    rulings = find_rulings(lines)
     ink = remove_rulings(ink, rulings)
     return Page(ink, rulings, (full_w / gray.shape[1], full_h / gray.shape[0]), (full_w, full_h))
 
