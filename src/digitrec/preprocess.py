@@ -553,11 +553,13 @@ def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     if clean is not None:
         return remove_rulings(clean)
     flat = flatten_lighting(ink_on_paper(gray))
-    lined = soft_threshold(remove_lines(flat, min_lines))
-    # NOTE: ruled paper's lines go first by their rows' median (a pen stroke along a line keeps what is darker);
-    # box edges, underlines and the rest of the rulings are found on the ink before that (graph paper's vertical
-    # lines would be broken where its horizontal ones went) and taken out of what is left.
-    return remove_rulings(lined, find_rulings(soft_threshold(flat)))
+    ink = soft_threshold(flat)
+    rulings = find_rulings(ink)
+    if rulings.segments:
+        # NOTE: rulings found go by their own pixels, strokes crossing them put back; the rows' median of
+        # `remove_lines` would cut a white gap through every thick stroke a ruled line crosses.
+        return remove_rulings(ink, rulings)
+    return soft_threshold(remove_lines(flat, min_lines))
 
 
 def _locate(gray: np.ndarray, min_lines: int = 2) -> tuple[np.ndarray, tuple[int, int, int, int] | None, float]:
