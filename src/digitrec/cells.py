@@ -142,13 +142,46 @@ def _grid_lines(lines: list[Segment], across: list[Segment]) -> list[Segment]:
     return out
 
 
+def skew(rulings: Rulings) -> float:
+    """The picture's tilt as rows per column: the median slope of its horizontal rulings (0 without any)."""
+    return float(np.median([s.slope for s in rulings.horizontal])) if rulings.horizontal else 0.0
+
+
+def _level(s: Segment, k: float) -> Segment:
+    """`s` as it lies once the picture is turned level by the small tilt `k` (x' = x + k y, y' = y - k x)."""
+    t = s.thickness / 2
+    if s.axis == 0:
+        y_left = s.y0 + t if s.slope >= 0 else s.y1 - t
+        ends = [(s.x0, y_left), (s.x1, y_left + s.slope * (s.x1 - s.x0))]
+    else:
+        x_top = s.x0 + t if s.slope >= 0 else s.x1 - t
+        ends = [(x_top, s.y0), (x_top + s.slope * (s.y1 - s.y0), s.y1)]
+    turned = [(x + k * y, y - k * x) for x, y in ends]
+    xs, ys = [p[0] for p in turned], [p[1] for p in turned]
+    pad = (0.0, t) if s.axis == 0 else (t, 0.0)
+    box = (min(xs) - pad[0], min(ys) - pad[1], max(xs) + pad[0], max(ys) + pad[1])
+    return Segment(s.axis, *(round(v) for v in box), s.thickness)
+
+
+def unlevel(box: tuple[float, float, float, float], k: float) -> tuple[float, float, float, float]:
+    """The largest upright box inside the cell `box` (left, top, right, bottom) of the levelled picture, in the
+    picture's own pixels (the inverse of `_level`'s turn, for a small tilt)."""
+    left, top, right, bottom = box
+    corners = [(x - k * y, y + k * x) for x, y in ((left, top), (right, top), (left, bottom), (right, bottom))]
+    (lt, rt, lb, rb) = corners
+    return max(lt[0], lb[0]), max(lt[1], rt[1]), min(rt[0], rb[0]), min(lb[1], rb[1])
+
+
 def find_cells(rulings: Rulings) -> list[tuple[int, int, float, float, float, float]]:
-    """Cells of a picture's rulings: (band, column, left, top, right, bottom) in the ink's pixels.
+    """Cells of a picture's rulings: (band, column, left, top, right, bottom), in the ink's pixels once the picture
+    is turned level by `skew(rulings)` (`unlevel` gives a cell's box in the picture).
 
     `band` numbers the gaps between horizontal lines that hold cells, top to
     bottom; `column` counts the cells of a band from the left.
     """
-    hs, vs = _grid_lines(rulings.horizontal, rulings.vertical), _grid_lines(rulings.vertical, rulings.horizontal)
+    k = skew(rulings)
+    flat = Rulings(rulings.mask, [_level(s, k) for s in rulings.segments])
+    hs, vs = _grid_lines(flat.horizontal, flat.vertical), _grid_lines(flat.vertical, flat.horizontal)
     ys, xs = _merge([s.position for s in hs]), _merge([s.position for s in vs])
     out = []
     band = 0
@@ -208,14 +241,16 @@ def read_cells(
     floor = LINE_MIN_CONFIDENCE[reject or recognizer.reject]
     out = CellReading(path)
     sx, sy = page.scale
+    k = skew(page.rulings)
     for g, grid in enumerate(group_grids(find_cells(page.rulings))):
         rows = {c[0] for c in grid}
         first = min(rows)
         for band, column, left, top, right, bottom in grid:
+            left, top, right, bottom = unlevel((left, top, right, bottom), k)
             cell = Cell(g, band - first, column, _file_box((left, top, right, bottom), page.scale, page.size))
             inset = INSET + int(np.ceil(max((s.thickness for s in page.rulings.segments), default=1) / 2))
-            y0, y1 = int(top) + inset, int(np.ceil(bottom)) - inset
-            x0, x1 = int(left) + inset, int(np.ceil(right)) - inset
+            y0, y1 = max(0, int(top) + inset), int(np.ceil(bottom)) - inset
+            x0, x1 = max(0, int(left) + inset), int(np.ceil(right)) - inset
             text, confidence, reason = read_ink(reader, page.ink[y0:y1, x0:x1], floor)
             cell.value, cell.confidence, cell.reason = text, confidence, reason
             out.cells.append(cell)
@@ -241,4 +276,4 @@ def _file_box(box: tuple[float, float, float, float], scale: tuple[float, float]
     )  # fmt: skip
 
 
-__all__ = ["Cell", "CellReading", "Field", "find_cells", "group_grids", "read_cells"]
+__all__ = ["Cell", "CellReading", "Field", "find_cells", "group_grids", "read_cells", "skew", "unlevel"]

@@ -63,7 +63,8 @@ REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke mus
 
 @dataclass(frozen=True)
 class Segment:
-    """One straight line: `axis` 0 horizontal, 1 vertical; (x0, y0, x1, y1) its box in the ink's pixels."""
+    """One straight line: `axis` 0 horizontal, 1 vertical; (x0, y0, x1, y1) its box in the ink's pixels; `slope`
+    how far it drifts across per pixel along (a tilted scan or photo)."""
 
     axis: int
     x0: int
@@ -71,6 +72,7 @@ class Segment:
     x1: int
     y1: int
     thickness: float
+    slope: float = 0.0  # rows per column along a horizontal line, columns per row along a vertical one
 
     @property
     def length(self) -> int:
@@ -167,8 +169,18 @@ def _segments(cand: np.ndarray, axis: int, min_length: float) -> tuple[list[Segm
             rows, cols = np.flatnonzero(pixels.any(1)), np.flatnonzero(pixels.any(0))
             own[y : y + h, x : x + w] |= pixels
             box = (x + cols[0], y + rows[0], x + cols[-1] + 1, y + rows[-1] + 1)
-            out.append(Segment(axis, *(int(v) for v in box), thickness))
+            out.append(Segment(axis, *(int(v) for v in box), thickness, _slope(pixels if axis == 0 else pixels.T)))
     return out, own
+
+
+def _slope(pixels: np.ndarray) -> float:
+    """The slope (rows per column) of the line through the middles of bool (h, w) `pixels`' columns."""
+    counts = pixels.sum(0)
+    cols = np.flatnonzero(counts)
+    if cols.size < 2:
+        return 0.0
+    middle = (pixels * np.arange(pixels.shape[0])[:, None]).sum(0)[cols] / counts[cols]
+    return float(np.polyfit(cols, middle, 1)[0])
 
 
 def _group_lines(group: np.ndarray, min_length: float) -> list[tuple[np.ndarray, float]]:
