@@ -173,6 +173,24 @@ def _segments(cand: np.ndarray, axis: int, min_length: float) -> tuple[list[Segm
     return out, own
 
 
+def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, offset) of the least-squares line through points (x, y), 2 or more with distinct x; as
+    np.polyfit(x, y, 1), without its overhead (called for every candidate line)."""
+    x = x.astype(np.float64)
+    mx, my = float(x.mean()), float(y.mean())
+    dx = x - mx
+    slope = float((dx * (y - my)).sum() / max(float((dx * dx).sum()), 1e-12))
+    return slope, my - slope * mx
+
+
+def _quantile(a: np.ndarray, pct: float) -> float:
+    """np.percentile(a, pct) of a non-empty 1-D array, by linear interpolation, without its overhead."""
+    pos = (a.size - 1) * pct / 100
+    lo = int(pos)
+    part = np.partition(a, (lo, min(lo + 1, a.size - 1)))
+    return float(part[lo] + (part[min(lo + 1, a.size - 1)] - part[lo]) * (pos - lo))
+
+
 def _slope(pixels: np.ndarray) -> float:
     """The slope (rows per column) of the line through the middles of bool (h, w) `pixels`' columns."""
     counts = pixels.sum(0)
@@ -180,7 +198,7 @@ def _slope(pixels: np.ndarray) -> float:
     if cols.size < 2:
         return 0.0
     middle = (pixels * np.arange(pixels.shape[0])[:, None]).sum(0)[cols] / counts[cols]
-    return float(np.polyfit(cols, middle, 1)[0])
+    return _fit(cols, middle)[0]
 
 
 def _group_lines(group: np.ndarray, min_length: float) -> list[tuple[np.ndarray, float]]:
@@ -231,21 +249,21 @@ def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float
         return None
     rows = np.arange(group.shape[0], dtype=np.float64)[:, None]
     middle = (group * rows).sum(0)[cols] / counts[cols]
-    thickness = float(np.percentile(counts[cols], 20))
+    thickness = _quantile(counts[cols], 20)
     clean = counts[cols] <= 2 * thickness
     if clean.sum() < max(2, CLEAN_SHARE * cols.size):
         return None
-    slope, offset = np.polyfit(cols[clean], middle[clean], 1)
+    slope, offset = _fit(cols[clean], middle[clean])
     near = clean & (np.abs(middle - (slope * cols + offset)) <= max(WOBBLE, thickness))
     if near.sum() >= max(2, CLEAN_SHARE * cols.size):
         clean = near
-        slope, offset = np.polyfit(cols[clean], middle[clean], 1)
+        slope, offset = _fit(cols[clean], middle[clean])
     if abs(slope) > MAX_SLOPE:  # a 1's or a 7's slanted stroke, never a ruling
         return None
     centre = slope * np.arange(group.shape[1]) + offset
     # NOTE: a ruling is straight: its clean columns' middles keep to the fitted line; a digit's arc (the side of a
     # 0, the bowl of a 6) bends away from any straight line through it by several pixels.
-    if np.percentile(np.abs(middle[clean] - centre[cols[clean]]), STRAIGHT_PCT) > max(WOBBLE, WOBBLE_SHARE * thickness):
+    if _quantile(np.abs(middle[clean] - centre[cols[clean]]), STRAIGHT_PCT) > max(WOBBLE, WOBBLE_SHARE * thickness):
         return None
     return pool & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
 
