@@ -37,7 +37,9 @@ def test_long_runs_is_an_opening_by_a_line():
 
 TOUCHING = pytest.param(
     "boxed-touching",
-    marks=pytest.mark.xfail(strict=True, reason="known gap: a box edge the digit overlaps is often kept (bench: 42%)"),
+    marks=pytest.mark.xfail(
+        strict=True, reason="known gap: a box edge the digit overlaps is sometimes kept (bench: 80-93% right)"
+    ),
 )
 
 
