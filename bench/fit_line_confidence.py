@@ -26,7 +26,7 @@ from digitrec.data import load_split
 from digitrec.linedecode import _logit, line_confidence, read_line
 from digitrec.lineformats import KNOWN_FORMATS
 from digitrec.linereader import LineReader
-from digitrec.segment import find_lines, page_ink
+from digitrec.segment import find_lines, read_page
 
 LINE_TRAIN_DIGITS = 55_000  # the shipped line model trained on MNIST train[:55000] (line.json, training.digits)
 NEWTON_STEPS = 50
@@ -50,7 +50,7 @@ def line_of(train, rng: np.random.Generator) -> tuple[str, np.ndarray]:
     idx = rng.integers(0, len(train), k)
     line = synth.digit_line(train.images[idx], [int(g) for g in rng.integers(-3, 11, k - 1)], rng)
     img = synth.photo(line, rng) if rng.random() < 0.5 else synth.on_paper(line, rng.uniform(2, 4))
-    lines = find_lines(page_ink(img)[0])
+    lines = find_lines(read_page(img).ink)
     ink = lines[0][1] if len(lines) == 1 else np.zeros((8, 8), np.float32)
     return "".join(str(d) for d in train.labels[idx]), ink
 

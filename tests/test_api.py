@@ -10,6 +10,7 @@ import digitrec
 
 PUBLIC = [
     "BadImage",
+    "CellReading",
     "CheckpointError",
     "ConfigError",
     "DataError",
@@ -28,6 +29,7 @@ PUBLIC = [
     "__version__",
     "load_mnist",
     "preprocess",
+    "read_cells",
     "read_digits",
 ]
 

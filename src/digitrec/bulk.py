@@ -18,6 +18,7 @@ worker pool (`digitrec.pool`).
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -135,25 +136,43 @@ def _read_one(model: str | None, path: str) -> dict[str, Any]:
     return read_row(_recognizer(model), path)
 
 
+def cell_rows(recognizer: Recognizer, path: str) -> list[dict[str, Any]]:
+    """`read_cells` of one file as rows, one per cell; an unreadable file gives one row with `error`."""
+    from .cells import read_cells
+
+    try:
+        return read_cells(recognizer, path, name=path).rows()
+    except BadImage as e:
+        return [error_row("cells", path, str(e))]
+    except Exception as e:  # noqa: BLE001 - a hostile file must not stop the job
+        return [error_row("cells", path, cannot_read(path, e))]
+
+
+def _cells_one(model: str | None, path: str) -> list[dict[str, Any]]:
+    return cell_rows(_recognizer(model), path)
+
+
 def read_rows(
-    model: str | None, targets: list[str], skip: set[str] | None = None, workers: int | None = None, window: int = 512
-) -> Rows:
+    model: str | None, targets: list[str], skip: set[str] | None = None, workers: int | None = None, window: int = 512,
+    cells: bool = False,
+) -> Rows:  # fmt: skip
     """Rows of `read_digits` for every image under `targets`, in order, read by `workers` processes.
 
     `model` is the line model (a name such as "line" or a path; None: the shipped one). A model that
-    cannot be used raises its ModelError here, before any file is read. Each worker loads the model once;
-    at most two windows of `window` paths are in flight.
+    cannot be used raises its ModelError here, before any file is read. With `cells`, rows of `read_cells`
+    instead: one per cell. Each worker loads the model once; at most two windows of `window` paths are in flight.
     """
     check_line_model(model)
     paths = discover(targets, skip)
     workers = workers or os.cpu_count() or 1
-    read = functools.partial(_read_one, model)
+    read = functools.partial(_cells_one if cells else _read_one, model)
     if workers <= 1:
-        return Rows(map(read, paths), paths)
-    rows = ordered_map(
-        read, paths, workers, window=window, initializer=_recognizer, initargs=(model,), workers_run_onnx=True
-    )
-    return Rows(rows, paths)
+        rows = map(read, paths)
+    else:
+        rows = ordered_map(
+            read, paths, workers, window=window, initializer=_recognizer, initargs=(model,), workers_run_onnx=True
+        )
+    return Rows(itertools.chain.from_iterable(rows) if cells else rows, paths)
 
 
-__all__ = ["Discovery", "Rows", "check_line_model", "discover", "predict_rows", "read_row", "read_rows"]
+__all__ = ["Discovery", "Rows", "cell_rows", "check_line_model", "discover", "predict_rows", "read_row", "read_rows"]

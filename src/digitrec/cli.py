@@ -725,7 +725,7 @@ def _bulk(
 
         rows = bulk.predict_rows(Recognizer.load(model), targets, done, workers)
     else:
-        rows = bulk.read_rows(model, targets, done, workers)
+        rows = bulk.read_rows(model, targets, done, workers, cells=kind == "cells")
     show = progress if progress is not None else (output is not None and sys.stderr.isatty())
     local = [t for t in targets if "://" not in t]
     try:
@@ -1003,6 +1003,11 @@ def _listen(host: str, port: int) -> socket.socket:
     default=None,
     help="Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order).",
 )
+@click.option(
+    "--cells",
+    is_flag=True,
+    help="Read forms cell by cell: one result per cell of each grid (comb field, table, boxed field) with its row, column, box and value; a comb field's cells also joined into one value; an empty cell is an empty value.",
+)
 @_bulk_options
 @click.option(
     "--workers",
@@ -1028,6 +1033,7 @@ def read(
     address: str | None,
     workers: int | None,
     progress: bool | None,
+    cells: bool = False,
 ) -> None:
     """Read every digit string in each image: a number, a date, a code, a phone number; - reads stdin.
 
@@ -1058,12 +1064,17 @@ def read(
     from .segment import expectation
 
     expectation(expect, digits_only)  # a bad pattern fails here, before any image
+    if cells and (engine == "ray" or show_preprocessed):
+        raise click.UsageError("--cells does not apply with --engine ray or --show-preprocessed")
     targets, failed = _targets(paths)
+    if cells and not output:
+        sys.exit(1 if _read_cells(targets, model, reject, as_json, expect, digits_only) or failed else 0)
     if output or engine == "ray":
         _bulk_reject(reject)
         if expect or digits_only:
             raise click.UsageError("--expect and --digits-only are not yet supported with --output or --engine ray")
-        _bulk("read", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        kind = "cells" if cells else "read"
+        _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
     from .decode import iter_image_paths
     from .infer import Recognizer
@@ -1094,6 +1105,40 @@ def read(
         ) from None
     if failed:
         sys.exit(1)
+
+
+def _read_cells(
+    targets: list[str], model: str | None, reject: str, as_json: bool, expect: str | None, digits_only: bool
+) -> int:
+    """`read --cells` to stdout: per image its fields and cells (JSON) or one line per grid row; returns failures."""
+    from .cells import read_cells
+    from .decode import iter_image_paths
+    from .infer import Recognizer
+
+    rec = Recognizer.load(model, reject=reject)
+    failed = 0
+    for path in iter_image_paths(targets):
+        try:
+            source = _stdin_bytes() if path == "-" else path
+            reading = read_cells(rec, source, name=path, expect=expect, digits_only=digits_only)
+        except DigitrecError as e:
+            failed += 1
+            click.echo(f"error: {e}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps(reading.as_dict()))
+            continue
+        for f in reading.fields:
+            row_cells = [c for c in reading.cells if c.grid == f.grid]
+            if f.value is not None:
+                click.echo(f"{path}\tgrid {f.grid} ({f.kind})\t{f.value or '-'}")
+                continue
+            for r in range(f.rows):
+                values = [c.value or "-" for c in row_cells if c.row == r]
+                click.echo(f"{path}\tgrid {f.grid} row {r}\t" + " | ".join(values))
+        if not reading.fields:
+            click.echo(f"{path}\tno cells\t{reading.text or '-'}")
+    return failed
 
 
 def _marked_text(reading: Reading, mark_below: float) -> str:

@@ -19,6 +19,16 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .documents import (
+    DOCUMENT_SUFFIXES,
+    is_heif,
+    is_pdf,
+    is_pdf_path,
+    open_heif,
+    pdf_pages,
+    render_pdf_page,
+    split_page,
+)
 from .errors import BadImage, ImageTooLarge
 
 # NOTE: far above any phone photo (~50 MP) and far below a decompression bomb; checked before decoding.
@@ -29,6 +39,7 @@ DECODE_SCALE = "digitrec.decode_scale"  # Image.info key: original pixels per de
 # size), so no picture costs more than this many float pixels in time and memory; a digit keeps hundreds of pixels.
 REDUCE_PIXELS = 12_000_000
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+HEAD_BYTES = 16  # enough of a file's start to tell a PDF or HEIC from the formats Pillow knows
 
 ImageSource = str | os.PathLike | bytes | BinaryIO | Image.Image | np.ndarray
 
@@ -46,16 +57,22 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
         return _convertible(source)
     label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
     if isinstance(source, (str, os.PathLike)):
+        source, page = split_page(os.fspath(source))
+        if page is not None:  # "scan.pdf#page=2"
+            return render_pdf_page(source, page, label, max_pixels)
         path = Path(source)
         if not path.exists():
             raise BadImage(f"{label}: no such file")
         if path.is_dir():
             raise BadImage(f"{label}: is a directory, not an image")
     fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    head = _head(fp)
+    if is_pdf(head):  # NOTE: a PDF given as one picture is its first page; folder walks name every page
+        return render_pdf_page(source if isinstance(source, (str, os.PathLike, bytes)) else fp.read(), 1, label)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(fp)
+            img = open_heif(fp, label) if is_heif(head) else Image.open(fp)
             if img.width * img.height > max_pixels:
                 raise ImageTooLarge(f"{label}: image too large ({img.width}x{img.height} pixels, limit {max_pixels:,})")
             full = img.size
@@ -78,6 +95,20 @@ def open_image(source: ImageSource, name: str | None = None, max_pixels: int = M
             "truncated or corrupt image" if "truncat" in str(e) or isinstance(e, (SyntaxError, EOFError)) else str(e)
         )
         raise BadImage(f"{label}: {reason}") from None
+
+
+def _head(fp) -> bytes:
+    """The first bytes of a path's file or of a seekable file object (left where it was); b"" otherwise."""
+    try:
+        if isinstance(fp, (str, os.PathLike)):
+            with open(fp, "rb") as f:
+                return f.read(HEAD_BYTES)
+        at = fp.tell()
+        head = fp.read(HEAD_BYTES)
+        fp.seek(at)
+        return head if isinstance(head, bytes) else b""
+    except (OSError, AttributeError, ValueError):
+        return b""
 
 
 def _convertible(img: Image.Image) -> Image.Image:
@@ -199,20 +230,27 @@ def from_array(a: np.ndarray) -> np.ndarray:
 
 
 def is_image_file(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES | DOCUMENT_SUFFIXES
 
 
 def iter_image_paths(paths: list[str]) -> Iterator[str]:
     """Yield image files from files and folders (folders walked recursively, sorted), lazily.
 
     Files named explicitly are yielded whatever their suffix, so a bad one gets
-    its own error; inside folders only image suffixes are picked up.
+    its own error; inside folders only image suffixes (and .pdf, .heic, .heif)
+    are picked up. A PDF yields each of its pages by name: "scan.pdf#page=1".
     """
     for p in paths:
         if os.path.isdir(p):
-            yield from _walk(p)
+            for f in _walk(p):
+                yield from _pages(f)
         else:
-            yield p
+            yield from _pages(p)
+
+
+def _pages(path: str) -> list[str]:
+    """A PDF's pages by name ("scan.pdf#page=1", ...), or [path] for any other file."""
+    return pdf_pages(path) if is_pdf_path(path) and os.path.isfile(path) else [path]
 
 
 def has_images(folder: str) -> bool:
@@ -224,8 +262,9 @@ def has_images(folder: str) -> bool:
 
 
 def count_images(targets: list[str]) -> int:
-    """How many files `iter_image_paths(targets)` will yield: one os.scandir pass, no sorting, O(depth) memory."""
-    return sum(sum(1 for _ in _scan(p)) if os.path.isdir(p) else 1 for p in targets)
+    """How many pictures `iter_image_paths(targets)` will yield (a PDF's pages counted): one os.scandir pass, no
+    sorting, O(depth) memory."""
+    return sum(sum(len(_pages(f)) for f in _scan(p)) if os.path.isdir(p) else len(_pages(p)) for p in targets)
 
 
 def _scan(folder: str) -> Iterator[str]:

@@ -22,6 +22,7 @@ from PIL import Image, ImageFilter
 
 from .decode import ImageSource, load_gray
 from .errors import BadImage
+from .rulings import find_rulings, remove_rulings
 
 WORK_SIDE = 512  # photos are reduced to this longest side to find the ink; the digit is then re-read at full size
 MNIST_BOX = 20
@@ -570,18 +571,28 @@ def scaled_mnist_form(gray: np.ndarray) -> Prepared | None:
 
 
 def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
-    """Gray float32 (H, W) in [0, 1], any polarity -> soft ink mask float32 (H, W) in [0, 1], ink bright."""
+    """Gray float32 (H, W) in [0, 1], any polarity -> soft ink mask float32 (H, W) in [0, 1], ink bright.
+
+    Rulings (box edges, underlines, ruled and graph paper, `digitrec.rulings`) are taken out of the ink.
+    """
     clean = clean_ink(gray)
     if clean is not None:
-        return clean
-    flat = remove_lines(flatten_lighting(ink_on_paper(gray)), min_lines)
-    soft = soft_threshold(flat)
-    if soft.any() or max(gray.shape) > PLATEAU_SIDE or float(flat.max(initial=0.0)) < FILLED_CONTRAST:
+        return remove_rulings(clean)
+    flat = flatten_lighting(ink_on_paper(gray))
+    ink = soft_threshold(flat)
+    rulings = find_rulings(ink)
+    if rulings.segments:
+        # NOTE: rulings found go by their own pixels, strokes crossing them put back; the rows' median of
+        # `remove_lines` would cut a white gap through every thick stroke a ruled line crosses.
+        return remove_rulings(ink, rulings)
+    lined = remove_lines(flat, min_lines)
+    soft = soft_threshold(lined)
+    if soft.any() or max(gray.shape) > PLATEAU_SIDE or float(lined.max(initial=0.0)) < FILLED_CONTRAST:
         return soft
     # NOTE: a digit filling its whole picture leaves too little background to measure the noise on; set on
     # paper (zeros) as a scanner would show it, its levels are measured right.
-    h, w = flat.shape
-    padded = np.pad(flat, ((h, h), (w, w)))
+    h, w = lined.shape
+    padded = np.pad(lined, ((h, h), (w, w)))
     return soft_threshold(padded)[h:-h, w:-w]
 
 

@@ -44,6 +44,7 @@ from .errors import BadImage, ConfigError
 from .linedecode import DECODERS, LineDecoding, read_line
 from .linereader import LineChar
 from .preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
+from .rulings import Rulings, find_rulings, remove_rulings, with_faint_lines
 
 if TYPE_CHECKING:
     from .infer import Recognizer
@@ -134,7 +135,8 @@ def read_digits(
     if decoder not in DECODERS:
         raise ConfigError(f"decoder: {decoder!r} is not one of {', '.join(DECODERS)}")
     path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
-    ink, scale, (full_w, full_h) = page_ink(source, name)
+    page = read_page(source, name)
+    ink, scale, (full_w, full_h) = page.ink, page.scale, page.size
     reader = reader or recognizer.line_reader()
     mode = reject or recognizer.reject
     reading = Reading(path, "", [], [], expect=expect, digits_only=digits_only)
@@ -156,19 +158,59 @@ def read_digits(
     return reading
 
 
-def page_ink(source: ImageSource, name: str | None = None) -> tuple[np.ndarray, tuple[float, float], tuple[int, int]]:
-    """An image -> its float32 (H, W) ink in [0, 1] (ink bright, longer side at most READ_SIDE), the file's pixels
-    per ink pixel (x, y), and the file's (width, height). Raises BadImage if it cannot be read."""
+@dataclass
+class Page:
+    """A picture ready to read: `ink` float32 (H, W) in [0, 1] at read size, rulings taken out; `rulings` found in
+    it; `scale` (x, y) from its pixels to the file's; `size` (width, height) of the file in pixels."""
+
+    ink: np.ndarray
+    rulings: Rulings
+    scale: tuple[float, float]
+    size: tuple[int, int]
+
+
+def read_page(source: ImageSource, name: str | None = None) -> Page:
+    """Decode an image and find its ink at READ_SIDE, with box edges, underlines and ruled lines taken out.
+
+    Raises BadImage if it cannot be read."""
     gray, decoded = load_gray(source, name)
     if gray.size == 0:
-        path = str(source) if isinstance(source, (str, os.PathLike)) else None
-        raise BadImage(f"{name or path or '<image>'}: image has no pixels")
+        label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
+        raise BadImage(f"{label}: image has no pixels")
     full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
     gray = limit_side(gray, READ_SIDE)
     ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
+    lines = ink
     if ink is None:
-        ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
-    return ink, (full_w / gray.shape[1], full_h / gray.shape[0]), (full_w, full_h)
+        strength = flatten_lighting(ink_on_paper(gray))
+        ink = soft_threshold(strength)
+        lines = with_faint_lines(ink, strength)
+    rulings = find_rulings(lines)
+    ink = remove_rulings(ink, rulings)
+    return Page(ink, rulings, (full_w / gray.shape[1], full_h / gray.shape[0]), (full_w, full_h))
+
+
+def read_ink(
+    reader: LineReader, ink: np.ndarray, floor: float, pattern: Pattern | None = None, refuse: bool = True
+) -> tuple[str, float, str | None]:
+    """(text, confidence, reason refused or None) of float32 (h, w) ink: its lines read and joined by spaces.
+
+    No ink at all gives ("", 1.0, None): an empty cell is an empty value.
+    """
+    texts, confidence, reasons = [], 1.0, []
+    if ink.size == 0:  # a cell no wider than its lines
+        return "", 1.0, None
+    for _, line_ink in find_lines(ink):
+        decoded = read_line(reader, line_ink, pattern, "beam", refuse=refuse)
+        reason = _refusal(decoded, floor) or ("no reading matches the expected pattern" if decoded.no_match else None)
+        if reason:
+            reasons.append(reason)
+            continue
+        texts.append(decoded.text)
+        confidence *= decoded.confidence
+    if not texts and reasons:
+        return "", 0.0, reasons[0]
+    return " ".join(texts), confidence, None
 
 
 def expectation(expect: str | None, digits_only: bool = False) -> Pattern | None:
@@ -307,4 +349,4 @@ def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list
     return [members[i] for i in order]
 
 
-__all__ = ["DigitBox", "Reading", "expectation", "find_lines", "page_ink", "read_digits"]
+__all__ = ["DigitBox", "Page", "Reading", "expectation", "find_lines", "read_digits", "read_ink", "read_page"]

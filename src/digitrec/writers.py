@@ -55,6 +55,7 @@ SUFFIXES = {
 FIELDS = {
     "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
     "read": ("path", "digits", "lines", "line_confidence", "line_reasons", "boxes", "error"),
+    "cells": ("path", "grid", "kind", "field", "row", "column", "box", "value", "confidence", "error"),
 }
 # CSV cells that hold JSON (lists and the boxes' dicts), and those read back as numbers.
 JSON_CELLS = ("probabilities", "lines", "line_confidence", "line_reasons", "boxes")
@@ -63,6 +64,7 @@ JSON_CELLS = ("probabilities", "lines", "line_confidence", "line_reasons", "boxe
 ERROR_FIELDS = {
     "predict": ("path", "digit", "confidence", "probabilities"),
     "read": ("path", "digits", "lines", "boxes"),
+    "cells": ("path", "grid", "row", "column", "value"),
 }
 BATCH = 256  # rows per write (and flush) to JSON lines and CSV
 ROW_GROUP = 4096  # rows per Parquet row group
@@ -223,6 +225,12 @@ def _parquet_schema(kind: str):
             ("path", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
             ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
             ("reason", pa.string()), ("error", pa.string()),
+        ])  # fmt: skip
+    if kind == "cells":
+        return pa.schema([
+            ("path", pa.string()), ("grid", pa.int64()), ("kind", pa.string()), ("field", pa.string()),
+            ("row", pa.int64()), ("column", pa.int64()), ("box", pa.list_(pa.int64())), ("value", pa.string()),
+            ("confidence", pa.float64()), ("error", pa.string()),
         ])  # fmt: skip
     box = pa.struct([
         ("box", pa.list_(pa.int64())), ("char", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),

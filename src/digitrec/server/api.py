@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..cells import read_cells
 from ..infer import Prediction
 from ..preprocess import Prepared, prepare
 from ..segment import expectation, read_digits
@@ -193,6 +194,11 @@ async def read(
     reject: str = REJECT,
     expect: str | None = EXPECT,
     digits_only: bool = Query(False, description="never read a separator (see `digitrec read --digits-only`)"),
+    cells: bool = Query(
+        False,
+        description="Read forms cell by cell: fields (comb values joined) and one entry per cell with grid, row, "
+        "column, box, value.",
+    ),
 ) -> dict[str, Any]:
     """Read every digit string in an image: text per line (separators kept), line confidence, one box per character.
 
@@ -201,7 +207,8 @@ async def read(
     expectation(expect, digits_only)  # a bad pattern is a 422 before the image is read
     recognizer = _recognizer(request, model)
     source, name = await read_source(request)
-    read = functools.partial(read_digits, expect=expect, digits_only=digits_only)
+    reading = read_cells if cells else read_digits
+    read = functools.partial(reading, expect=expect, digits_only=digits_only)
     result = await run_in_threadpool(read, recognizer, source, name, reject)
     return result.as_dict()
 

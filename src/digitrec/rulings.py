@@ -1,0 +1,498 @@
+"""Rulings are not ink: find the long straight lines of forms and paper, and take them out of the ink.
+
+Box edges, comb fields, table grids, underlines, ruled and graph paper are
+long, thin, nearly horizontal or vertical lines; a digit's own strokes (a 1, a
+7's bar, a 4's bar) are short, or end where the rest of the digit goes on.
+`find_rulings` works on the soft ink map (any ink colour has become bright ink
+there) in four steps:
+
+1. candidates: pixels in horizontal (vertical) runs of ink at least
+   `kernel` pixels long, i.e. a morphological opening by a 1 x k line, which
+   also keeps lines a few degrees off straight (their runs step by a row);
+2. segments: connected groups of candidate pixels, each with its length and
+   its thickness (pixels over length);
+3. a segment is a ruling when it is thin and at least RULE_STROKES stroke
+   widths long, and either reaches past the other ink near it at *both* ends
+   (an underline, a ruled line, the top of a box: a digit's bar ends where
+   the digit's curve goes on) or meets long perpendicular lines at both ends
+   (a box edge a digit touches, the dividers of a comb field, a table's inner
+   lines) while being as long as the ink beside it;
+4. removal: ruling pixels and their faint fringe go; where ink goes on at both
+   sides across a line (a stroke crossing it), the crossing is put back.
+
+Numpy only until a picture holds a long run at all; OpenCV (a core dependency)
+labels the segments. Pure functions: arrays in, new arrays out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INK_ON = 0.35  # soft-ink level that counts as a stroke (as segment.INK_LEVEL)
+LINE_ON = 0.1  # ... and as part of a line: light gray or thin rulings come out faint in the soft ink
+KERNEL_MIN = 12  # px: shortest run that may be part of a ruling (a digit's strokes are mostly longer than this)
+RUN_SHARE = 0.8  # ... and this share of a ruling's least length (a thick digit's strokes hold runs of 12 px)
+MIN_RULE = 24  # px: no ruling is shorter (the stem of a 4 in a 28 x 28 picture is 20)
+KERNEL_SHARE = 1 / 40  # ... or this share of the picture's longer side, whichever is longer
+RULE_STROKES = 7.0  # a ruling is at least this many stroke widths long: a digit is ~9 strokes tall, its bars ~4
+THIN = 0.25  # a ruling is at most this thick for its length (a filled blob is not a line)
+BEYOND = 0.1  # a free line reaches past the ink near it by this share of its length at both ends ...
+BEYOND_STROKES = 2.0  # ... or by this many stroke widths if less (a long line), and by 2 px at least
+TALL_ONE = 0.3  # ... and a free vertical line no other line crosses (graph paper's do) by this share of its length
+FRAME_SIDES = 4  # rulings that are all the ink there is are taken for the digit when there are this few ...
+INSIDE_MARGIN = 0.25  # ... and the middle of their box (this share of its sides in) holds no ink
+FRAME_COVER = 0.9  # a framing line (box edge, divider) is at least this long for the ink beside it
+END_REACH = 4  # px: a line "meets" another when its end comes this close to it (gaps in scans, thick corners)
+CLEAN_SHARE = 0.3  # a line shows clean (no stroke joining it) along at least this share of its length
+MAX_SLOPE = 0.06  # a ruling runs within this slope of level or upright (3.4 degrees: a scan's or a photo's skew)
+WOBBLE = 1.0  # px: a ruling's middle keeps this close to a straight line (most of its length) ...
+WOBBLE_SHARE = 0.25  # ... or this share of its thickness (a thick line's middle jitters more)
+STRAIGHT_PCT = 80  # percentile of the columns held to that (a stroke joining the line shifts a few middles)
+REMNANT_REACH = 2  # px: ink left wholly this close to a removed ruling is a remnant of it (a corner, its blur)
+COVER = 0.9  # a ruling's pixels cover at least this share of the columns (rows) it spans
+ALIKE = 1.5  # lines found together are at most this much thicker than the first of them (and a pixel)
+MAX_LINES = 12  # lines taken out of one group of candidates at most (a digit on graph paper joins several)
+NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may be a faint ruling
+FAINT_SHARE = 0.3  # ... which shows at INK_ON (as strong as a stroke's edge) once this share of the ink's peak
+LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this far out of the paper
+FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
+REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One straight line: `axis` 0 horizontal, 1 vertical; (x0, y0, x1, y1) its box in the ink's pixels; `slope`
+    how far it drifts across per pixel along (a tilted scan or photo)."""
+
+    axis: int
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    thickness: float
+    slope: float = 0.0  # rows per column along a horizontal line, columns per row along a vertical one
+
+    @property
+    def length(self) -> int:
+        return self.x1 - self.x0 if self.axis == 0 else self.y1 - self.y0
+
+    @property
+    def position(self) -> float:
+        """Its middle row (horizontal) or column (vertical)."""
+        return (self.y0 + self.y1) / 2 if self.axis == 0 else (self.x0 + self.x1) / 2
+
+
+@dataclass
+class Rulings:
+    """The rulings of a picture: `mask` bool (H, W) of their pixels, and the segments found."""
+
+    mask: np.ndarray
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def horizontal(self) -> list[Segment]:
+        return [s for s in self.segments if s.axis == 0]
+
+    @property
+    def vertical(self) -> list[Segment]:
+        return [s for s in self.segments if s.axis == 1]
+
+
+# ---------------------------------------------------------------- steps
+
+
+def long_runs(on: np.ndarray, k: int) -> np.ndarray:
+    """bool (H, W): pixels of bool (H, W) `on` that lie in a horizontal run of at least `k` pixels.
+
+    The same as an opening by a 1 x k line, in O(H W) whatever k is.
+    """
+    h, w = on.shape
+    padded = np.zeros((h, w + 2), np.int8)
+    padded[:, 1:-1] = on
+    edges = np.diff(padded.ravel())
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = (ends - starts) >= k
+    out = np.zeros(padded.size, np.int8)
+    np.add.at(out, starts[keep] + 1, 1)  # edges[i] compares padded[i + 1] with padded[i]: the run starts at i + 1
+    np.add.at(out, ends[keep] + 1, -1)
+    return np.cumsum(out).reshape(h, w + 2)[:, 1:-1] > 0
+
+
+def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
+    """bool (H, W) `on` with gaps of up to `gap` pixels along `axis` filled (a line broken by a crossing's clean-up)."""
+    before, after = np.zeros_like(on), np.zeros_like(on)
+    for d in range(1, gap + 1):
+        if axis == 0:
+            before[d:] |= on[:-d]
+            after[:-d] |= on[d:]
+        else:
+            before[:, d:] |= on[:, :-d]
+            after[:, :-d] |= on[:, d:]
+    return on | (before & after)
+
+
+def _line_runs(faint: np.ndarray, axis: int, k: int) -> np.ndarray:
+    """bool (H, W): pixels of bool (H, W) `faint` in horizontal runs at least `k` long, gaps bridged, once the ink
+    is thickened a pixel up and down so that a line a degree or two off level still runs on unbroken."""
+    on = _bridged(faint, 1)
+    return long_runs(_grow(on, 1, 0), k) & faint
+
+
+def stroke_width(on: np.ndarray) -> float:
+    """Mean stroke width in pixels of bool (H, W) ink: its area over half its perimeter."""
+    area = float(on.sum())
+    edges = float((on[1:] != on[:-1]).sum() + (on[:, 1:] != on[:, :-1]).sum())
+    return 2.0 * area / max(edges, 1.0)
+
+
+def _segments(cand: np.ndarray, axis: int, min_length: float) -> tuple[list[Segment], np.ndarray]:
+    """Thin segments of bool (H, W) candidates along `axis`, at least `min_length` long, and their own pixels.
+
+    A line and a digit stroke touching it form one group of candidates, and
+    a digit crossing several lines of ruled or graph paper joins them all:
+    the lines are taken out of a group one at a time, top (left) first.
+    """
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    own = np.zeros(cand.shape, bool)
+    out = []
+    for i in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        if (w if axis == 0 else h) < min_length:
+            continue
+        window = labels[y : y + h, x : x + w] == i
+        for pixels, thickness in _group_lines(window if axis == 0 else window.T, min_length):
+            pixels = pixels if axis == 0 else pixels.T
+            rows, cols = np.flatnonzero(pixels.any(1)), np.flatnonzero(pixels.any(0))
+            own[y : y + h, x : x + w] |= pixels
+            box = (x + cols[0], y + rows[0], x + cols[-1] + 1, y + rows[-1] + 1)
+            out.append(Segment(axis, *(int(v) for v in box), thickness, _slope(pixels if axis == 0 else pixels.T)))
+    return out, own
+
+
+def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, offset) of the least-squares line through points (x, y), 2 or more with distinct x; as
+    np.polyfit(x, y, 1), without its overhead (called for every candidate line)."""
+    x = x.astype(np.float64)
+    mx, my = float(x.mean()), float(y.mean())
+    dx = x - mx
+    slope = float((dx * (y - my)).sum() / max(float((dx * dx).sum()), 1e-12))
+    return slope, my - slope * mx
+
+
+def _quantile(a: np.ndarray, pct: float) -> float:
+    """np.percentile(a, pct) of a non-empty 1-D array, by linear interpolation, without its overhead."""
+    pos = (a.size - 1) * pct / 100
+    lo = int(pos)
+    part = np.partition(a, (lo, min(lo + 1, a.size - 1)))
+    return float(part[lo] + (part[min(lo + 1, a.size - 1)] - part[lo]) * (pos - lo))
+
+
+def _slope(pixels: np.ndarray) -> float:
+    """The slope (rows per column) of the line through the middles of bool (h, w) `pixels`' columns."""
+    counts = pixels.sum(0)
+    cols = np.flatnonzero(counts)
+    if cols.size < 2:
+        return 0.0
+    middle = (pixels * np.arange(pixels.shape[0])[:, None]).sum(0)[cols] / counts[cols]
+    return _fit(cols, middle)[0]
+
+
+def _group_lines(group: np.ndarray, min_length: float) -> list[tuple[np.ndarray, float]]:
+    """The lines of bool (h, w) `group` running along its columns, each as (its pixels, thickness).
+
+    Lines come out top first (or bottom first where a stroke lies on a line's top) until none is left.
+    """
+    out = []
+    left = group.copy()
+    for _ in range(MAX_LINES):
+        line = _line_pixels(_first_runs(left), left)
+        if line is None:  # NOTE: a digit's stroke lies on top of the line: try its other side
+            line = _line_pixels(_first_runs(left[::-1])[::-1], left)
+        if line is None:
+            break
+        pixels, thickness = line
+        cols = np.flatnonzero(pixels.any(0))
+        if cols.size == 0 or cols[-1] - cols[0] + 1 < min_length:
+            break
+        span = cols[-1] - cols[0] + 1
+        # NOTE: a ruling runs on unbroken; the lines sharing a group (ruled or graph paper) are alike, and what is
+        # left of a digit once they are out (a 3's bottom arc) is thicker and patchy.
+        alike = not out or thickness <= ALIKE * out[0][1] + 1
+        if thickness <= THIN * span and cols.size >= COVER * span and alike:
+            out.append((pixels, thickness))
+        left &= ~pixels
+    return out
+
+
+def _first_runs(on: np.ndarray) -> np.ndarray:
+    """bool (h, w): each column's topmost run of bool (h, w) `on`."""
+    started = np.cumsum(on, 0) > 0
+    return on & (np.cumsum(started & ~on, 0) == 0)
+
+
+def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The pixels of bool (h, w) `pool` near the straight line through the middles of `group`'s columns, and its
+    thickness; None when no straight line runs through them.
+
+    Columns where a stroke joins the line are thicker and their middles off
+    the line: the thickness is a low percentile of the columns', and the
+    line is fitted through the columns no thicker than twice that, then
+    again through those of them that keep near the first fit.
+    """
+    counts = group.sum(0)
+    cols = np.flatnonzero(counts)
+    if cols.size < 2:
+        return None
+    rows = np.arange(group.shape[0], dtype=np.float64)[:, None]
+    middle = (group * rows).sum(0)[cols] / counts[cols]
+    thickness = _quantile(counts[cols], 20)
+    clean = counts[cols] <= 2 * thickness
+    if clean.sum() < max(2, CLEAN_SHARE * cols.size):
+        return None
+    slope, offset = _fit(cols[clean], middle[clean])
+    near = clean & (np.abs(middle - (slope * cols + offset)) <= max(WOBBLE, thickness))
+    if near.sum() >= max(2, CLEAN_SHARE * cols.size):
+        clean = near
+        slope, offset = _fit(cols[clean], middle[clean])
+    if abs(slope) > MAX_SLOPE:  # a 1's or a 7's slanted stroke, never a ruling
+        return None
+    centre = slope * np.arange(group.shape[1]) + offset
+    # NOTE: a ruling is straight: its clean columns' middles keep to the fitted line; a digit's arc (the side of a
+    # 0, the bowl of a 6) bends away from any straight line through it by several pixels.
+    if _quantile(np.abs(middle[clean] - centre[cols[clean]]), STRAIGHT_PCT) > max(WOBBLE, WOBBLE_SHARE * thickness):
+        return None
+    return pool & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
+
+
+def _reaches_past(s: Segment, other: np.ndarray, width: float, crossed: bool = False) -> bool:
+    """True when ink of bool (H, W) `other` lies along `s` and `s` goes past all of it at both ends.
+
+    The ink counted is within one line length across `s` (the digits it
+    underlines, crosses or frames); none there means a lone stroke (a 1, a
+    dash), never a ruling by this test.
+    """
+    reach = s.length
+    if s.axis == 0:
+        band = other[max(0, s.y0 - reach) : s.y1 + reach, s.x0 : s.x1]
+        profile = band.any(0)
+    else:
+        band = other[s.y0 : s.y1, max(0, s.x0 - reach) : s.x1 + reach]
+        profile = band.any(1)
+    inked = np.flatnonzero(profile)
+    if inked.size == 0:
+        return False
+    margin = max(2.0, min(BEYOND * s.length, BEYOND_STROKES * width))
+    if s.axis == 1 and not crossed:  # NOTE: a 1, or a 0's side, often stands out of its neighbours
+        margin = max(margin, TALL_ONE * s.length)
+    return inked[0] >= margin and inked[-1] < profile.size - margin
+
+
+def _ink_extent(s: Segment, other: np.ndarray) -> int:
+    """How far the ink of bool (H, W) `other` beside `s` (within one line length) extends along it."""
+    reach = s.length
+    if s.axis == 0:
+        profile = other[max(0, s.y0 - reach) : s.y1 + reach, s.x0 : s.x1].any(0)
+    else:
+        profile = other[s.y0 : s.y1, max(0, s.x0 - reach) : s.x1 + reach].any(1)
+    inked = np.flatnonzero(profile)
+    return int(inked[-1] - inked[0] + 1) if inked.size else 0
+
+
+def _meets_at_both_ends(s: Segment, across: np.ndarray) -> bool:
+    """True when both ends of `s` touch bool (H, W) `across`, the long lines of the other direction."""
+    h, w = across.shape
+    r = END_REACH
+    if s.axis == 0:
+        ends = [(s.y0 - r, s.y1 + r, s.x0 - r, s.x0 + r), (s.y0 - r, s.y1 + r, s.x1 - 1 - r, s.x1 - 1 + r)]
+    else:
+        ends = [(s.y0 - r, s.y0 + r, s.x0 - r, s.x1 + r), (s.y1 - 1 - r, s.y1 - 1 + r, s.x0 - r, s.x1 + r)]
+    return all(across[max(0, a) : min(h, b + 1), max(0, c) : min(w, d + 1)].any() for a, b, c, d in ends)
+
+
+def find_rulings(ink: np.ndarray) -> Rulings:
+    """The rulings of float32 (H, W) soft ink in [0, 1] (ink bright): their pixel mask and segments.
+
+    An all-False mask and no segments when the picture has none (most
+    pictures: checked with two run-length passes before anything else).
+    """
+    on, faint = ink > INK_ON, ink > LINE_ON
+    empty = Rulings(np.zeros(ink.shape, bool))
+    if on.shape[0] < 8 or on.shape[1] < 8 or not on.any():
+        return empty
+    width = stroke_width(on)
+    kernel = max(KERNEL_MIN, round(KERNEL_SHARE * max(on.shape)))
+    min_length = max(kernel, RULE_STROKES * width, MIN_RULE)
+    # NOTE: the cheap check first: most pictures have no unbroken run as long as a ruling must be.
+    need = int(np.ceil(min_length))
+    if not (long_runs(faint, need).any() or long_runs(faint.T, need).any()):
+        return empty
+    kernel = max(kernel, round(RUN_SHARE * min_length))
+    runs = (_line_runs(faint, 0, kernel), _line_runs(faint.T, 0, kernel).T)
+    found = [_segments(runs[axis], axis, min_length) for axis in (0, 1)]
+    if not (found[0][0] or found[1][0]):
+        return empty
+    # NOTE: a candidate's own pixels, those of lines parallel to it and of lines crossing it (graph paper) are not
+    # "ink beside it"; strokes and the lines that end on it are (a box's top edge is framed by its sides, and needs
+    # the both-ends test; a 7's bar ends on its stem, and is no ruling).
+    long_mask = [_mask_of(segs, own) for segs, own in found]
+    other_ink = on & ~long_mask[0] & ~long_mask[1]
+    free: list[Segment] = []
+    framed: list[Segment] = []
+    for axis, (segs, _) in enumerate(found):
+        across = long_mask[1 - axis]
+        for s in segs:
+            if s.length < RULE_STROKES * max(s.thickness, width):
+                continue
+            ending = [p for p in found[1 - axis][0] if not _crosses(p, s, on.shape)]
+            other = other_ink | (_mask_of(ending, found[1 - axis][1]) & on) if ending else other_ink
+            crossed = len(found[1 - axis][0]) - len(ending) >= 2
+            if _reaches_past(s, other, width, crossed):
+                free.append(s)
+            elif _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other):
+                framed.append(s)
+    kept = free + _mutual_frames(framed, free, found)
+    if not kept:
+        return empty
+    mask = _mask_of([s for s in kept if s.axis == 0], found[0][1])
+    mask |= _mask_of([s for s in kept if s.axis == 1], found[1][1])
+    # NOTE: a square 0 is four straight strokes that frame each other: a "box" around nothing is the digit itself.
+    if len(kept) <= FRAME_SIDES and {s.axis for s in kept} == {0, 1} and _empty_inside(on & ~_grow(mask, FRINGE), kept):
+        return empty
+    return Rulings(mask, kept)
+
+
+def _empty_inside(left: np.ndarray, kept: list[Segment]) -> bool:
+    """True when no ink of bool (H, W) `left` lies in the middle of the box the `kept` segments span."""
+    x0, y0 = min(s.x0 for s in kept), min(s.y0 for s in kept)
+    x1, y1 = max(s.x1 for s in kept), max(s.y1 for s in kept)
+    dx, dy = round(INSIDE_MARGIN * (x1 - x0)), round(INSIDE_MARGIN * (y1 - y0))
+    return not left[y0 + dy : y1 - dy, x0 + dx : x1 - dx].any()
+
+
+def _mutual_frames(framed: list[Segment], free: list[Segment], found: list) -> list[Segment]:
+    """The `framed` segments whose both ends meet rulings (`free` ones or framed ones that stay so themselves).
+
+    A box's edges hold each other up; a round 0's flat bottom meets its
+    sides, which meet nothing at their other ends, so all of them go.
+    """
+    while framed:
+        rules = free + framed
+        across = [_mask_of([r for r in rules if r.axis == a], found[a][1]) for a in (0, 1)]
+        stay = [s for s in framed if _meets_at_both_ends(s, across[1 - s.axis])]
+        if len(stay) == len(framed):
+            break
+        framed = stay
+    return framed
+
+
+def _crosses(p: Segment, s: Segment, shape: tuple[int, int]) -> bool:
+    """True when `p` runs across `s` and on past it at both sides (graph paper, a table's inner lines), or to the
+    picture's edge (graph paper cut off there)."""
+    lo, hi = (p.x0, p.x1) if p.axis == 0 else (p.y0, p.y1)
+    side = shape[1] if p.axis == 0 else shape[0]
+    lo, hi = (-side if lo <= END_REACH else lo), (2 * side if hi >= side - END_REACH else hi)
+    at = (s.x0, s.x1) if s.axis == 0 else (s.y0, s.y1)
+    if not at[0] - END_REACH <= p.position <= at[1] + END_REACH:
+        return False
+    margin = END_REACH + s.thickness
+    return lo <= s.position - margin and hi >= s.position + margin
+
+
+def _mask_of(segs: list[Segment], own: np.ndarray) -> np.ndarray:
+    """bool (H, W): the line pixels of `segs` (not their whole boxes: lines may slant)."""
+    mask = np.zeros(own.shape, bool)
+    for s in segs:
+        mask[s.y0 : s.y1, s.x0 : s.x1] |= own[s.y0 : s.y1, s.x0 : s.x1]
+    return mask
+
+
+def _grow(mask: np.ndarray, r: int, axis: int | None = None) -> np.ndarray:
+    """bool (H, W) `mask` grown by `r` pixels along `axis` (0 rows, 1 columns) or both (None)."""
+    out = mask.copy()
+    for ax in (0, 1) if axis is None else (axis,):
+        base = out.copy()
+        for d in range(1, r + 1):
+            if ax == 0:
+                out[d:] |= base[:-d]
+                out[:-d] |= base[d:]
+            else:
+                out[:, d:] |= base[:, :-d]
+                out[:, :-d] |= base[:, d:]
+    return out
+
+
+def _crossings(rulings: Rulings, keep: np.ndarray) -> np.ndarray:
+    """bool (H, W): ruling pixels where ink of bool `keep` goes on at both sides across the line (a stroke)."""
+    out = np.zeros(keep.shape, bool)
+    for axis in (0, 1):
+        segs = rulings.horizontal if axis == 0 else rulings.vertical
+        if not segs:
+            continue
+        span = int(np.ceil(max(s.thickness for s in segs))) + REPAIR_SPAN
+        line = np.zeros(keep.shape, bool)
+        for s in segs:
+            line[s.y0 : s.y1, s.x0 : s.x1] |= rulings.mask[s.y0 : s.y1, s.x0 : s.x1]
+        line = _grow(line, FRINGE, 0 if axis == 0 else 1)
+        before, after = np.zeros_like(keep), np.zeros_like(keep)
+        for d in range(1, span + 1):  # ink d pixels before (above / left of) and after each pixel
+            if axis == 0:
+                before[d:] |= keep[:-d]
+                after[:-d] |= keep[d:]
+            else:
+                before[:, d:] |= keep[:, :-d]
+                after[:, :-d] |= keep[:, d:]
+        # NOTE: a slanted stroke enters and leaves the line a pixel or two apart: allow that much sideways.
+        out |= line & _grow(before, 1, 1 - axis) & _grow(after, 1, 1 - axis)
+    return out
+
+
+def with_faint_lines(ink: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """float32 (H, W) soft `ink` with the faint lines of float32 (H, W) ink `strength` (before the soft threshold)
+    brought up to at least LINE_ON: a light gray ruling, blurred by a scan, falls under the threshold but still
+    bounds a form's cells. Detection only: the ink read keeps its own values."""
+    sample = strength[:: max(1, strength.shape[0] // 200), :: max(1, strength.shape[1] // 200)]
+    med = float(np.median(sample))
+    noise = med + NOISE_SIGMAS * 1.4826 * float(np.median(np.abs(sample - med)))
+    peak = float(np.percentile(sample, 99.5))
+    if peak - noise < LINE_CONTRAST:
+        return ink
+    faint = np.clip((strength - noise) / (FAINT_SHARE * (peak - noise)), 0.0, 1.0) * INK_ON
+    return np.maximum(ink, faint).astype(np.float32)
+
+
+def remove_rulings(ink: np.ndarray, rulings: Rulings | None = None) -> np.ndarray:
+    """Float32 (H, W) soft ink in [0, 1] with its rulings taken out and the strokes crossing them kept; new array.
+
+    Returns `ink` itself when there are no rulings.
+    """
+    rulings = find_rulings(ink) if rulings is None else rulings
+    if not rulings.segments:
+        return ink
+    gone = _grow(rulings.mask, FRINGE)
+    strokes = (ink > INK_ON) & ~gone
+    gone &= ~_crossings(rulings, strokes)
+    # NOTE: the fringe goes only where it is faint: a stroke running along the line keeps its own pixels.
+    gone &= rulings.mask | (ink < INK_ON)
+    gone |= _remnants(ink > LINE_ON, gone, _grow(rulings.mask, REMNANT_REACH))
+    return np.where(gone, 0.0, ink).astype(np.float32)
+
+
+def _remnants(faint: np.ndarray, gone: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """bool (H, W): the bits of bool (H, W) `faint` ink left after `gone` that lie wholly in `near` (a ruling's
+    surroundings): a box's corner, an edge's blur. A stroke put back across a line joins ink outside, and stays."""
+    import cv2
+
+    left = (faint & ~gone).astype(np.uint8)
+    count, labels = cv2.connectedComponents(left, connectivity=8)
+    if count <= 1:
+        return np.zeros(faint.shape, bool)
+    outside = np.zeros(count, bool)
+    outside[labels[(left > 0) & ~near]] = True
+    return (labels > 0) & ~outside[labels]
+
+
+__all__ = ["Rulings", "Segment", "find_rulings", "long_runs", "remove_rulings", "with_faint_lines"]
