@@ -414,6 +414,23 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     return center_by_mass(fit_box(work))
 
 
+def filled_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The box of all strong ink when it spans float32 (H, W) ink from top to bottom edge, else None.
+
+    A digit stretched to fill its cell (postal and form scans) touches the top
+    and bottom of a small picture; its ink is then the digit, whole, even
+    where a thin waist (an 8) or a gap splits it into parts.
+    """
+    if max(ink.shape) > PLATEAU_SIDE:
+        return None
+    strong = ink > 0.5
+    if not (strong[0].any() and strong[-1].any()):
+        return None
+    rows, cols = np.flatnonzero(strong.any(1)), np.flatnonzero(strong.any(0))
+    box = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return box if box[2] - box[0] <= ONE_WIDE * (box[3] - box[1]) else None
+
+
 def count_characters(ink: np.ndarray, box: tuple[int, int, int, int]) -> int:
     """How many characters stand side by side with the digit at `box` in float32 (H, W) ink (ink bright).
 
@@ -621,7 +638,11 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
     ink, box, scale = _locate(gray)
     if box is None:
         return Prepared(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None)
-    parts = count_characters(ink, box)  # NOTE: on the whole picture, before the digit's region is cut out
+    filled = filled_box(ink)
+    if filled is not None:  # a scanned cell: the digit is the whole picture, one character
+        box, parts = filled, 1
+    else:
+        parts = count_characters(ink, box)  # NOTE: on the whole picture, before the digit's region is cut out
     x0, y0 = 0, 0
     if scale > 1.5:
         left, top, right, bottom = (round(v * scale) for v in box)
