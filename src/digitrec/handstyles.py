@@ -22,7 +22,9 @@ def _big(image: np.ndarray) -> np.ndarray:
     """uint8 (28, 28) white-on-black -> float32 (112, 112) ink in [0, 1]."""
     import cv2
 
-    return cv2.resize(image.astype(np.float32) / 255.0, (28 * SCALE, 28 * SCALE), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    return cv2.resize(image.astype(np.float32) / 255.0, (28 * SCALE, 28 * SCALE), interpolation=cv2.INTER_CUBIC).clip(
+        0, 1
+    )
 
 
 def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
@@ -62,7 +64,6 @@ def european(image: np.ndarray, label: int, rng: np.random.Generator) -> np.ndar
 
 def slanted(image: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
     """Every digit sheared far right (tan of the slant 1.0-1.3). float32 (112, 112) ink."""
-    import cv2
 
     return _shear(_big(image), rng.uniform(1.0, 1.3))
 

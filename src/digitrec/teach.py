@@ -54,6 +54,7 @@ class Samples:
     labels: np.ndarray
     names: list[str]
     errors: list[str] = field(default_factory=list)
+    boxes: list[Any] = field(default_factory=list)  # `sheet.Box`es cut from sheet photos, for --show
 
     def counts(self) -> list[int]:
         return np.bincount(self.labels, minlength=DIGITS)[:DIGITS].tolist()
@@ -189,7 +190,7 @@ def label_of(path: Path) -> int | None:
 
 
 def sample_files(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """The labelled image files under `paths` (folders, walked, or files) and one line per unusable path."""
+    """The image files under `paths` (labelled ones from folders, walked; any named file) and one line per unusable path."""
     from .decode import IMAGE_SUFFIXES
 
     files, errors = [], []
@@ -201,10 +202,10 @@ def sample_files(paths: list[str]) -> tuple[list[Path], list[str]]:
             files += found
         elif not p.exists():
             errors.append(f"{p}: no such file or folder")
-        elif label_of(p) is None:
-            errors.append(f"{p}: no label (put it in a folder named 0..9 or name it like 3_anything.png)")
+        elif label_of(p) is None and p.suffix.lower() not in IMAGE_SUFFIXES:
+            errors.append(f"{p}: not an image, nor a folder of labelled images")
         else:
-            files.append(p)
+            files.append(p)  # labelled, or a sheet photo
     return files, errors
 
 
@@ -230,10 +231,47 @@ def from_images(images: list[Any], labels: list[int], names: list[str]) -> Sampl
     return Samples(images_out, np.array(kept_labels, np.int64), kept_names, errors)
 
 
+def from_sheet(source: Any, name: str) -> Samples:
+    """Samples from a photo of a filled teaching sheet (`digitrec.sheet`): its non-empty boxes."""
+    from .sheet import read_sheet
+
+    boxes = read_sheet(source)
+    full = [b for b in boxes if not b.empty]
+    samples = from_images(
+        [b.picture for b in full], [b.label for b in full], [f"{name} [{b.label}, box {b.column + 1}]" for b in full]
+    )
+    samples.boxes = boxes
+    return samples
+
+
+def merge(parts: list[Samples]) -> Samples:
+    """One Samples from several."""
+    images = [p.images for p in parts if len(p.images)]
+    return Samples(
+        np.concatenate(images) if images else np.zeros((0, 28, 28), np.float32),
+        np.concatenate([p.labels for p in parts]).astype(np.int64) if parts else np.zeros(0, np.int64),
+        [n for p in parts for n in p.names],
+        [e for p in parts for e in p.errors],
+        [b for p in parts for b in p.boxes],
+    )
+
+
 def collect(paths: list[str]) -> Samples:
-    """Samples from folders (sub-folders 0..9 or files named `3_anything.png`) and labelled files."""
+    """Samples from folders (sub-folders 0..9 or files named `3_anything.png`), labelled files and sheet photos.
+
+    An image file without a label is read as a photo of a filled teaching sheet.
+    """
+    from .errors import BadImage
+
     files, errors = sample_files(paths)
-    samples = from_images([str(f) for f in files], [label_of(f) for f in files], [str(f) for f in files])
+    labelled = [f for f in files if label_of(f) is not None]
+    parts = [from_images([str(f) for f in labelled], [label_of(f) for f in labelled], [str(f) for f in labelled])]
+    for photo in (f for f in files if label_of(f) is None):
+        try:
+            parts.append(from_sheet(str(photo), str(photo)))
+        except BadImage as e:
+            errors.append(str(e))
+    samples = merge(parts)
     samples.errors = errors + samples.errors
     return samples
 
@@ -343,3 +381,28 @@ def _save(stem: Path, base_stem: Path, recognizer: Recognizer, head: Head, repor
     meta["digitrec_version"] = __version__
     meta["created"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     write_personal(stem, base_stem, recognizer.meta, head, meta, (images[:, None].astype(np.float32), feats))
+
+
+def _pct(v: float | None) -> str:
+    return "   -" if v is None else f"{v:4.0%}"
+
+
+def report_lines(r: TeachReport) -> list[str]:
+    """The human-readable report of `digitrec teach`."""
+    lines = [f"personal model {r.name} (from {r.base}) written to {r.path}.json in {r.seconds:.1f} s"]
+    lines.append("digit      " + " ".join(f"{d:>4}" for d in range(DIGITS)) + "   all")
+    lines.append("samples    " + " ".join(f"{c:>4}" for c in r.counts) + f"  {sum(r.counts):>4}")
+    lines.append("before     " + " ".join(_pct(v) for v in r.before) + f"  {_pct(r.before_overall)}")
+    lines.append("after (cv) " + " ".join(_pct(v) for v in r.after) + f"  {_pct(r.after_overall)}")
+    change = (r.mnist_after - r.mnist_before) * 100
+    lines.append(f"MNIST test {r.mnist_before:.2%} -> {r.mnist_after:.2%} ({change:+.2f} points)")
+    if r.after_overall is None:
+        lines.append("note: too few samples for cross-validation (two or more of some digit are needed)")
+    if r.few:
+        lines.append(
+            f"note: fewer than {FEW} samples of digit(s) {', '.join(map(str, r.few))}: learned little about them"
+        )
+    for x in r.refused:
+        lines.append(f"not learned: {x['name']} (labelled {x['label']}): the base model is sure it is not a digit")
+    lines += [f"skipped: {e}" for e in r.errors]
+    return lines
