@@ -90,6 +90,38 @@ def models(request: Request) -> dict[str, Any]:
     return {"models": _registry(request).describe()}
 
 
+@router.post("/teach", responses=schemas.errors(400, 404, 409, 413, 422))
+async def teach(request: Request, body: schemas.TeachRequest) -> dict[str, Any]:
+    """Write a personal model from drawings with labels (or a sheet photo); returns its name and figures.
+
+    The figures are those of `digitrec teach --json`: samples per digit, per-digit
+    accuracy before and after (cross-validated), MNIST test before and after.
+    """
+    from ..errors import ModelError
+    from ..personal import check_name
+    from ..teach import from_images, from_sheet, merge
+    from ..teach import teach as run_teach
+    from .inputs import decode_base64
+
+    try:
+        check_name(body.name, body.force)
+    except ModelError as e:  # NOTE: a taken name is the client's conflict (409), not a broken server model (503)
+        raise RequestError(409, str(e)) from None
+    parts = []
+    if body.samples:
+        images = [decode_base64(s.image) for s in body.samples]
+        parts.append(
+            from_images(images, [s.label for s in body.samples], [f"drawing {i + 1}" for i in range(len(images))])
+        )
+    if body.sheet:
+        parts.append(from_sheet(decode_base64(body.sheet), "sheet photo"))
+    if not parts:
+        raise RequestError(422, 'give "samples" (images with labels) or "sheet" (a photo of a filled sheet)')
+    report = await run_in_threadpool(run_teach, merge(parts), body.name, body.base, body.force)
+    _registry(request).forget(body.name)
+    return report.as_dict()
+
+
 def model_info(recognizer: Recognizer) -> dict[str, Any]:
     """What the page needs to draw and explain a model (see `schemas.ModelInfo`)."""
     meta = recognizer.meta
