@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
@@ -119,7 +119,27 @@ async def teach(request: Request, body: schemas.TeachRequest) -> dict[str, Any]:
         raise RequestError(422, 'give "samples" (images with labels) or "sheet" (a photo of a filled sheet)')
     report = await run_in_threadpool(run_teach, merge(parts), body.name, body.base, body.force)
     _registry(request).forget(body.name)
+    request.app.state.model_info.pop(body.name, None)  # a replaced model's page info (metrics) is stale
     return report.as_dict()
+
+
+@router.get(
+    "/teach/sheet",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "the printable teaching sheet"}},
+)
+def teach_sheet() -> Response:
+    """The printable teaching sheet as a PNG (as `digitrec teach --sheet sheet.png`): fill it, photograph it, upload it."""
+    import io
+
+    from PIL import Image
+
+    from ..sheet import render_sheet
+
+    buf = io.BytesIO()
+    Image.fromarray(render_sheet()).save(buf, format="PNG", optimize=True)
+    headers = {"Content-Disposition": 'inline; filename="digitrec-teaching-sheet.png"'}
+    return Response(buf.getvalue(), media_type="image/png", headers=headers)
 
 
 def model_info(recognizer: Recognizer) -> dict[str, Any]:
