@@ -5,7 +5,7 @@
 
 import { $, el, pct } from "./util.js";
 import { ApiError, currentModel, listModels } from "./api.js";
-import { createPad } from "./pad.js";
+import { PAD, createPad } from "./pad.js";
 
 const DIGITS = 10;
 const TARGET = 3; // samples of each digit the page asks for (the API takes fewer, and says so)
@@ -60,11 +60,15 @@ function nextShort(from) {
   return from;
 }
 
-async function add() {
+// Synchronous on purpose: the sample is taken and the pad cleared in the click itself, so a stroke begun right
+// after the click can never be wiped by a late clear (and a busy machine cannot lose a click).
+function add() {
   if (pad.isEmpty()) return;
   const label = digit;
-  const image = await blobToDataURL(await pad.blob());
-  samples.push({ label, image });
+  const canvas = $("teach-pad");
+  const small = el("canvas", { width: PAD, height: PAD }); // PAD x PAD whatever the screen's pixel ratio
+  small.getContext("2d").drawImage(canvas, 0, 0, PAD, PAD);
+  samples.push({ label, image: small.toDataURL("image/png") });
   pad.clear();
   if (counts()[label] >= TARGET) digit = nextShort(label);
   render();
