@@ -172,3 +172,6 @@ def test_api_teach_writes_a_model_and_lists_it(home, taught):
     assert listed["web"]["personal"] is True
     files = {"file": ("x.png", io.BytesIO(base64.b64decode(b64(samples.images[0]))), "image/png")}
     assert client.post("/api/predict?model=web", files=files).status_code == 200
+    sheet = client.get("/api/teach/sheet")  # the page's "print the teaching sheet" link
+    assert sheet.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(sheet.content)).size == Image.fromarray(render_sheet()).size
