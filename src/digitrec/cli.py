@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # names for the hints only: the commands import what they run
     from .segment import Reading
     from .writers import Summary, Writer
 
-MODEL_HELP = "A shipped model name (seed, strong) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
+MODEL_HELP = "A shipped model name (seed, strong), a personal model's name (digitrec teach) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
 LINE_MODEL_HELP = (
     "The line model that reads (read reads each line whole with a line model, not the single-digit seed/strong): "
     "a shipped line model name (line; `digitrec models` lists it) or a model file path. Default: the shipped line."
@@ -884,7 +884,8 @@ class _CropWriter:
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_models(as_json: bool) -> None:
     """List the models shipped inside the package: single-digit models (predict, serve; * the default) with
-    their MNIST test accuracy, and line models (read --model) with their share of validation lines read exactly."""
+    their MNIST test accuracy, line models (read --model) with their share of validation lines read exactly,
+    and your personal models (digitrec teach)."""
     from .store import model_rows
 
     rows = model_rows()
@@ -895,11 +896,81 @@ def list_models(as_json: bool) -> None:
         star = "*" if r["default"] else " "
         score = (
             f"test accuracy {r['test_accuracy']:.4f}"
-            if r["kind"] == "digit"
+            if r["kind"] in ("digit", "personal")
             else "line model (read --model)"
             + (f": {r['validation_exact_lines']:.1%} of validation lines exact" if r["validation_exact_lines"] else "")
         )
+        if r.get("personal"):
+            score += f"  personal, from {r['personal']['base']}"
         click.echo(f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  {score}")
+
+
+# ---------------------------------------------------------------- teach
+
+
+@cli.command()
+@click.argument("samples", nargs=-1, type=click.Path())
+@click.option("--name", default=None, help="Name of the personal model to write (letters, digits, - and _).")
+@click.option("--base", default=None, help="Model to start from. " + MODEL_HELP)
+@click.option("--force", is_flag=True, help="Replace a personal model of the same name (or an existing --sheet file).")
+@click.option("--remove", "remove", default=None, metavar="NAME", help="Delete personal model NAME and stop.")
+@click.option(
+    "--sheet",
+    "sheet_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a printable teaching sheet (.png or .pdf) and stop.",
+)
+@click.option(
+    "--show",
+    "show_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a picture of the boxes cut from sheet photos, with their labels.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def teach(
+    samples: tuple[str, ...], name: str | None, base: str | None, force: bool, remove: str | None,
+    sheet_out: str | None, show_out: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Teach a model your handwriting: write a personal model from a few of your own digits (seconds, no torch).
+
+    \b
+    SAMPLES: folders with sub-folders 0..9 (or files named like 3_anything.png),
+    or photos of a filled teaching sheet. Five or more of each digit work best.
+      digitrec teach my-digits/ --name mine          then: digitrec predict --model mine x.png
+      digitrec teach --sheet sheet.pdf               print it, fill it in, photograph it:
+      digitrec teach photo.jpg --name mine --show boxes.png
+      digitrec teach --remove mine
+    Before/after accuracy on your samples is by cross-validation (never on a sample it learned).
+    """
+    from .teach import collect, report_lines
+    from .teach import teach as run_teach
+
+    if remove:
+        from .personal import remove_personal
+
+        gone = remove_personal(remove)
+        click.echo(json.dumps({"removed": remove, "files": [str(p) for p in gone]}) if as_json else f"removed {remove}")
+        return
+    if sheet_out:
+        from .sheet import write_sheet
+
+        click.echo(f"wrote {write_sheet(sheet_out, force)}: print it, write one digit per box, photograph it")
+        return
+    if not samples or not name:
+        raise ConfigError(
+            "teach needs SAMPLES and --name NAME (or --sheet OUT, or --remove NAME); see digitrec teach --help"
+        )
+    found = collect(list(samples))
+    if show_out and found.boxes:
+        from .sheet import show_boxes
+
+        click.echo(
+            f"wrote {show_boxes(found.boxes, show_out)}: the boxes cut from the sheet, with their labels", err=True
+        )
+    report = run_teach(found, name, base, force, note=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(report.as_dict()) if as_json else "\n".join(report_lines(report)))
 
 
 # ---------------------------------------------------------------- serve

@@ -8,6 +8,12 @@ A model called `STEM` is three files side by side:
 
 The JSON records the SHA-256 of the other two, so loading refuses a set of
 files that were mixed up or damaged. Nothing is ever unpickled.
+
+Models live in two places: the shipped ones inside the package (read-only),
+and the user's personal models (`digitrec teach`) in `personal_dir()`, under
+the user's data directory: $DIGITREC_HOME when set, else platformdirs'
+user data directory when platformdirs is installed, else
+$XDG_DATA_HOME/digitrec (default ~/.local/share/digitrec).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 from .data import sha256_file
 from .errors import ModelError, ModelNotFound
 
+HOME_ENV = "DIGITREC_HOME"  # the user's digitrec directory (personal models, feature caches); tests point it at tmp
 FORMAT = "digitrec-model"
 FORMAT_VERSION = 1
 SHIPPED_DIR = Path(__file__).parent / "weights"
@@ -97,9 +104,9 @@ def shipped_models(kind: str = "digit") -> list[str]:
 
 
 def model_rows() -> list[dict[str, Any]]:
-    """What `digitrec models` lists: every shipped model, digit models first, then line models.
+    """What `digitrec models` lists: every shipped model, digit models first, then line models, then personal ones.
 
-    Each row: name, kind ("digit" or "line"), default, architecture, parameters, command (how it was trained),
+    Each row: name, kind ("digit", "line" or "personal"), default, architecture, parameters, command (how it was trained),
     and test_accuracy (digit models) or validation_exact_lines (line models: share of lines read exactly).
     """
     rows = []
@@ -114,7 +121,40 @@ def model_rows() -> list[dict[str, Any]]:
             metric = "test_accuracy" if kind == "digit" else "validation_exact_lines"
             row[metric] = meta["metrics"].get(metric)
             rows.append(row)
+    for name in personal_models():
+        meta = read_metadata(personal_dir() / name)
+        rows.append({
+            "name": name, "kind": "personal", "default": False, "architecture": meta["architecture"]["name"],
+            "parameters": meta["architecture"]["parameters"], "command": meta["training"].get("command"),
+            "test_accuracy": meta["metrics"].get("test_accuracy"), "personal": meta.get("personal"),
+        })  # fmt: skip
     return rows
+
+
+def user_home() -> Path:
+    """The user's digitrec directory: $DIGITREC_HOME, else the platform's user data directory for "digitrec"."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser()
+    try:
+        import platformdirs
+    except ImportError:  # NOTE: platformdirs is not a dependency of the light install; this is its Linux answer
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(base) / "digitrec"
+    return Path(platformdirs.user_data_dir("digitrec", appauthor=False))
+
+
+def personal_dir() -> Path:
+    """Where personal models (`digitrec teach`) are kept: user_home()/models."""
+    return user_home() / "models"
+
+
+def personal_models() -> list[str]:
+    """Names of the user's personal models, sorted."""
+    folder = personal_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.json") if "." not in p.stem and not p.name.startswith("."))
 
 
 def default_model() -> str:
@@ -130,9 +170,14 @@ def resolve(model: str | Path | None) -> Path:
     if isinstance(model, str) and model in shipped_models() + shipped_models("line"):
         return SHIPPED_DIR / model
     stem = stem_of(model)
+    if not model_files(stem)["json"].is_file() and isinstance(model, str) and model in personal_models():
+        return personal_dir() / model
     if not model_files(stem)["json"].is_file():
         known = ", ".join(shipped_models() + shipped_models("line")) or "none"
-        raise ModelNotFound(f"{model}: no such model (expected {model_files(stem)['json']}; shipped models: {known})")
+        mine = f"; personal models: {', '.join(personal_models())}" if personal_models() else ""
+        raise ModelNotFound(
+            f"{model}: no such model (expected {model_files(stem)['json']}; shipped models: {known}{mine})"
+        )
     return stem
 
 

@@ -11,7 +11,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
@@ -90,6 +90,58 @@ def health(request: Request) -> dict[str, Any]:
 def models(request: Request) -> dict[str, Any]:
     """The models this server answers with: pass a name as `?model=` to any endpoint."""
     return {"models": _registry(request).describe()}
+
+
+@router.post("/teach", responses=schemas.errors(400, 404, 409, 413, 422))
+async def teach(request: Request, body: schemas.TeachRequest) -> dict[str, Any]:
+    """Write a personal model from drawings with labels (or a sheet photo); returns its name and figures.
+
+    The figures are those of `digitrec teach --json`: samples per digit, per-digit
+    accuracy before and after (cross-validated), MNIST test before and after.
+    """
+    from ..errors import ModelError
+    from ..personal import check_name
+    from ..teach import from_images, from_sheet, merge
+    from ..teach import teach as run_teach
+    from .inputs import decode_base64
+
+    try:
+        check_name(body.name, body.force)
+    except ModelError as e:  # NOTE: a taken name is the client's conflict (409), not a broken server model (503)
+        raise RequestError(409, str(e)) from None
+    parts = []
+    if body.samples:
+        images = [decode_base64(s.image) for s in body.samples]
+        parts.append(
+            from_images(images, [s.label for s in body.samples], [f"drawing {i + 1}" for i in range(len(images))])
+        )
+    if body.sheet:
+        parts.append(from_sheet(decode_base64(body.sheet), "sheet photo"))
+    if not parts:
+        raise RequestError(422, 'give "samples" (images with labels) or "sheet" (a photo of a filled sheet)')
+    report = await run_in_threadpool(run_teach, merge(parts), body.name, body.base, body.force)
+    _registry(request).forget(body.name)
+    request.app.state.model_info.pop(body.name, None)  # a replaced model's page info (metrics) is stale
+    return report.as_dict()
+
+
+@router.get(
+    "/teach/sheet",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "the printable teaching sheet"}},
+)
+def teach_sheet() -> Response:
+    """The printable teaching sheet as a PNG (as `digitrec teach --sheet sheet.png`): fill it, photograph it, upload it."""
+    import io
+
+    from PIL import Image
+
+    from ..sheet import render_sheet
+
+    buf = io.BytesIO()
+    Image.fromarray(render_sheet()).save(buf, format="PNG", optimize=True)
+    headers = {"Content-Disposition": 'inline; filename="digitrec-teaching-sheet.png"'}
+    return Response(buf.getvalue(), media_type="image/png", headers=headers)
 
 
 def model_info(recognizer: Recognizer) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The models one server can answer with: the one it was started with, plus the shipped ones, loaded on first use.
 
-Clients pick one by name (`?model=seed`); only the served model and shipped names are
-accepted, so a request can never make the server open an arbitrary path.
+Clients pick one by name (`?model=seed`); only the served model, shipped names and the
+user's personal models (`digitrec teach`, by name) are accepted, so a request can never
+make the server open an arbitrary path.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DigitrecError
-from ..store import default_model, shipped_models
+from ..store import default_model, personal_models, shipped_models
 from .inputs import RequestError
 
 if TYPE_CHECKING:
@@ -26,14 +27,14 @@ class Registry:
         self._lock = threading.Lock()
 
     def names(self) -> list[str]:
-        """The served model first, then the shipped models."""
-        return [self.served.name] + [n for n in shipped_models() if n != self.served.name]
+        """The served model first, then the shipped models, then the personal models."""
+        return [self.served.name] + [n for n in shipped_models() + personal_models() if n != self.served.name]
 
     def get(self, name: str | None) -> Recognizer:
         """The named model, loading a shipped one once; a RequestError (404) for any other name."""
         if not name or name == self.served.name:
             return self.served
-        if name not in shipped_models():
+        if name not in shipped_models() + personal_models():
             raise RequestError(404, f"unknown model {name!r}: choose one of {', '.join(self.names())}")
         with self._lock:  # NOTE: two first requests for one model would otherwise load it twice
             if name not in self._loaded:
@@ -47,9 +48,22 @@ class Registry:
                 self._loaded[name] = recognizer
             return self._loaded[name]
 
+    def forget(self, name: str) -> None:
+        """Drop a loaded model (a personal model just replaced), so the next request loads the new files."""
+        with self._lock:
+            if name != self.served.name:
+                self._loaded.pop(name, None)
+
     def describe(self) -> list[dict[str, Any]]:
-        """One entry per model: name, served (the server's own), default (the package default), loaded."""
+        """One entry per model: name, served (the server's own), default (the package default), loaded, personal."""
+        mine = set(personal_models())
         return [
-            {"name": n, "served": n == self.served.name, "default": n == default_model(), "loaded": n in self._loaded}
+            {
+                "name": n,
+                "served": n == self.served.name,
+                "default": n == default_model(),
+                "loaded": n in self._loaded,
+                "personal": n in mine,
+            }
             for n in self.names()
         ]

@@ -34,6 +34,20 @@ class ModelEntry(BaseModel):
     served: bool = Field(description="the model the server was started with (used when no `model` is given)")
     default: bool = Field(description="the package's default model")
     loaded: bool
+    personal: bool = Field(False, description="a personal model written by `digitrec teach` or POST /api/teach")
+
+
+class TeachSample(BaseModel):
+    image: str = Field(description="base64 image file or data: URL of one digit")
+    label: int = Field(ge=0, le=9)
+
+
+class TeachRequest(BaseModel):
+    name: str = Field(description="the personal model to write (letters, digits, - and _)")
+    base: str | None = Field(None, description="the model to start from (default: the server's default model)")
+    force: bool = Field(False, description="replace a personal model of the same name")
+    samples: list[TeachSample] = Field([], description="drawings with their digit; three or more of each digit")
+    sheet: str | None = Field(None, description="base64 photo of a filled teaching sheet (digitrec teach --sheet)")
 
 
 class Models(BaseModel):
