@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 REPLAY_PER_DIGIT = 200  # MNIST training digits per class replayed
 REPLAY_NONDIGITS = 400  # non-digit pictures replayed (class 10), for models with that class
-NONDIGIT_KINDS = ("shape", "grid", "gradient", "smudge", "scribble", "face", "blob", "hatching", "noise")
+NONDIGIT_KINDS = ("shape", "grid", "smudge", "scribble", "face", "blob", "hatching", "noise", "nested")
 SEED = 0
-VERSION = 1  # bump when what goes into the bank changes
+VERSION = 2  # bump when what goes into the bank changes (2: non-digits that crop to a 0 or a 1 left out)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,16 @@ def cache_path(recognizer: Recognizer) -> Path:
     return user_home() / "cache" / f"replay-v{VERSION}-{digest[:16]}.safetensors"
 
 
+def features(recognizer: Recognizer, images: np.ndarray, batch: int = 64) -> np.ndarray:
+    """float32 (N, 28, 28) in [0, 1] -> float32 (N, D): the input of the model's last dense layer."""
+    session = recognizer._layers()
+    name = session.get_outputs()[-1].name  # NOTE: .layers.onnx outputs every layer but the last, in order
+    x = np.ascontiguousarray(images, np.float32)[:, None]
+    parts = [session.run([name], {"image": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
+    dim = session.get_outputs()[-1].shape[-1]
+    return np.concatenate(parts).reshape(len(x), -1) if parts else np.zeros((0, dim), np.float32)
+
+
 def nondigit_images(n: int, seed: int = SEED) -> np.ndarray:
     """`n` font-free non-digit pictures in MNIST form, float32 (n, 28, 28) in [0, 1] (no matplotlib needed)."""
     from . import nondigits
@@ -65,6 +75,8 @@ def nondigit_images(n: int, seed: int = SEED) -> np.ndarray:
     for i in range(n):
         picture = np.asarray(makers[i % len(makers)](rng), np.float32) / 255.0
         out[i] = prepare(picture).image
+        if nondigits.is_digit_like(np.round(out[i] * 255).astype(np.uint8)):  # cropped to a 0 or a 1: no non-digit
+            out[i] = prepare(np.asarray(nondigits.grid(rng), np.float32) / 255.0).image
     return out
 
 
@@ -87,7 +99,6 @@ def _replay_images(classes: int) -> tuple[np.ndarray, np.ndarray]:
 def build(recognizer: Recognizer) -> Bank:
     """Compute the bank for `recognizer`'s model (seconds)."""
     from .data import load_split
-    from .teach import features
 
     classes = len(recognizer.meta.get("output", {}).get("labels", range(10)))
     classes = max(classes, int(recognizer.meta["architecture"].get("hparams", {}).get("classes", 10)))

@@ -107,16 +107,6 @@ def jitter(images: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndar
 # ---------------------------------------------------------------- features
 
 
-def features(recognizer: Recognizer, images: np.ndarray, batch: int = 64) -> np.ndarray:
-    """float32 (N, 28, 28) in [0, 1] -> float32 (N, D): the input of the model's last dense layer."""
-    session = recognizer._layers()
-    name = session.get_outputs()[-1].name  # NOTE: .layers.onnx outputs every layer but the last, in order
-    x = np.ascontiguousarray(images, np.float32)[:, None]
-    parts = [session.run([name], {"image": x[i : i + batch]})[0] for i in range(0, len(x), batch)]
-    dim = session.get_outputs()[-1].shape[-1]
-    return np.concatenate(parts).reshape(len(x), -1) if parts else np.zeros((0, dim), np.float32)
-
-
 def digit_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     """Share of rows whose best digit (the 10 digit logits) is the label."""
     return float((logits[:, :DIGITS].argmax(1) == labels).mean()) if len(labels) else 0.0
@@ -302,7 +292,7 @@ def teach(
     from .errors import ConfigError
     from .infer import Recognizer
     from .personal import check_name, load_head
-    from .replay import bank
+    from .replay import bank, features
     from .store import resolve
 
     start = time.perf_counter()
