@@ -639,8 +639,8 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
     if box is None:
         return Prepared(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None)
     filled = filled_box(ink)
-    if filled is not None:  # a scanned cell: the digit is the whole picture, one character
-        box, parts = filled, 1
+    if filled is not None:  # a scanned cell: the digit is the whole picture, one character, all of its ink
+        box, parts = (min(box[0], filled[0]), min(box[1], filled[1]), max(box[2], filled[2]), max(box[3], filled[3])), 1
     else:
         parts = count_characters(ink, box)  # NOTE: on the whole picture, before the digit's region is cut out
     x0, y0 = 0, 0
