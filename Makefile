@@ -42,13 +42,13 @@ clean:
 
 # The shipped default model, from scratch, in two runs: the base recipe (40 epochs; trained on one H200 in 5.5 minutes,
 # an estimated 75 minutes on 2 idle CPU cores, not timed end to end on CPU), then a fine-tune that adds the digits of
-# other writers and scans (--styles) and the redesigned non-digits (3 epochs; timed on 2 CPU cores, docs/accuracy.md).
+# other writers and scans (--styles) and the redesigned non-digits (10 epochs; about 30 minutes on 2 CPU cores, docs/accuracy.md).
 # Each run's metadata records its command.
 strong-model: $(VENV)/.installed-dev
 	$(BIN)/digitrec train --arch strong --nondigit 0.1 --printed 0.08 --holdout 5000 --augment --epochs 40 --batch-size 128 \
 		--lr 0.003 --schedule onecycle --seed 0 --out models/strong-base --force
-	$(BIN)/digitrec train --arch strong --init models/strong-base --nondigit 0.1 --printed 0.08 --styles 0.25 --holdout 5000 \
-		--augment --epochs 3 --batch-size 128 --lr 0.001 --schedule onecycle --seed 1 --out src/digitrec/weights/strong --force
+	$(BIN)/digitrec train --arch strong --init models/strong-base --nondigit 0.12 --printed 0.08 --styles 0.25 --holdout 5000 \
+		--augment --epochs 10 --batch-size 128 --lr 0.001 --schedule onecycle --seed 1 --out src/digitrec/weights/strong --force
 
 # The shipped line reader (digitrec read): CTC on synthetic lines of MNIST training digits. The shipped weights were
 # trained with this command plus --device cuda --workers 5 on one H200 (7.4 minutes, shared with other jobs); on 2 CPU
