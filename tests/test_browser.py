@@ -415,18 +415,15 @@ def test_a_late_answer_for_the_first_model_never_overwrites_the_chosen_one(brows
 
 def test_switching_while_a_drawing_is_read_drops_the_old_models_answer(page):
     """Issue 18 item 1: the old model's answer was shown under the new model's name until the new one came."""
-    stroke(page, SEVEN)
-    expect(page.locator("#digit")).to_have_text("7", timeout=10_000)
     held: list = []
-    page.route(
-        re.compile(r"/api/activations\?model="), lambda route: held.append(route)
-    )  # every prediction waits for the test
+    # every prediction waits for the test: the drawing's first request for seed is held (so it is in flight)
+    page.route(re.compile(r"/api/activations\?model="), lambda route: held.append(route))
     with page.expect_request(re.compile(r"/api/activations\?model=seed")):
-        stroke(page, [(150, 150), (200, 150)])  # a bar through the 7: seed's answer is on its way
+        stroke(page, SEVEN)
     with page.expect_request(re.compile(r"/api/activations\?model=strong")):
         page.select_option("#model", "strong")
         expect(page.locator("#model-info")).to_contain_text("“strong”")
-        release(held, "seed")  # seed's answer, now stale, arrives (or was aborted)
+        release(held, "seed")  # seed's answers, now stale, arrive (or were aborted)
     # strong's answer is still held: nothing but the empty bars may be on screen, not seed's reading
     expect(page.locator("#digit")).to_have_text("–")
     assert page.locator("#bars li").count() == 11
@@ -475,7 +472,9 @@ def test_phone_tap_picks_the_tapped_cell_and_the_tooltip_follows_the_map(browser
         cell_top = "() => document.querySelectorAll('[data-layer=\"conv1\"] .map-cell')[5].getBoundingClientRect().top"
         offset = f"() => tooltip.getBoundingClientRect().top - ({cell_top})()"
         before, top = page.evaluate(offset), page.evaluate(cell_top)
-        page.evaluate("window.scrollBy(0, scrollY > 200 ? -200 : 200)")  # a wheel does nothing in a touch context
+        page.evaluate(
+            "window.scrollBy(0, scrollY > 0 ? -Math.min(200, scrollY) : 200)"
+        )  # a wheel does nothing in a touch context
         page.wait_for_function(f"(t) => ({cell_top})() !== t", arg=top)  # the map moved on screen
         page.wait_for_function(f"(b) => Math.abs(({offset})() - b) < 2", arg=before)  # the tooltip with it
 
