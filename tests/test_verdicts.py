@@ -185,3 +185,11 @@ def test_calibrate_is_numpy_only_and_softmax_is_defined_once():
     ]
     assert defs == ["calibrate.py"], defs
     np.testing.assert_allclose(softmax(np.array([[0.0, np.log(3.0)]])), [[0.25, 0.75]], rtol=1e-6)
+
+
+def test_a_strict_refusal_of_a_likely_digit_says_unsure_not_something_else():
+    """Strict mode refuses a picture more likely a digit than not: the reason says so, with the limit it crossed."""
+    point = OperatingPoint(-np.inf, 0.02, 0.9)
+    reason = point.reason(10.0, 0.18, 0.89, 4)
+    assert reason.startswith("unsure: best guess 4 at 89%") and "0.18" in reason and "0.02" in reason
+    assert point.reason(10.0, 0.7, 0.2, 4).startswith("not a digit: looks like something else")

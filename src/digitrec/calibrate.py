@@ -112,8 +112,13 @@ class OperatingPoint:
 
     def reason(self, energy: float, p_nondigit: float, confidence: float, digit: int) -> str | None:
         """Why one image is refused under this point, or None when it is accepted as `digit`."""
-        if p_nondigit > self.nondigit_threshold:
+        if p_nondigit > max(self.nondigit_threshold, EVEN_ODDS):
             return f"not a digit: looks like something else (P(not a digit) = {p_nondigit:.2f})"
+        if p_nondigit > self.nondigit_threshold:  # NOTE: more likely a digit than not; refused by a stricter limit
+            return (
+                f"unsure: best guess {digit} at {confidence:.0%}, but P(not a digit) = {p_nondigit:.2f} is over "
+                f"the strict limit of {self.nondigit_threshold:.2f}"
+            )
         if energy < self.energy_threshold:
             return f"not a digit: too unlike any digit (score {_below(energy, self.energy_threshold)})"
         if confidence < self.min_confidence:
