@@ -152,11 +152,12 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=200, help="strings per kind (default 200)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default=None, help="shipped model name or path (default: the shipped default)")
+    parser.add_argument("--line-model", default=None, help="line model name or path (default: the shipped line)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of " + ", ".join(KINDS))
     parser.add_argument("--show", type=int, default=0, help="print up to this many misreadings per kind")
     parser.add_argument("--reject", default="normal", choices=["strict", "normal", "off"], help="line refusal mode")
     args = parser.parse_args()
-    rec = Recognizer.load(args.model, threads=2, reject=args.reject)
+    rec = Recognizer.load(args.model, threads=2, reject=args.reject, line_model=args.line_model)
     print(
         f"line model {rec.line_reader().meta['name']}, {args.n} strings per kind, seed {args.seed}, --reject {args.reject}"
     )

@@ -43,9 +43,18 @@ class LineConfig:
     width: int = 32
     capture: float = 0.3  # share of lines passed through the photo/scan simulation
     nondigit: float = 0.05  # share of lines holding no digits (target: empty)
+    hard: float = 0.0  # share of hard lines (linesynth.hard_line: 1s by 4s, 7s and separators, formats, short lines)
     workers: int = 1
     device: str = "auto"
     validate: int = 1000  # validation lines
+    init: str = ""  # start from this saved or shipped line model's weights (fine-tuning) instead of a fresh network
+
+
+OPTION_HELP = {
+    "init": "fine-tune: start from this line model's weights (a shipped name such as 'line', or a path)",
+    "hard": "share of hard lines: 1s beside 4s, 7s and separators, flagged and slanted 1s, formats, 1-3 characters",
+    "lr": "peak learning rate of the one-cycle schedule (fine-tuning wants less than from scratch)",
+}
 
 
 def _char_ids(text: str) -> list[int]:
@@ -56,11 +65,14 @@ class LineStream:
     """An endless, seeded stream of (line float32 (32, W), text) for one worker."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, config: LineConfig, seed: int) -> None:
+        from .linesynth import SLANTED, slant
         from .nondigits import TRAIN_FONTS, load_fonts
 
         self.images, self.labels, self.config = images, labels, config
         self.rng = np.random.default_rng(seed)
         self.fonts = load_fonts(TRAIN_FONTS, sizes=(20, 26, 32))
+        ones = np.flatnonzero(labels == 1)
+        self.slanted = ones[slant(images[ones]) >= SLANTED] if config.hard > 0 else ones[:0]
 
     def sample(self) -> tuple[np.ndarray, str]:
         from . import linesynth
@@ -68,6 +80,8 @@ class LineStream:
         rng, c = self.rng, self.config
         if rng.random() < c.nondigit:
             line, text = linesynth.nondigit_line(rng, self.fonts), ""
+        elif c.hard > 0 and rng.random() < c.hard:  # no extra draw without hard lines: seeded streams stay as they were
+            line, text = linesynth.hard_line(self.images, self.labels, rng, self.slanted)
         else:
             line, text = linesynth.compose(self.images, self.labels, rng)
         ink = linesynth.capture(line, rng) if rng.random() < c.capture else line.astype(np.float32) / 255
@@ -107,9 +121,11 @@ def collate(samples: list[tuple[np.ndarray, str]]):
     )  # fmt: skip
 
 
-def validation_set(images: np.ndarray, labels: np.ndarray, n: int, seed: int) -> list[tuple[np.ndarray, str]]:
-    """`n` fixed lines (half captured) from the given digits, for exact-line accuracy."""
-    stream = LineStream(images, labels, LineConfig(capture=0.5, nondigit=0.0), seed)
+def validation_set(
+    images: np.ndarray, labels: np.ndarray, n: int, seed: int, hard: float = 0.0
+) -> list[tuple[np.ndarray, str]]:
+    """`n` fixed lines (half captured) from the given digits, for exact-line accuracy; `hard`: share of hard lines."""
+    stream = LineStream(images, labels, LineConfig(capture=0.5, nondigit=0.0, hard=hard), seed)
     return [stream.sample() for _ in range(n)]
 
 
@@ -139,8 +155,18 @@ def fit_lines(config: LineConfig, progress: bool = True) -> tuple[Any, dict[str,
     torch.manual_seed(config.seed)
     train = load_split("train")
     images, labels = train.images[:TRAIN_DIGITS], train.labels[:TRAIN_DIGITS]
-    val = validation_set(train.images[TRAIN_DIGITS:], train.labels[TRAIN_DIGITS:], config.validate, config.seed + 99)
-    model = build("line", classes=len(ALPHABET) + 1, width=config.width).to(device)
+    held = train.images[TRAIN_DIGITS:], train.labels[TRAIN_DIGITS:]
+    val = validation_set(*held, config.validate, config.seed + 99)
+    val_hard = validation_set(*held, config.validate, config.seed + 98, hard=1.0)
+    model = build("line", classes=len(ALPHABET) + 1, width=config.width)
+    before = {}
+    if config.init:
+        model.load_state_dict(load_line_weights(config.init, config.width))
+        model = model.to(device)
+        before = {"init_validation_exact_lines": exact_rate(model, val, device)}
+        before["init_validation_exact_hard_lines"] = exact_rate(model, val_hard, device)
+        print(f"init {config.init}: {before}")
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.15)
     start, losses = time.perf_counter(), []
@@ -160,14 +186,33 @@ def fit_lines(config: LineConfig, progress: bool = True) -> tuple[Any, dict[str,
             if step % 50 == 49 or step == config.steps - 1:
                 bar.update(task, completed=step + 1, loss=torch.stack(losses[-50:]).mean().item())
     seconds = time.perf_counter() - start
-    accuracy = exact_rate(model, val, device)
+    accuracy, hard = exact_rate(model, val, device), exact_rate(model, val_hard, device)
     model = model.to("cpu").eval()
     metrics = {
         "validation_exact_lines": round(accuracy, 4),
+        "validation_exact_hard_lines": round(hard, 4),
         "validation_lines": len(val),
+        **{k: round(v, 4) for k, v in before.items()},
         "train_seconds": round(seconds, 1),
     }
     return model, metrics
+
+
+def load_line_weights(model: str, width: int) -> dict[str, Any]:
+    """The torch weights of saved or shipped line model `model` (a name or a path), checked to fit this recipe."""
+    import json
+
+    from safetensors.torch import load_file
+
+    from .errors import ModelError
+    from .store import resolve
+
+    stem = resolve(model)
+    meta = json.loads(model_files(stem)["json"].read_text())
+    hparams = meta.get("architecture", {}).get("hparams", {})
+    if meta.get("kind") != "line" or hparams.get("width") != width:
+        raise ModelError(f"{model}: --init needs a line model of width {width}, not {meta.get('kind')} {hparams}")
+    return load_file(str(model_files(stem)["safetensors"]))
 
 
 def save_line_model(
@@ -199,7 +244,8 @@ def save_line_model(
             **asdict(config),
             "device": device,
             "digits": f"MNIST train[:{TRAIN_DIGITS}]",
-            "command": shlex.join(sys.argv),
+            "command": shlex.join(["python", "-m", "digitrec.train_lines", *sys.argv[1:]]),
+            **({"fine_tuned_from": _origin(config.init)} if config.init else {}),
         },
         "metrics": metrics,
         "digitrec_version": __version__,
@@ -208,6 +254,22 @@ def save_line_model(
     }
     write_metadata(stem, meta)
     return stem
+
+
+def _origin(model: str) -> dict[str, Any]:
+    """What a fine-tune started from: the model's name, weights digest, recipe command and validation figure."""
+    import json
+
+    from .store import resolve
+
+    meta = json.loads(model_files(resolve(model))["json"].read_text())
+    return {
+        "model": model,
+        "safetensors_sha256": meta.get("files", {}).get("safetensors", {}).get("sha256"),
+        "command": meta.get("training", {}).get("command"),
+        "steps": meta.get("training", {}).get("steps"),
+        "validation_exact_lines": meta.get("metrics", {}).get("validation_exact_lines"),
+    }
 
 
 def line_onnx_bytes(model: Any) -> bytes:
@@ -247,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True, help="model stem to write (STEM.onnx, STEM.safetensors, STEM.json)")
     p.add_argument("--force", action="store_true", help="overwrite an existing model at --out")
     for name, value in asdict(LineConfig()).items():
-        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, help=OPTION_HELP.get(name))
     args = p.parse_args(argv)
     config = LineConfig(**{k: getattr(args, k) for k in asdict(LineConfig())})
     check_writable(stem_of(args.out), args.force)

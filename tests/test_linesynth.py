@@ -1,0 +1,81 @@
+"""The hard lines the line model is fine-tuned on, and `train_lines --init`. Real MNIST digits, real shipped models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec import linesynth
+from digitrec.linereader import ALPHABET
+
+
+def test_hard_text_is_in_the_alphabet_and_crowds_ones():
+    rng = np.random.default_rng(0)
+    texts = [linesynth.hard_text(rng) for _ in range(400)]
+    assert all(t and set(t) <= set(ALPHABET) for t in texts)
+    digits = "".join(ch for t in texts for ch in t if ch.isdigit())
+    assert digits.count("1") > 0.3 * len(digits)  # 1s are the point
+    assert sum(len(t) <= 3 for t in texts) > 20  # short lines are a share
+    assert any("/" in t for t in texts) and any(":" in t for t in texts) and any("-" in t for t in texts)
+
+
+def test_slanted_style_draws_only_slanted_ones(test_split):
+    images, labels = test_split.images[:3000], test_split.labels[:3000]
+    ones = np.flatnonzero(labels == 1)
+    slanted = ones[linesynth.slant(images[ones]) >= linesynth.SLANTED]
+    upright = ones[linesynth.slant(images[ones]) < 0.05]
+    style = linesynth.Style(slanted=slanted, slanted_share=1.0)
+    for seed in range(6):
+        part = linesynth._digit_part(images, labels, 1, 24.0, np.random.default_rng(seed), style)
+        assert part.shape[0] == linesynth.ROW and part.max() > 0
+    assert len(upright) and len(slanted)
+
+
+def test_flag_adds_ink_at_the_top_of_a_one(test_split):
+    for i in np.flatnonzero(test_split.labels == 1)[:10]:
+        crop = linesynth._digit_crop(test_split.images[i])
+        flagged = linesynth._flag(crop, np.random.default_rng(int(i)))
+        third = crop.shape[0] // 3
+        assert flagged.shape[0] == crop.shape[0] and flagged.shape[1] >= crop.shape[1]
+        assert (flagged[:third] > 0).sum() > (crop[:third] > 0).sum()  # the flag is up there
+        assert (flagged[-third:] > 0).sum() == (crop[-third:] > 0).sum()  # the foot is untouched
+
+
+def test_thin_separators_have_less_ink():
+    def ink(thin: bool) -> float:
+        rng = np.random.default_rng(1)
+        return float(np.mean([linesynth._separator("/", 24.0, rng, thin)[0].sum() for _ in range(50)]))
+
+    assert ink(True) < 0.7 * ink(False)
+
+
+def test_tight_style_overlaps_more_than_the_usual_mix(test_split):
+    images, labels = test_split.images, test_split.labels
+    widths = {}
+    for tight in (False, True):
+        style = linesynth.Style(tight=tight)
+        widths[tight] = np.mean(
+            [linesynth.compose(images, labels, np.random.default_rng(s), "48174", style)[0].shape[1] for s in range(30)]
+        )
+    assert widths[True] < widths[False]
+
+
+def test_hard_line_text_matches_what_was_drawn(test_split):
+    rng = np.random.default_rng(3)
+    ones = np.flatnonzero(test_split.labels == 1)
+    for _ in range(20):
+        line, text = linesynth.hard_line(test_split.images, test_split.labels, rng, ones)
+        assert line.dtype == np.uint8 and line.shape[0] == linesynth.ROW and line.max() > 0
+        assert 1 <= len(text) <= 14
+
+
+def test_init_loads_the_shipped_line_model_and_refuses_a_digit_model():
+    pytest.importorskip("torch")
+    from digitrec.errors import ModelError
+    from digitrec.models import build
+    from digitrec.train_lines import load_line_weights
+
+    model = build("line", classes=len(ALPHABET) + 1, width=32)
+    model.load_state_dict(load_line_weights("line", 32))  # strict: every weight fits
+    with pytest.raises(ModelError, match="line model"):
+        load_line_weights("seed", 32)
