@@ -84,3 +84,15 @@ def test_calibrate_leaves_shipped_models_alone_and_needs_force_for_yours(tmp_pat
     assert again.exit_code == 2 and "--force" in again.output and (tmp_path / "mine.json").read_text() == text
     assert run("calibrate", "--model", tmp_path / "mine", "--force").exit_code == 0
     assert run("calibrate", "--model", "seed", "--out", tmp_path / "mine").exit_code == 2  # exists
+
+
+def test_calibrate_out_says_which_files_it_wrote(tmp_path):
+    """`calibrate --out` names what it wrote (issue 18 item 12), besides the JSON it prints."""
+    from click.testing import CliRunner
+
+    from digitrec.cli import cli
+
+    out = tmp_path / "seed-calibrated"
+    r = CliRunner().invoke(cli, ["calibrate", "--model", "seed", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert f"wrote {out}.json" in r.output and (tmp_path / "seed-calibrated.json").is_file()

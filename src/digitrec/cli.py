@@ -367,7 +367,10 @@ def calibrate(model: str | None, data_dir: str | None, out: str | None, force: b
         raise ConfigError(
             f"{resolve(model).name}: shipped models are read-only; pass --out NEW to write a calibrated copy"
         )
-    click.echo(json.dumps(calibrate_model(model, out, data_dir, force), indent=2))
+    meta = calibrate_model(model, out, data_dir, force)
+    click.echo(json.dumps(meta, indent=2))
+    written = resolve(out) if out else resolve(model)
+    click.echo(f"wrote {written}.json" + (" (with copies of its model files)" if out else ""), err=True)
 
 
 @cli.command()
@@ -457,7 +460,9 @@ def _print_evaluation(name: str, ev: Evaluation) -> None:
     console = Console()
     errors = int(ev.confusion.sum() - ev.confusion.trace())
     console.print(f"model [bold]{name}[/] on MNIST test ({int(ev.confusion.sum()):,} digits)")
-    console.print(f"Test loss: {ev.loss:.4f}")
+    # NOTE: `train` prints the network's raw cross-entropy; this is the calibrated one (logits / temperature,
+    # digits only, through ONNX Runtime), so the two differ slightly for the same model.
+    console.print(f"Test loss: {ev.loss:.4f} (calibrated probabilities: logits / temperature, 10 digits)")
     console.print(f"Test accuracy: {ev.accuracy:.4f}  ({errors} errors, calibration error {ev.ece:.4f})")
     per_class = Table(title="per class", title_justify="left")
     for col in ("digit", "precision", "recall", "F1", "support"):

@@ -493,7 +493,9 @@ def run(
         progress=progress, checkpoint=stem, resume=resume,
     )  # fmt: skip
     final = result.final
-    say(f"Test loss: {final.val_loss:.4f}\nTest accuracy: {final.val_accuracy:.4f}")
+    say(
+        f"Test loss: {final.val_loss:.4f} (raw cross-entropy; evaluate prints the calibrated one)\nTest accuracy: {final.val_accuracy:.4f}"
+    )
     if min_accuracy is not None and final.val_accuracy < min_accuracy:
         if stem is not None and world.is_main:
             ckpt.remove(stem)
