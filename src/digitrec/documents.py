@@ -65,14 +65,19 @@ def _needs(label: str, kind: str, package: str, extra: str) -> str:
     return f'{label}: {kind} input needs {package}, which is not installed: pip install "digitrec[{extra}]"'
 
 
+def _open_pdf(source: str | os.PathLike | bytes, label: str):
+    """A pypdfium2 PdfDocument (the caller closes it). Raises BadImage for a broken PDF or without the extra."""
+    pdfium = _pdfium(label)
+    try:
+        return pdfium.PdfDocument(source)
+    except pdfium.PdfiumError as e:
+        raise BadImage(f"{label}: not a readable PDF ({e})") from None
+
+
 def page_count(source: str | os.PathLike | bytes, label: str | None = None) -> int:
     """How many pages a PDF file (path or bytes) has. Raises BadImage for a broken PDF or without the extra."""
     label = label or (os.fspath(source) if not isinstance(source, bytes) else "<pdf>")
-    pdfium = _pdfium(label)
-    try:
-        doc = pdfium.PdfDocument(source)
-    except pdfium.PdfiumError as e:
-        raise BadImage(f"{label}: not a readable PDF ({e})") from None
+    doc = _open_pdf(source, label)
     try:
         return len(doc)
     finally:
@@ -88,11 +93,7 @@ def render_pdf_page(
     Raises BadImage for a broken PDF, a page it does not have, or without the `pdf` extra.
     """
     label = label or (os.fspath(source) if not isinstance(source, bytes) else "<pdf>")
-    pdfium = _pdfium(label)
-    try:
-        doc = pdfium.PdfDocument(source)
-    except pdfium.PdfiumError as e:
-        raise BadImage(f"{label}: not a readable PDF ({e})") from None
+    doc = _open_pdf(source, label)
     try:
         if not 1 <= page <= len(doc):
             raise BadImage(f"{label}: no page {page} (the PDF has {len(doc)})")
