@@ -58,6 +58,7 @@ NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may b
 FAINT_SHARE = 0.3  # ... which shows at INK_ON (as strong as a stroke's edge) once this share of the ink's peak
 LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this far out of the paper
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
+END_CLEAR = 2  # px at each end of a long run that no other ink may cover for it to be taken for a ruling
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
 
@@ -108,16 +109,62 @@ def long_runs(on: np.ndarray, k: int) -> np.ndarray:
 
     The same as an opening by a 1 x k line, in O(H W) whatever k is.
     """
+    return _run_mask(on.shape, *_run_ends(on, k))
+
+
+def _run_ends(on: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first column, end column) int arrays of the horizontal runs of bool (H, W) `on` at least `k` long."""
     h, w = on.shape
     padded = np.zeros((h, w + 2), np.int8)
     padded[:, 1:-1] = on
     edges = np.diff(padded.ravel())
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     keep = (ends - starts) >= k
-    out = np.zeros(padded.size, np.int8)
-    np.add.at(out, starts[keep] + 1, 1)  # edges[i] compares padded[i + 1] with padded[i]: the run starts at i + 1
-    np.add.at(out, ends[keep] + 1, -1)
-    return np.cumsum(out).reshape(h, w + 2)[:, 1:-1] > 0
+    rows = starts[keep] // (w + 2)
+    return rows, starts[keep] - rows * (w + 2), ends[keep] - rows * (w + 2)  # edges[i]: padded[i + 1] - padded[i]
+
+
+def _run_mask(shape: tuple[int, int], rows: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+    """bool `shape` (H, W): the runs (row, first column, end column) filled in."""
+    out = np.zeros((shape[0], shape[1] + 1), np.int8)
+    if rows.size == 0:
+        return np.zeros(shape, bool)
+    # NOTE: runs do not overlap, and no two start (end) alike: plain indexed adds, and an int8 sum of 0s and 1s.
+    out[rows, x0] += 1
+    out[rows, x1] -= 1
+    return np.cumsum(out, 1, dtype=np.int8)[:, :-1] > 0
+
+
+def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int) -> bool:
+    """False when bool (H, W) ink `on` (and its `faint` ink) surely holds no ruling: the cheap test first.
+
+    A run of `faint` ink at least `need` long may be a ruling when, within
+    one run length across it, the rest of the ink (less all long runs, of
+    both directions: parallel lines and a box's sides) leaves its last
+    END_CLEAR pixels at both ends free: a ruling reaches past the ink it
+    underlines or crosses, or ends on the lines that frame it. A digit's
+    straight stroke (a 1, a 7's bar) has its own rounded tip or the rest of
+    the digit there.
+    """
+    found = [_run_ends(faint, need), _run_ends(faint.T, need)]
+    if not (found[0][0].size or found[1][0].size):
+        return False
+    lines = _grow(_run_mask(on.shape, *found[0]), 1, 0) | _grow(_run_mask(on.shape[::-1], *found[1]).T, 1, 1)
+    rest = on & ~lines
+    for axis, (rows, x0, x1) in enumerate(found):
+        if rows.size == 0:
+            continue
+        view = rest if axis == 0 else rest.T
+        down = np.zeros((view.shape[0] + 1, view.shape[1]), np.int16)  # per column, ink above each row: O(1) spans
+        np.cumsum(view, 0, dtype=np.int16, out=down[1:])
+        length = x1 - x0
+        top, bottom = np.maximum(rows - length, 0), np.minimum(rows + length + 1, view.shape[0])
+        ink = np.zeros(rows.size, np.int32)
+        for d in range(END_CLEAR):  # the end columns, within one run length across the run
+            ink += down[bottom, x0 + d] - down[top, x0 + d] + down[bottom, x1 - 1 - d] - down[top, x1 - 1 - d]
+        if (ink == 0).any():
+            return True
+    return False
 
 
 def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
@@ -156,11 +203,19 @@ def _segments(cand: np.ndarray, axis: int, min_length: float) -> tuple[list[Segm
     """
     import cv2
 
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
     own = np.zeros(cand.shape, bool)
-    out = []
+    out: list[Segment] = []
+    rows, cols = np.flatnonzero(cand.any(1)), np.flatnonzero(cand.any(0))
+    if rows.size == 0:
+        return out, own
+    # NOTE: labelled within the candidates' box only: the same groups, for a fraction of the cost on a photo.
+    top, left = int(rows[0]), int(cols[0])
+    box = cand[top : rows[-1] + 1, left : cols[-1] + 1].astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8)
+    labels = np.pad(labels, ((top, cand.shape[0] - top - box.shape[0]), (left, cand.shape[1] - left - box.shape[1])))
     for i in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[i])
+        x, y = x + left, y + top
         if (w if axis == 0 else h) < min_length:
             continue
         window = labels[y : y + h, x : x + w] == i
@@ -328,7 +383,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     min_length = max(kernel, RULE_STROKES * width, MIN_RULE)
     # NOTE: the cheap check first: most pictures have no unbroken run as long as a ruling must be.
     need = int(np.ceil(min_length))
-    if not (long_runs(faint, need).any() or long_runs(faint.T, need).any()):
+    if not _may_hold_rulings(on, faint, need):
         return empty
     kernel = max(kernel, round(RUN_SHARE * min_length))
     runs = (_line_runs(faint, 0, kernel), _line_runs(faint.T, 0, kernel).T)
