@@ -58,7 +58,7 @@ NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may b
 FAINT_SHARE = 0.3  # ... which shows at INK_ON (as strong as a stroke's edge) once this share of the ink's peak
 LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this far out of the paper
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
-END_CLEAR = 2  # px at each end of a long run that no other ink may cover for it to be taken for a ruling
+END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
 
@@ -135,36 +135,64 @@ def _run_mask(shape: tuple[int, int], rows: np.ndarray, x0: np.ndarray, x1: np.n
     return np.cumsum(out, 1, dtype=np.int8)[:, :-1] > 0
 
 
-def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int) -> bool:
-    """False when bool (H, W) ink `on` (and its `faint` ink) surely holds no ruling: the cheap test first.
+def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float) -> bool:
+    """False when bool (H, W) ink `on` (and its `faint` ink, strokes `width` px) holds no ruling: the cheap test.
 
     A run of `faint` ink at least `need` long may be a ruling when, within
     one run length across it, the rest of the ink (less all long runs, of
-    both directions: parallel lines and a box's sides) leaves its last
-    END_CLEAR pixels at both ends free: a ruling reaches past the ink it
-    underlines or crosses, or ends on the lines that frame it. A digit's
-    straight stroke (a 1, a 7's bar) has its own rounded tip or the rest of
-    the digit there.
+    both directions: parallel lines and a box's sides) leaves both its ends
+    free, as far in as the full test's margin (BEYOND, BEYOND_STROKES, and
+    END_CLEAR px at least): a ruling reaches past the ink it underlines or
+    crosses, or ends on the lines that frame it. A digit's straight stroke
+    (a 1, a 7's bar) has its own rounded tip or the rest of the digit there.
+    Vectorised over the runs: an integral image gives each end's ink.
     """
-    found = [_run_ends(faint, need), _run_ends(faint.T, need)]
+    # NOTE: runs of the ink thickened a pixel across, so that a line a degree off level (a photo) runs on unbroken
+    found = [_run_ends(_grow(faint, 1, 0), need), _run_ends(_grow(faint, 1, 1).T, need)]
     if not (found[0][0].size or found[1][0].size):
         return False
-    lines = _grow(_run_mask(on.shape, *found[0]), 1, 0) | _grow(_run_mask(on.shape[::-1], *found[1]).T, 1, 1)
-    rest = on & ~lines
+    masks = [_run_mask(on.shape, *found[0]), _run_mask(on.shape[::-1], *found[1]).T]
+    rest = on & ~masks[0] & ~masks[1]
     for axis, (rows, x0, x1) in enumerate(found):
         if rows.size == 0:
             continue
-        view = rest if axis == 0 else rest.T
-        down = np.zeros((view.shape[0] + 1, view.shape[1]), np.int16)  # per column, ink above each row: O(1) spans
-        np.cumsum(view, 0, dtype=np.int16, out=down[1:])
+        ink = _integral(rest if axis == 0 else rest.T)
         length = x1 - x0
-        top, bottom = np.maximum(rows - length, 0), np.minimum(rows + length + 1, view.shape[0])
-        ink = np.zeros(rows.size, np.int32)
-        for d in range(END_CLEAR):  # the end columns, within one run length across the run
-            ink += down[bottom, x0 + d] - down[top, x0 + d] + down[bottom, x1 - 1 - d] - down[top, x1 - 1 - d]
-        if (ink == 0).any():
-            return True
+        top, bottom = np.maximum(rows - length, 0), np.minimum(rows + length + 1, ink.shape[0] - 1)
+        # NOTE: as the full test's margin (BEYOND): the ink beside a free ruling stops this far short of its ends;
+        # a box's edge that a digit touches ends on the box's sides, and only its very ends are clear there.
+        margin = np.maximum(END_CLEAR, np.minimum(BEYOND * length, BEYOND_STROKES * width)).astype(int)
+        for m in (margin, np.full_like(margin, END_CLEAR)):
+            clear = (_sum(ink, top, bottom, x0, x0 + m) + _sum(ink, top, bottom, x1 - m, x1)) == 0
+            if m is not margin:
+                clear &= _framed(masks[1 - axis] if axis == 0 else masks[1 - axis].T, rows, x0, x1)
+            if clear.any():
+                return True
     return False
+
+
+def _integral(on: np.ndarray) -> np.ndarray:
+    """int32 (H + 1, W + 1) integral image of bool (H, W) `on`: any box's count of pixels in four look-ups."""
+    table = np.zeros((on.shape[0] + 1, on.shape[1] + 1), np.int32)
+    np.cumsum(np.cumsum(on, 0, dtype=np.int32), 1, out=table[1:, 1:])
+    return table
+
+
+def _sum(table: np.ndarray, r0: np.ndarray, r1: np.ndarray, c0: np.ndarray, c1: np.ndarray) -> np.ndarray:
+    """Pixels in the boxes rows [r0, r1) x columns [c0, c1), from an `_integral` table; int arrays alike."""
+    return table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0]
+
+
+def _framed(across: np.ndarray, rows: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+    """bool per run (row, [x0, x1)): a long run of the other direction (bool (H, W) `across`) meets one of its ends
+    (both, for a box's edge; one is enough for a line that a scan broke into pieces)."""
+    table = _integral(across)
+    h, w = across.shape
+    r0, r1 = np.maximum(rows - END_REACH, 0), np.minimum(rows + END_REACH + 1, h)
+    near = []
+    for x in (x0, x1 - 1):
+        near.append(_sum(table, r0, r1, np.maximum(x - END_REACH, 0), np.minimum(x + END_REACH + 1, w)) > 0)
+    return near[0] | near[1]
 
 
 def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
@@ -383,7 +411,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     min_length = max(kernel, RULE_STROKES * width, MIN_RULE)
     # NOTE: the cheap check first: most pictures have no unbroken run as long as a ruling must be.
     need = int(np.ceil(min_length))
-    if not _may_hold_rulings(on, faint, need):
+    if not _may_hold_rulings(on, faint, need, width):
         return empty
     kernel = max(kernel, round(RUN_SHARE * min_length))
     runs = (_line_runs(faint, 0, kernel), _line_runs(faint.T, 0, kernel).T)
