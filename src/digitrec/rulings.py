@@ -20,8 +20,9 @@ there) in four steps:
 4. removal: ruling pixels and their faint fringe go; where ink goes on at both
    sides across a line (a stroke crossing it), the crossing is put back.
 
-Numpy only until a picture holds a long run at all; OpenCV (a core dependency)
-labels the segments. Pure functions: arrays in, new arrays out.
+Numpy only until a picture holds a long run whose ends are clear of other ink
+(`_may_hold_rulings`: a plain digit's 1 or 7 bar is turned down there, cheaply);
+OpenCV (a core dependency) labels the segments. Pure functions: arrays in, new arrays out.
 """
 
 from __future__ import annotations
@@ -147,16 +148,14 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
     (a 1, a 7's bar) has its own rounded tip or the rest of the digit there.
     Vectorised over the runs: an integral image gives each end's ink.
     """
+    if not (_run_ends(faint, need)[0].size or _run_ends(faint.T, need)[0].size):
+        return False  # most pictures: no unbroken run as long as a ruling must be
     rows, cols = np.flatnonzero(faint.any(1)), np.flatnonzero(faint.any(0))
-    if rows.size == 0:
-        return False
     # NOTE: within the ink's box and a pixel (the thickening below reaches that far): the same answer, cheaper
     box = slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2)
     on, faint = on[box], faint[box]
     # NOTE: runs of the ink thickened a pixel across, so that a line a degree off level (a photo) runs on unbroken
     found = [_run_ends(_grow(faint, 1, 0), need), _run_ends(_grow(faint, 1, 1).T, need)]
-    if not (found[0][0].size or found[1][0].size):
-        return False
     masks = [_run_mask(on.shape, *found[0]), _run_mask(on.shape[::-1], *found[1]).T]
     rest = _integral(on & ~masks[0] & ~masks[1])  # its transpose is the transposed picture's
     for axis, (rows, x0, x1) in enumerate(found):
@@ -171,10 +170,8 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
         if not (_sum(ink, top, bottom, x0, x0 + margin) + _sum(ink, top, bottom, x1 - margin, x1)).all():
             return True
         near = (_sum(ink, top, bottom, x0, x0 + END_CLEAR) + _sum(ink, top, bottom, x1 - END_CLEAR, x1)) == 0
-        if (
-            near.any()
-            and _framed(masks[1 - axis] if axis == 0 else masks[1 - axis].T, *(a[near] for a in found[axis])).any()
-        ):
+        across = masks[1] if axis == 0 else masks[0].T  # the other direction's long runs, in this one's frame
+        if near.any() and _framed(across, rows[near], x0[near], x1[near]).any():
             return True
     return False
 
