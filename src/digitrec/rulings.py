@@ -543,9 +543,8 @@ def with_faint_lines(ink: np.ndarray, strength: np.ndarray) -> np.ndarray:
     brought up to at least LINE_ON: a light gray ruling, blurred by a scan, falls under the threshold but still
     bounds a form's cells. Detection only: the ink read keeps its own values."""
     sample = strength[:: max(1, strength.shape[0] // 200), :: max(1, strength.shape[1] // 200)]
-    med = float(np.median(sample))
+    med, peak = (float(v) for v in np.percentile(sample, (50, 99.5)))  # one partition for both
     noise = med + NOISE_SIGMAS * 1.4826 * float(np.median(np.abs(sample - med)))
-    peak = float(np.percentile(sample, 99.5))
     if peak - noise < LINE_CONTRAST:
         return ink
     faint = np.clip((strength - noise) / (FAINT_SHARE * (peak - noise)), 0.0, 1.0) * INK_ON
