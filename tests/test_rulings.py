@@ -88,6 +88,33 @@ def test_a_one_alone_is_kept():
     assert np.array_equal(remove_rulings(ink), ink)
 
 
+def test_the_cheap_test_turns_down_plain_digits_before_the_full_search(test_digits):
+    """Speed without rulings: a digit's long straight strokes (a 1, a 7's bar) pass the run-length check, and
+    must be turned down by the ends test before the full search (bench/rulings_speed.py times it)."""
+    from digitrec.rulings import INK_ON, LINE_ON, _may_hold_rulings, stroke_width
+
+    turned_down = 0
+    for i in range(40):
+        ink = _ink(255 - np.kron(test_digits.images[i], np.ones((4, 4), np.uint8)))
+        on = ink > INK_ON
+        width = stroke_width(on)
+        turned_down += not _may_hold_rulings(on, ink > LINE_ON, int(np.ceil(7 * width)), width)
+    assert turned_down >= 34, f"only {turned_down} of 40 plain digits turned down by the cheap test"
+
+
+def test_a_thin_tilted_ruled_line_through_a_digit_is_found():
+    """A photo's faint ruled line 2 degrees off level steps a row every ~30 px: its pieces end inside the digit,
+    and the cheap test must see the whole line (edge to edge) to let it through. Soft ink drawn directly."""
+    import cv2
+
+    ring, lines = np.zeros((130, 155), np.uint8), np.zeros((130, 155), np.uint8)
+    cv2.ellipse(ring, (78, 70), (28, 40), 0, 0, 360, 255, 5, cv2.LINE_AA)  # a 0
+    for y in (45, 96):
+        cv2.line(lines, (0, y), (154, y - 5), 255, 1, cv2.LINE_AA)
+    ink = np.maximum(ring / 255, 0.3 * lines / 255).astype(np.float32)  # the lines faint: over LINE_ON only
+    assert len(find_rulings(ink).horizontal) == 2
+
+
 def test_a_box_around_a_one_goes_and_the_one_stays():
     gray = np.full((120, 100), 255, np.uint8)
     gray[10:12, 10:90] = gray[108:110, 10:90] = 0
