@@ -200,16 +200,22 @@ def _framed(across: np.ndarray, rows: np.ndarray, x0: np.ndarray, x1: np.ndarray
     return near[0] | near[1]
 
 
-def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
-    """bool (H, W) `on` with gaps of up to `gap` pixels along `axis` filled (a line broken by a crossing's clean-up)."""
+def _reach(on: np.ndarray, axis: int, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where bool (H, W) `on` has a pixel within `r` before, and within `r` after, along `axis` (0 rows, 1 columns)."""
     before, after = np.zeros_like(on), np.zeros_like(on)
-    for d in range(1, gap + 1):
+    for d in range(1, r + 1):
         if axis == 0:
             before[d:] |= on[:-d]
             after[:-d] |= on[d:]
         else:
             before[:, d:] |= on[:, :-d]
             after[:, :-d] |= on[:, d:]
+    return before, after
+
+
+def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
+    """bool (H, W) `on` with gaps of up to `gap` pixels along `axis` filled (a line broken by a crossing's clean-up)."""
+    before, after = _reach(on, axis, gap)
     return on | (before & after)
 
 
@@ -502,14 +508,8 @@ def _grow(mask: np.ndarray, r: int, axis: int | None = None) -> np.ndarray:
     """bool (H, W) `mask` grown by `r` pixels along `axis` (0 rows, 1 columns) or both (None)."""
     out = mask.copy()
     for ax in (0, 1) if axis is None else (axis,):
-        base = out.copy()
-        for d in range(1, r + 1):
-            if ax == 0:
-                out[d:] |= base[:-d]
-                out[:-d] |= base[d:]
-            else:
-                out[:, d:] |= base[:, :-d]
-                out[:, :-d] |= base[:, d:]
+        before, after = _reach(out, ax, r)
+        out = out | before | after
     return out
 
 
