@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from digitrec import formsynth
+from digitrec import Recognizer, formsynth
 from digitrec.cells import read_cells
 from digitrec.cli import cli
 from digitrec.data import load_split
@@ -204,3 +204,22 @@ def test_read_cells_json_on_the_command_line(test_digits, tmp_path):
     assert result.exit_code == 0, result.output
     reading = json.loads(result.output)
     assert reading["fields"][0]["value"] == truth_comb and len(reading["cells"]) == 5
+
+
+@pytest.mark.parametrize("margin", [4, 6])
+def test_a_narrow_box_round_a_one_is_taken_out(margin):
+    """A box round a 1 is as narrow as the 1: its top and bottom edges are shorter than any ruling, but its two
+    long sides, level and joined at both ends, make it a box all the same (it was read as a 0)."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("L", (70, 110), 255)
+    pen = ImageDraw.Draw(picture)
+    pen.line([(36, 22), (33, 88)], fill=0, width=4)  # the 1
+    left, right = 34 - margin - 6, 34 + margin + 4
+    pen.rectangle([left, 22 - margin, right, 88 + margin], outline=0, width=2)
+    assert right - left < 24, "the box's top edge must be shorter than any ruling for this test to mean anything"
+    gray = np.asarray(picture)
+    ink = _ink(gray) > 0.35  # the ink read, rulings taken out
+    assert not ink[:, : left + 3].any() and not ink[:, right - 2 :].any(), "a side of the box is left"
+    assert ink[30:80, 31:39].any(axis=1).all(), "the 1 lost its stem"
+    assert Recognizer.load().predict(gray).digit == 1

@@ -60,6 +60,7 @@ FAINT_SHARE = 0.3  # ... which shows at INK_ON (as strong as a stroke's edge) on
 LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this far out of the paper
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
+MAX_PAIR_RUNS = 400  # long runs compared pairwise in the cheap test at most (more: let the full test decide)
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
 
@@ -161,6 +162,8 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
     for axis, (rows, x0, x1) in enumerate(found):
         if rows.size == 0:
             continue
+        if _level_pair(rows, x0, x1, faint if axis == 0 else faint.T):
+            return True  # NOTE: a box's two sides, its short edges maybe too short to count (a narrow box round a 1)
         ink = rest if axis == 0 else rest.T
         length = x1 - x0
         top, bottom = np.maximum(rows - length, 0), np.minimum(rows + length + 1, ink.shape[0] - 1)
@@ -172,6 +175,19 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
         near = (_sum(ink, top, bottom, x0, x0 + END_CLEAR) + _sum(ink, top, bottom, x1 - END_CLEAR, x1)) == 0
         across = masks[1] if axis == 0 else masks[0].T  # the other direction's long runs, in this one's frame
         if near.any() and _framed(across, rows[near], x0[near], x1[near]).any():
+            return True
+    return False
+
+
+def _level_pair(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, on: np.ndarray) -> bool:
+    """True when two of the runs (row, [x0, x1)) of bool (H, W) `on` lie apart with both ends level and joined
+    by a run of `on` across at each end (a box's two sides and its short edges)."""
+    if rows.size > MAX_PAIR_RUNS:
+        return True
+    level = (np.abs(x0[:, None] - x0[None]) <= END_REACH) & (np.abs(x1[:, None] - x1[None]) <= END_REACH)
+    for i, j in zip(*np.nonzero(level & (rows[:, None] - rows[None] > 2 * END_REACH))):
+        ends = [(max(0, x - END_REACH), x + END_REACH + 1) for x in (min(x0[i], x0[j]), max(x1[i], x1[j]) - 1)]
+        if all(on[rows[j] : rows[i] + 1, a:b].all(0).any() for a, b in ends):
             return True
     return False
 
@@ -449,14 +465,65 @@ def find_rulings(ink: np.ndarray) -> Rulings:
             elif _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other):
                 framed.append(s)
     kept = free + _mutual_frames(framed, free, found)
+    boxes, edges = _joined_pairs([s for s in found[0][0] + found[1][0] if s not in kept], faint)
+    kept += boxes
     if not kept:
         return empty
-    mask = _mask_of([s for s in kept if s.axis == 0], found[0][1])
-    mask |= _mask_of([s for s in kept if s.axis == 1], found[1][1])
+    mask = _mask_of([s for s in kept if s.axis == 0], found[0][1] | edges)
+    mask |= _mask_of([s for s in kept if s.axis == 1], found[1][1] | edges)
     # NOTE: a square 0 is four straight strokes that frame each other: a "box" around nothing is the digit itself.
     if len(kept) <= FRAME_SIDES and {s.axis for s in kept} == {0, 1} and _empty_inside(on & ~_grow(mask, FRINGE), kept):
         return empty
     return Rulings(mask, kept)
+
+
+def _joined_pairs(segs: list[Segment], faint: np.ndarray) -> tuple[list[Segment], np.ndarray]:
+    """The boxes that two parallel `segs` make with the short edges joining their ends in bool (H, W) `faint` ink:
+    (the four edges as segments, bool (H, W) pixels of the short edges).
+
+    A narrow box round a 1 has sides long enough to be rulings but a top and
+    a bottom shorter than any ruling; a digit reaching over a box's edge can
+    hide that edge as a line. Two straight sides of alike length, ends level,
+    joined at both ends by unbroken ink across make a box all the same.
+    """
+    edges = np.zeros(faint.shape, bool)
+    out: list[Segment] = []
+    for i, a in enumerate(segs):
+        for b in segs[i + 1 :]:
+            thin, thick = sorted((a.thickness, b.thickness))
+            if a.axis != b.axis or a in out or b in out or thick > ALIKE * thin + 1:
+                continue
+            joins = _joins(a, b, faint)
+            if joins is not None:
+                out += [a, b, *joins]
+                for j in joins:
+                    edges[j.y0 : j.y1, j.x0 : j.x1] = faint[j.y0 : j.y1, j.x0 : j.x1]
+    return out, edges
+
+
+def _joins(a: Segment, b: Segment, faint: np.ndarray) -> tuple[Segment, Segment] | None:
+    """The two short edges joining the ends of parallel segments `a` and `b` through bool (H, W) `faint` ink, or
+    None when their ends are not level or not joined by a straight unbroken run."""
+    t = faint if a.axis == 1 else faint.T  # NOTE: in this frame the sides stand upright
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = [(s.x0, s.y0, s.x1, s.y1) if a.axis == 1 else (s.y0, s.x0, s.y1, s.x1)
+                                                  for s in (a, b)]
+    if bx0 < ax0:
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = (bx0, by0, bx1, by1), (ax0, ay0, ax1, ay1)
+    gap = bx0 - ax1
+    length = min(ay1 - ay0, by1 - by0)
+    thick = int(np.ceil(max(a.thickness, b.thickness)))
+    if gap < 2 * thick or abs(ay0 - by0) > END_REACH or abs(ay1 - by1) > END_REACH or gap > length:
+        return None
+    found = []
+    for end in (min(ay0, by0), max(ay1, by1) - 1):
+        rows = t[max(0, end - END_REACH) : end + END_REACH + 1, ax1:bx0]
+        full = np.flatnonzero(rows.all(1))
+        if full.size == 0 or full[-1] - full[0] + 1 > thick + 2:  # NOTE: a thin run across, not a filled blob
+            return None
+        r0 = max(0, end - END_REACH) + int(full[0])
+        found.append((ax1, r0, bx0, r0 + int(full.size)))
+    return tuple(Segment(1 - a.axis, *(box if a.axis == 1 else (box[1], box[0], box[3], box[2])), float(thick))
+                 for box in found)  # type: ignore[return-value]
 
 
 def _empty_inside(left: np.ndarray, kept: list[Segment]) -> bool:
