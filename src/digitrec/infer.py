@@ -294,22 +294,23 @@ class Recognizer:
         """The reason for a picture of several characters: how many, and whether `digitrec read` reads digits there.
 
         The line reader (run only here, so single digits stay fast) reads the
-        picture's ink as `read` would. The count is the larger of its
+        characters' band of ink as `read` reads a line, refusing letters and scribble alike. The count is the larger of its
         characters and the parts counted on the picture (`count_characters`):
         the first splits touching digits the second cannot, the second keeps
         characters the reader merges. A reading that finds no digit, or under
         half of the characters there (a word read as one digit), is not digits.
         """
-        from .segment import read_ink
+        from .linedecode import read_line
 
         count = prepared.parts
         if prepared.ink is None:
             return several_characters(count)
         try:
-            text, _, _ = read_ink(self.line_reader(), prepared.ink, floor=0.0)
+            decoded = read_line(self.line_reader(), prepared.ink)
         except ModelError:  # NOTE: no usable line model: say what the picture shows, not what it says
             return several_characters(count)
-        read = sum(1 for c in text if not c.isspace())
+        text = "" if decoded.reason else decoded.text or ""
+        read = len(text)
         if not any(c.isdigit() for c in text) or 2 * read < count:
             return several_characters(count, digits=False)
         return several_characters(max(count, read))

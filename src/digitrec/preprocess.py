@@ -65,8 +65,8 @@ class Prepared:
     `blank` is True when no ink was found (the image is then all zeros);
     `box` is the (left, top, right, bottom) of the ink in the original image's pixels;
     `parts` is how many characters stand side by side in it (`count_characters`);
-    `ink` is the picture's soft ink at work size (float32, ink bright) when `parts` > 1, for the line
-    reader to read (`Recognizer` says whether they are digits), else None.
+    `ink` is the band of the picture's soft ink those characters stand in, at work size (float32, ink
+    bright), when `parts` > 1: the line reader reads it (`Recognizer` says whether they are digits); else None.
     """
 
     image: np.ndarray
@@ -452,6 +452,12 @@ def _column_parts(band: np.ndarray) -> list[tuple[int, int, int]]:
     return parts
 
 
+def character_band(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The rows of float32 (H, W) ink around the digit at `box`: a quarter of its height more each side, full width."""
+    top, bottom = box[1], box[3]
+    return ink[max(0, top - (bottom - top) // 4) : bottom + (bottom - top) // 4]
+
+
 def count_characters(ink: np.ndarray, box: tuple[int, int, int, int]) -> int:
     """How many characters stand side by side with the digit at `box` in float32 (H, W) ink (ink bright).
 
@@ -463,9 +469,7 @@ def count_characters(ink: np.ndarray, box: tuple[int, int, int, int]) -> int:
     several touching characters, counted by its width against the width of
     the separate characters (or CHAR_WIDTH of its height). One digit gives 1.
     """
-    left, top, right, bottom = box
-    height = bottom - top
-    parts = _column_parts(ink[max(0, top - height // 4) : bottom + height // 4] > PART_INK) if height > 0 else []
+    parts = _column_parts(character_band(ink, box) > PART_INK)
     if not parts:
         return 1
     tallest = max(h for h, _, _ in parts)
@@ -668,7 +672,7 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
         box, parts = (min(box[0], filled[0]), min(box[1], filled[1]), max(box[2], filled[2]), max(box[3], filled[3])), 1
     else:
         parts = count_characters(ink, box)  # NOTE: on the whole picture, before the digit's region is cut out
-    line = ink if parts > 1 else None
+    line = character_band(ink, box) if parts > 1 else None
     x0, y0 = 0, 0
     if scale > 1.5:
         left, top, right, bottom = (round(v * scale) for v in box)
