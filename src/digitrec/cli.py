@@ -38,7 +38,7 @@ LINE_MODEL_HELP = (
 REJECT_HELP = (
     "When to answer 'not a digit' rather than a digit: normal (the default: refuses pictures unlike any digit while "
     "keeping 99% of real, imperfect digits), strict (also refuses digits read with low confidence: fewer errors, more "
-    "refusals), off (always answer the best guess)."
+    "refusals), off (always answer the best guess, several characters too; a blank picture still has none)."
 )
 WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence than this
 DATA_HELP = (
@@ -1064,7 +1064,7 @@ def _listen(host: str, port: int) -> socket.socket:
     type=click.Choice(["strict", "normal", "off"]),
     default="normal",
     show_default=True,
-    help="When to refuse a line as 'not digits': normal refuses lines that read as nothing or almost surely wrong, strict also refuses lines read with under 80% confidence, off reads every line.",
+    help="When to refuse a line as 'not digits': normal refuses lines that read as nothing or mostly unsure (letters, scribble), strict also refuses lines read with under 80% confidence, off answers every line in which the line model reads a digit (a line where it reads none still has no answer).",
 )
 @click.option(
     "--mark-below",

@@ -111,9 +111,14 @@ def light_on_dark(images: np.ndarray) -> np.ndarray:
     return np.where(light[:, None, None], 1.0 - images, images).astype(np.float32)
 
 
-def several_characters(count: int) -> str:
-    """The reason `predict` gives for a picture of several characters side by side."""
-    return f"several characters ({count}): use digitrec read"
+def several_characters(count: int, digits: bool = True) -> str:
+    """The reason `predict` gives for a picture of several characters side by side.
+
+    `digits`: whether the line reader reads digits there (then `digitrec read` is the tool for it).
+    """
+    if digits:
+        return f"several characters ({count}): use digitrec read"
+    return f"several characters ({count}), not digits"
 
 
 class Recognizer:
@@ -270,7 +275,7 @@ class Recognizer:
             by_index = dict(zip(ready, v.probabilities))
             reasons = dict(zip(ready, v.reasons))
             if reject != "off":  # NOTE: "off" answers whatever is drawn, several characters too
-                reasons.update({i: several_characters(items[i][1].parts) for i in ready if items[i][1].parts > 1})
+                reasons.update({i: self._several(items[i][1]) for i in ready if items[i][1].parts > 1})
         results = []
         for i, (path, prep, error) in enumerate(items):
             if error is not None:
@@ -284,6 +289,31 @@ class Recognizer:
                 digit, confidence = (None, None) if reason else (d, float(p[d]))
                 results.append(Prediction(path, digit, confidence, [float(v) for v in p], reason, image=prep.image))
         return results
+
+    def _several(self, prepared: Prepared) -> str:
+        """The reason for a picture of several characters: how many, and whether `digitrec read` reads digits there.
+
+        The line reader (run only here, so single digits stay fast) reads the
+        characters' band of ink as `read` reads a line, refusing letters and scribble alike. The count is the larger of its
+        characters and the parts counted on the picture (`count_characters`):
+        the first splits touching digits the second cannot, the second keeps
+        characters the reader merges. A reading that finds no digit, or under
+        half of the characters there (a word read as one digit), is not digits.
+        """
+        from .linedecode import read_line
+
+        count = prepared.parts
+        if prepared.ink is None:
+            return several_characters(count)
+        try:
+            decoded = read_line(self.line_reader(), prepared.ink)
+        except ModelError:  # NOTE: no usable line model: say what the picture shows, not what it says
+            return several_characters(count)
+        text = "" if decoded.reason else decoded.text or ""
+        read = len(text)
+        if not any(c.isdigit() for c in text) or 2 * read < count:
+            return several_characters(count, digits=False)
+        return several_characters(max(count, read))
 
     def predict(self, image: ImageSource, name: str | None = None, reject: str | None = None) -> Prediction:
         """Read one image (path, bytes, file object, Pillow image or array). Raises BadImage if unreadable.

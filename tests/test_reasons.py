@@ -1,0 +1,88 @@
+"""What `predict` says about a picture of several characters: how many, and whether they are digits.
+
+Printed strings are drawn from matplotlib's own fonts; handwritten lines are MNIST *test* digits. No mocks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import IMAGES
+from PIL import Image, ImageDraw, ImageFont
+
+from digitrec import Recognizer, synth
+from digitrec.cli import cli
+from digitrec.nondigits import font_dir
+from digitrec.segment import read_digits
+
+
+@pytest.fixture(scope="module")
+def rec() -> Recognizer:
+    return Recognizer.load()
+
+
+def printed(text: str, font: str = "DejaVuSans.ttf", size: int = 48, pad: int = 20) -> Image.Image:
+    f = ImageFont.truetype(str(font_dir() / font), size)
+    left, top, right, bottom = f.getbbox(text)
+    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, fill=0, font=f)
+    return img
+
+
+def count_said(reason: str | None) -> int:
+    """N of "several characters (N)"; 1 for any other answer (a digit, or a refusal as one picture)."""
+    m = re.match(r"several characters \((\d+)\)", reason or "")
+    return int(m.group(1)) if m else 1
+
+
+@pytest.mark.parametrize(
+    "text", ["0123456789", "12/05/2024", "555-0199", "3.14", "13:45", "2026"]
+)  # fmt: skip
+@pytest.mark.parametrize("font", ["DejaVuSans.ttf", "DejaVuSerif.ttf", "cmr10.ttf"])
+def test_printed_strings_are_counted_separators_too(rec, text, font):
+    pred = rec.predict(printed(text, font))
+    assert pred.digit is None
+    assert pred.reason == f"several characters ({len(text)}): use digitrec read"
+
+
+@pytest.mark.parametrize("gap", [-2, 0, 3])
+def test_touching_handwritten_digits_are_counted_near_right(rec, test_split, gap):
+    rng = np.random.default_rng(11)
+    errors = []
+    for k in (2, 3, 5, 8, 10) * 2:
+        idx = rng.choice(10_000, k, replace=False)
+        line = synth.on_paper(synth.digit_line(test_split.images[idx], [gap] * (k - 1), rng), 3)
+        errors.append(abs(count_said(rec.predict(line).reason) - k))
+    assert np.mean(errors) <= 0.7, errors  # the width-and-ink count alone was off by 1.8-2.4 on such lines
+
+
+@pytest.mark.parametrize("word", ["hello", "digits", "HELLO"])
+def test_a_word_is_several_characters_not_digits(rec, word):
+    pred = rec.predict(printed(word))
+    assert pred.digit is None
+    assert pred.reason == f"several characters ({len(word)}), not digits"
+    assert "digitrec read" not in pred.reason
+
+
+def test_read_indeed_finds_no_digits_in_a_word(rec):
+    assert read_digits(rec, printed("hello")).digits == ""
+
+
+def test_cli_predict_says_not_digits_for_a_word(tmp_path):
+    path = tmp_path / "hello.png"
+    printed("hello").save(path)
+    result = CliRunner().invoke(cli, ["predict", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "several characters (5), not digits" in result.output and "use digitrec read" not in result.output
+
+
+def test_single_digits_never_open_the_line_reader():
+    rec = Recognizer.load()
+    for name in ("mnist-7.png", "photo-4.jpg", "chalk-8.png", "drawn-3.png"):
+        assert rec.predict(IMAGES / name).reason is None
+    assert rec._line_reader is None  # predict stays fast: the line model is opened only for several characters
+    assert rec.predict(IMAGES / "multi-2026.png").reason == "several characters (4): use digitrec read"
+    assert rec._line_reader is not None
