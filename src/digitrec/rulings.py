@@ -484,7 +484,8 @@ def _joined_pairs(segs: list[Segment], faint: np.ndarray) -> tuple[list[Segment]
     A narrow box round a 1 has sides long enough to be rulings but a top and
     a bottom shorter than any ruling; a digit reaching over a box's edge can
     hide that edge as a line. Two straight sides of alike length, ends level,
-    joined at both ends by unbroken ink across make a box all the same.
+    joined at both ends by unbroken ink across make a box all the same, when
+    it holds ink in its middle (else it is a digit 0 with straight sides).
     """
     edges = np.zeros(faint.shape, bool)
     out: list[Segment] = []
@@ -514,9 +515,14 @@ def _joins(a: Segment, b: Segment, faint: np.ndarray) -> tuple[Segment, Segment]
     thick = int(np.ceil(max(a.thickness, b.thickness)))
     if gap < 2 * thick or abs(ay0 - by0) > END_REACH or abs(ay1 - by1) > END_REACH or gap > length:
         return None
+    top, bottom = max(ay0, by0), min(ay1, by1)
+    dx, dy = round(INSIDE_MARGIN * gap), round(INSIDE_MARGIN * (bottom - top))
+    if not t[top + dy : bottom - dy, ax1 + dx : bx0 - dx].any():
+        return None  # NOTE: nothing inside: a printed 0's straight sides and round ends, not a box round a digit
     found = []
     for end in (min(ay0, by0), max(ay1, by1) - 1):
-        rows = t[max(0, end - END_REACH) : end + END_REACH + 1, ax1:bx0]
+        # NOTE: corner to corner, over the sides too: a box's corners are square, a 0's or an 8's ends are round
+        rows = t[max(0, end - END_REACH) : end + END_REACH + 1, ax0:bx1]
         full = np.flatnonzero(rows.all(1))
         if full.size == 0 or full[-1] - full[0] + 1 > thick + 2:  # NOTE: a thin run across, not a filled blob
             return None
