@@ -7,7 +7,7 @@ import { createPad } from "./js/pad.js";
 import { applyLayers, decode, deriveValues, emptyLayers, state } from "./js/state.js";
 import { buildNetwork, columnShown, renderNetwork, showRelu } from "./js/network.js";
 import { hideInspect, inspect, refreshInspect, setExactFetcher } from "./js/inspect.js";
-import { buildBars, resetResult, showResult } from "./js/result.js";
+import { buildBars, resetResult, showLine, showResult } from "./js/result.js";
 import { captionFailed, drawBoxes, hidePhoto, showPhoto } from "./js/upload.js";
 import { refreshFilterMap, setupFilterEvents, showCurves, showFilters } from "./js/teach.js";
 
@@ -186,6 +186,7 @@ async function handleFile(file) {
     if (generation !== state.generation) return;
     take(result);
     drawBoxes(file, shown, result, reading);
+    if (reading && reading.boxes && reading.boxes.length > 1) showLine(reading);
     fetchStale();
   } catch (err) {
     if (generation !== state.generation || isStale(err)) return;

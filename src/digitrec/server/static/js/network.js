@@ -29,6 +29,8 @@ function outBars(layer) {
   return ol;
 }
 
+const MAX_ROWS = 16; // rows of maps in one layer's column, at most
+
 function mapsGrid(layer, kind) {
   const [c, h, w] = grid(layer);
   const box = el("div", { class: "maps", tabindex: "0", role: "group" });
@@ -36,6 +38,9 @@ function mapsGrid(layer, kind) {
     : kind === "dense" ? `${layer.name}: ${layer.shape[0]} units in rows of 4; arrow keys move over them`
       : `${layer.name}: ${c} maps of ${h} by ${w}; arrow keys move over the cells, Page Up and Page Down change map`);
   if (c === 1) box.style.gridTemplateColumns = "auto";
+  // Past 64 maps, more columns rather than more rows: one 128-map column four wide stood twice as tall as the
+  // rest and left a tall empty band under the layers in view.
+  else if (kind === "maps" && c > MAX_ROWS * 4) box.style.gridTemplateColumns = `repeat(${Math.ceil(c / MAX_ROWS)}, auto)`;
   const side = kind === "maps" ? Math.min(34, Math.max(24, h * 2)) : null;
   for (let ch = 0; ch < c; ch++) {
     const cv = el("canvas", { class: "map" });

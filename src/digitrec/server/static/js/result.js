@@ -38,6 +38,8 @@ function bestOf(r) {
   return [d, p[d]];
 }
 
+const SEVERAL = "Several characters side by side: draw one digit, or upload a picture of the line to read it whole";
+
 export function showResult(r) {
   state.result = r;
   const refused = r.digit === null || r.digit === undefined;
@@ -47,10 +49,12 @@ export function showResult(r) {
   if (refused) {
     // The reader may answer "several characters" (a `verdict` field, or said in the reason).
     const several = r.verdict === "several" || /several/i.test(r.reason || "");
-    $("digit").textContent = r.error ? "Error" : several ? "Several characters" : "Not a digit";
+    const blank = !r.error && /^blank/.test(r.reason || "");
+    $("digit").textContent = r.error ? "Error" : blank ? "Blank" : several ? "Several characters" : "Not a digit";
     const [best, p] = bestOf(r);
-    const because = r.error || r.reason || "";
-    $("confidence").textContent = best !== null && p !== null && !r.error && !/^blank/.test(because)
+    // NOTE: the API's reason for several characters names a CLI command; a page user gets the page's own advice.
+    const because = r.error || (blank ? "No ink found: the picture is blank." : several ? SEVERAL : r.reason || "");
+    $("confidence").textContent = best !== null && p !== null && !r.error && !blank
       ? `${because}. The bars show what the network would have said (${best}: ${pct(p)}), refused.`
       : because;
   } else {
@@ -71,4 +75,15 @@ export function showResult(r) {
     state.input = Float32Array.from(r.preprocessed.flat());
     drawGray($("seen"), state.input);
   }
+}
+
+// An upload the line reader read as several characters: the verdict says what the page read, not what to run.
+export function showLine(reading) {
+  const r = state.result;
+  if (!r || (r.digit !== null && r.digit !== undefined) || r.error) return;
+  const [best, p] = bestOf(r);
+  const bars = best === null || p === null ? "" : ` (${best}: ${pct(p)}, refused)`;
+  $("digit").textContent = "Several characters";
+  $("confidence").textContent = `This page read them as a line: “${reading.digits}” (boxes on the photo above). ` +
+    `The bars are the one-digit network's answer for the whole picture as one digit${bars}.`;
 }
