@@ -465,7 +465,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
             elif _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other):
                 framed.append(s)
     kept = free + _mutual_frames(framed, free, found)
-    boxes, edges = _joined_pairs([s for s in found[0][0] + found[1][0] if s not in kept], faint)
+    boxes, edges = _joined_pairs([s for s in found[0][0] + found[1][0] if s not in kept], faint, found)
     kept += boxes
     if not kept:
         return empty
@@ -477,7 +477,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     return Rulings(mask, kept)
 
 
-def _joined_pairs(segs: list[Segment], faint: np.ndarray) -> tuple[list[Segment], np.ndarray]:
+def _joined_pairs(segs: list[Segment], faint: np.ndarray, found: list) -> tuple[list[Segment], np.ndarray]:
     """The boxes that two parallel `segs` make with the short edges joining their ends in bool (H, W) `faint` ink:
     (the four edges as segments, bool (H, W) pixels of the short edges).
 
@@ -486,6 +486,8 @@ def _joined_pairs(segs: list[Segment], faint: np.ndarray) -> tuple[list[Segment]
     hide that edge as a line. Two straight sides of alike length, ends level,
     joined at both ends by unbroken ink across make a box all the same, when
     it holds ink in its middle (else it is a digit 0 with straight sides).
+    `found` ([(segments, their pixels)] per axis): lines running on past a
+    pair (graph paper's) are not ink in its middle.
     """
     edges = np.zeros(faint.shape, bool)
     out: list[Segment] = []
@@ -494,7 +496,9 @@ def _joined_pairs(segs: list[Segment], faint: np.ndarray) -> tuple[list[Segment]
             thin, thick = sorted((a.thickness, b.thickness))
             if a.axis != b.axis or a in out or b in out or thick > ALIKE * thin + 1:
                 continue
-            joins = _joins(a, b, faint)
+            longer = [_mask_of([p for p in segs_ if p.length > max(a.length, b.length) + 2 * END_REACH], own)
+                      for segs_, own in found]
+            joins = _joins(a, b, faint, faint & ~longer[0] & ~longer[1])
             if joins is not None:
                 out += [a, b, *joins]
                 for j in joins:
@@ -502,10 +506,12 @@ def _joined_pairs(segs: list[Segment], faint: np.ndarray) -> tuple[list[Segment]
     return out, edges
 
 
-def _joins(a: Segment, b: Segment, faint: np.ndarray) -> tuple[Segment, Segment] | None:
+def _joins(a: Segment, b: Segment, faint: np.ndarray, inner: np.ndarray) -> tuple[Segment, Segment] | None:
     """The two short edges joining the ends of parallel segments `a` and `b` through bool (H, W) `faint` ink, or
-    None when their ends are not level or not joined by a straight unbroken run."""
+    None when their ends are not level or not joined by a straight unbroken run, or when no ink of bool (H, W)
+    `inner` lies in the middle between them."""
     t = faint if a.axis == 1 else faint.T  # NOTE: in this frame the sides stand upright
+    inner = inner if a.axis == 1 else inner.T
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = [(s.x0, s.y0, s.x1, s.y1) if a.axis == 1 else (s.y0, s.x0, s.y1, s.x1)
                                                   for s in (a, b)]
     if bx0 < ax0:
@@ -517,7 +523,7 @@ def _joins(a: Segment, b: Segment, faint: np.ndarray) -> tuple[Segment, Segment]
         return None
     top, bottom = max(ay0, by0), min(ay1, by1)
     dx, dy = round(INSIDE_MARGIN * gap), round(INSIDE_MARGIN * (bottom - top))
-    if not t[top + dy : bottom - dy, ax1 + dx : bx0 - dx].any():
+    if not inner[top + dy : bottom - dy, ax1 + dx : bx0 - dx].any():
         return None  # NOTE: nothing inside: a printed 0's straight sides and round ends, not a box round a digit
     found = []
     for end in (min(ay0, by0), max(ay1, by1) - 1):
