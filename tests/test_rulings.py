@@ -38,7 +38,7 @@ def test_long_runs_is_an_opening_by_a_line():
 TOUCHING = pytest.param(
     "boxed-touching",
     marks=pytest.mark.xfail(
-        strict=True, reason="known gap: a box edge the digit overlaps is sometimes kept (bench: 80-93% right)"
+        strict=True, reason="known gap: a stroke lying along the box edge goes with it (bench: 88-90% right)"
     ),
 )
 
