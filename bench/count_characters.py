@@ -23,7 +23,14 @@ from digitrec.data import load_split
 from digitrec.nondigits import font_dir
 from digitrec.preprocess import prepare
 
-FONTS = ("DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf", "cmr10.ttf", "STIXGeneral.ttf")
+FONTS = (
+    "DejaVuSans.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSans-Bold.ttf",
+    "cmr10.ttf",
+    "STIXGeneral.ttf",
+)
 TEXTS = ("0123456789", "12/05/2024", "555-0199", "3.14", "42", "2026", "13:45", "7")
 GAPS = (-4, -2, 0, 3)
 

@@ -62,7 +62,7 @@ def labels(page) -> list[dict]:
     )
 
 
-def test_uploaded_line_is_counted_labelled_and_told_truthfully(browser, url, line_png):
+def test_uploaded_line_is_counted_labelled_and_told_truthfully(browser, url, line_png):  # noqa: F811 - the imported fixture
     with opened(browser, url, 1280, 800) as page:
         expect(page.locator("#model-info")).to_contain_text("seed", timeout=ANSWER_MS)
         page.set_input_files("#file", str(line_png))
@@ -80,7 +80,7 @@ def test_uploaded_line_is_counted_labelled_and_told_truthfully(browser, url, lin
         assert not [s for s in shown if s["cut"] or s["outside"]], shown
 
 
-def test_a_single_digit_keeps_its_full_label(browser, url):
+def test_a_single_digit_keeps_its_full_label(browser, url):  # noqa: F811 - the imported fixture
     with opened(browser, url, 1280, 800) as page:
         expect(page.locator("#model-info")).to_contain_text("seed", timeout=ANSWER_MS)
         page.set_input_files("#file", str(IMAGES / "photo-4.jpg"))
@@ -89,7 +89,7 @@ def test_a_single_digit_keeps_its_full_label(browser, url):
         assert not [s for s in labels(page) if s["cut"] or s["outside"]]
 
 
-def test_blank_upload_is_headed_blank(browser, url, tmp_path):
+def test_blank_upload_is_headed_blank(browser, url, tmp_path):  # noqa: F811 - the imported fixture
     blank = tmp_path / "white.png"
     Image.new("L", (120, 90), 255).save(blank)
     with opened(browser, url, 1280, 800) as page:
@@ -100,7 +100,7 @@ def test_blank_upload_is_headed_blank(browser, url, tmp_path):
         expect(page.locator("#photo-caption")).to_contain_text("no ink found")
 
 
-def test_curve_legend_stands_apart_and_strong_leaves_no_empty_band_at_1280(browser, url):
+def test_curve_legend_stands_apart_and_strong_leaves_no_empty_band_at_1280(browser, url):  # noqa: F811 - the imported fixture
     with opened(browser, url, 1280, 800) as page:
         expect(page.locator("#curves-caption")).to_contain_text("epochs", timeout=ANSWER_MS)
         key = page.locator(".key.val").bounding_box()

@@ -91,7 +91,10 @@ def test_what_the_docs_say_of_a_blank_image_is_what_read_prints(tmp_path):
     row = CliRunner().invoke(cli, ["read", "--json", str(path)]).stdout
     assert '"digits": ""' in row and '"lines": []' in row
     doc = " ".join((ROOT / "docs" / "how-it-works.md").read_text().split())
-    assert "A blank image (no ink) prints `-` and `no digits found`; in JSON its `digits` is `\"\"` and `lines` is `[]`" in doc
+    assert (
+        'A blank image (no ink) prints `-` and `no digits found`; in JSON its `digits` is `""` and `lines` is `[]`'
+        in doc
+    )
 
 
 def test_reject_off_on_read_is_described_as_it_behaves(tmp_path):

@@ -496,8 +496,10 @@ def _joined_pairs(segs: list[Segment], faint: np.ndarray, found: list) -> tuple[
             thin, thick = sorted((a.thickness, b.thickness))
             if a.axis != b.axis or a in out or b in out or thick > ALIKE * thin + 1:
                 continue
-            longer = [_mask_of([p for p in segs_ if p.length > max(a.length, b.length) + 2 * END_REACH], own)
-                      for segs_, own in found]
+            longer = [
+                _mask_of([p for p in segs_ if p.length > max(a.length, b.length) + 2 * END_REACH], own)
+                for segs_, own in found
+            ]
             joins = _joins(a, b, faint, faint & ~longer[0] & ~longer[1])
             if joins is not None:
                 out += [a, b, *joins]
@@ -512,8 +514,9 @@ def _joins(a: Segment, b: Segment, faint: np.ndarray, inner: np.ndarray) -> tupl
     `inner` lies in the middle between them."""
     t = faint if a.axis == 1 else faint.T  # NOTE: in this frame the sides stand upright
     inner = inner if a.axis == 1 else inner.T
-    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = [(s.x0, s.y0, s.x1, s.y1) if a.axis == 1 else (s.y0, s.x0, s.y1, s.x1)
-                                                  for s in (a, b)]
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = [
+        (s.x0, s.y0, s.x1, s.y1) if a.axis == 1 else (s.y0, s.x0, s.y1, s.x1) for s in (a, b)
+    ]
     if bx0 < ax0:
         (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = (bx0, by0, bx1, by1), (ax0, ay0, ax1, ay1)
     gap = bx0 - ax1
@@ -534,8 +537,9 @@ def _joins(a: Segment, b: Segment, faint: np.ndarray, inner: np.ndarray) -> tupl
             return None
         r0 = max(0, end - END_REACH) + int(full[0])
         found.append((ax1, r0, bx0, r0 + int(full.size)))
-    return tuple(Segment(1 - a.axis, *(box if a.axis == 1 else (box[1], box[0], box[3], box[2])), float(thick))
-                 for box in found)  # type: ignore[return-value]
+    return tuple(
+        Segment(1 - a.axis, *(box if a.axis == 1 else (box[1], box[0], box[3], box[2])), float(thick)) for box in found
+    )  # type: ignore[return-value]
 
 
 def _empty_inside(left: np.ndarray, kept: list[Segment]) -> bool:
