@@ -107,3 +107,28 @@ def test_without_the_extra_one_line_names_it(module, extra, tmp_path, pdf, digit
     digits[0][2].save(ok)
     result = CliRunner().invoke(cli, ["predict", str(path), str(ok)])
     assert f"digitrec[{extra}]" in result.output and f"{ok}\t{digits[1][2]}" in result.output  # the batch goes on
+
+
+def test_the_api_reads_the_pdf_page_asked_for(pdf, digits, seed_recognizer):
+    """POST /api/read and /api/predict with ?page=N read that page of a PDF body; a page it lacks, or a page asked
+    of a PNG, is a one-line error."""
+    pytest.importorskip("pypdfium2")
+    httpx = pytest.importorskip("httpx")
+    from live_server import live_server
+
+    from digitrec.server import create_app
+
+    _, labels = digits
+    body = {"file": ("scan.pdf", pdf.read_bytes(), "application/pdf")}
+    with live_server(create_app(seed_recognizer)) as url, httpx.Client(base_url=url, timeout=60) as client:
+        for page in (1, 2, 3):
+            read = client.post(f"/api/read?page={page}", files=body).json()
+            assert (read["digits"], read["path"]) == (str(labels[page - 1]), f"scan.pdf#page={page}")
+            assert client.post(f"/api/predict?page={page}", files=body).json()["digit"] == labels[page - 1]
+        assert client.post("/api/read", files=body).json()["digits"] == str(labels[0])
+        lacking = client.post("/api/read?page=7", files=body)
+        assert lacking.status_code in (400, 422) and "no page 7 (the PDF has 3)" in lacking.text
+        png = io.BytesIO()
+        digits[0][0].save(png, "PNG")
+        not_pdf = client.post("/api/read?page=2", files={"file": ("d.png", png.getvalue(), "image/png")})
+        assert not_pdf.status_code == 422 and "only a PDF body has pages" in not_pdf.text

@@ -21,7 +21,7 @@ from ..preprocess import Prepared, prepare
 from ..segment import expectation, read_digits
 from . import schemas
 from .explain import explain
-from .inputs import RequestError, read_source
+from .inputs import RequestError, pick_page, read_source
 from .layers import first_filters, layer_views, shown_layers
 
 if TYPE_CHECKING:
@@ -205,6 +205,7 @@ def _predict(recognizer: Recognizer, source: bytes | np.ndarray, name: str | Non
     return prediction_fields(recognizer.predict_prepared(prep, name, reject), prep)
 
 
+PAGE = Query(None, ge=1, description="PDF body: the page to read, from 1 (default: the first page)")
 REJECT = Query(
     "normal",
     pattern="^(strict|normal|off)$",
@@ -218,10 +219,12 @@ REJECT = Query(
     response_model=None,
     responses={200: {"model": schemas.Prediction}, **POST_ERRORS},
 )
-async def predict(request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT) -> dict[str, Any]:
+async def predict(
+    request: Request, model: str | None = MODEL_QUERY, reject: str = REJECT, page: int | None = PAGE
+) -> dict[str, Any]:
     """Read one digit: digit (null when none, with `reason`), confidence, probabilities, preprocessed 28x28, box."""
     recognizer = _recognizer(request, model)
-    source, name = await read_source(request)
+    source, name = await run_in_threadpool(pick_page, *await read_source(request), page)
     return await run_in_threadpool(_predict, recognizer, source, name, reject)
 
 
@@ -251,6 +254,7 @@ async def read(
         description="Read forms cell by cell: fields (comb values joined) and one entry per cell with grid, row, "
         "column, box, value.",
     ),
+    page: int | None = PAGE,
 ) -> dict[str, Any]:
     """Read every digit string in an image: text per line (separators kept), line confidence, one box per character.
 
@@ -258,7 +262,7 @@ async def read(
     """
     expectation(expect, digits_only)  # a bad pattern is a 422 before the image is read
     recognizer = _recognizer(request, model)
-    source, name = await read_source(request)
+    source, name = await run_in_threadpool(pick_page, *await read_source(request), page)
     reading = read_cells if cells else read_digits
     read = functools.partial(reading, expect=expect, digits_only=digits_only)
     result = await run_in_threadpool(read, recognizer, source, name, reject)

@@ -77,6 +77,22 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+def pick_page(source: Any, name: str | None, page: int | None) -> tuple[Any, str | None]:
+    """The `page`th page (from 1) of a PDF body as a Pillow image, named "NAME#page=N"; any other source as it is.
+
+    Without `page` a PDF reads as its first page (as `digitrec predict scan.pdf`). Raises RequestError (422)
+    for a page asked of a body that is no PDF, BadImage for a page the PDF lacks or without the `pdf` extra.
+    """
+    from ..documents import is_pdf, page_name, render_pdf_page
+
+    if page is None:
+        return source, name
+    if not (isinstance(source, bytes) and is_pdf(source)):
+        raise RequestError(422, f"page={page}: only a PDF body has pages")
+    label = name or "upload.pdf"
+    return render_pdf_page(source, page, label), page_name(label, page)
+
+
 async def read_source(request: Request) -> tuple[bytes | np.ndarray, str | None]:
     """The image in a request body -> (encoded image bytes or float32 (28, 28) array in [0, 1], name)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
