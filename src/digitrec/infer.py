@@ -22,6 +22,7 @@ from .decode import ImageSource, iter_image_paths
 from .errors import BadImage, ModelError, cannot_read
 from .pool import ordered_map
 from .preprocess import Prepared, prepare
+from .session import default_threads, open_session
 from .store import model_files, read_metadata, resolve
 
 
@@ -128,27 +129,16 @@ class Recognizer:
         self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None, reject: str = DEFAULT_REJECT,
         line_model: str | Path | None = None,
     ) -> None:  # fmt: skip
-        import onnxruntime as ort
-
         if reject not in REJECT_MODES:
             raise ModelError(f"reject mode {reject!r}: choose one of {', '.join(REJECT_MODES)}")
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # NOTE: idle ORT threads spin for a while by default; in bulk reading the decoding workers need that CPU.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
-            raise ModelError(f"{onnx_path}: ONNX Runtime cannot load it ({e})") from None
+        self._threads = threads or default_threads()
+        self.session = open_session(onnx_path, self._threads)
         self.meta = meta
         self.path = Path(onnx_path)
         self.temperature = float(meta.get("temperature", 1.0))
         self.rejection = Rejection.from_meta(meta)
         self.reject = reject
-        self._threads = options.intra_op_num_threads
         self._layers_session = None  # the slower all-layers graph, opened on first use
         self._line_reader = None  # the line model for `read`, opened on first use
         self.line_model = line_model  # which one (None: the shipped "line")
@@ -229,15 +219,9 @@ class Recognizer:
 
     def _layers(self):
         if self._layers_session is None:
-            import onnxruntime as ort
-
             stem = self.path.with_suffix("")
             read_metadata(stem, need="layers")  # checks its digest
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self._threads
-            options.log_severity_level = 3
-            path = model_files(stem)["layers"]
-            self._layers_session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._layers_session = open_session(model_files(stem)["layers"], self._threads)
         return self._layers_session
 
     def predict_arrays(self, images: np.ndarray, batch: int = 1024) -> np.ndarray:

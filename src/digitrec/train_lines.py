@@ -24,6 +24,7 @@ from . import __version__
 from .calibrate import softmax
 from .errors import DigitrecError, require_torch
 from .linereader import ALPHABET, LINE_HEIGHT, STRIDE, ctc_greedy, normalize_line
+from .session import open_session
 from .store import LINE_INPUT_CONTRACT, atomic_write, check_writable, model_files, stem_of, write_metadata
 
 if TYPE_CHECKING:
@@ -288,9 +289,7 @@ def line_onnx_bytes(model: Any) -> bytes:
 def check_line_export(model: Any, onnx_path: Path, lines: list[np.ndarray]) -> float:
     """Largest |probability| difference between torch and ONNX Runtime over `lines` ((32, W) float32 each)."""
     torch = require_torch()
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    session = open_session(onnx_path)
     worst = 0.0
     with torch.no_grad():
         for line in lines:
