@@ -4,7 +4,7 @@
     >>> reader = LineReader.load()                 # the shipped line model
     >>> text = reader.read(line_ink)               # float32 (h, w) ink in [0, 1], ink bright
 
-The model (`models.line`, trained by `digitrec.train_lines`) sees a line cut to
+The model (`models.line`, trained by `digitrec train --lines`) sees a line cut to
 its ink and scaled to LINE_HEIGHT pixels (`normalize_line`), and gives, for
 every STRIDE columns, the probabilities of a blank and of each character of
 ALPHABET. Greedy CTC decoding (Graves et al. 2006; Shi et al. 2015, CRNN) takes
