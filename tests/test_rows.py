@@ -113,3 +113,27 @@ def test_the_api_schemas_carry_every_row_field_but_the_error():
         assert set(FIELDS[kind]) - {"error"} <= set(model.model_fields)
         for name in FIELDS[kind][1:-1]:
             assert model.model_fields[name].description == rows.BY_NAME[name].doc
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_read_rows_round_trip_every_field_in_every_format(tmp_path, fmt):
+    from digitrec.bulk import read_rows
+
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (40, 40), 255).save(blank)
+    dated = IMAGES / "multi-2026.png"
+    rows = list(read_rows("line", [str(dated), str(blank), str(tmp_path / "missing.png")], workers=1))
+    assert rows[0]["line_confidence"] and rows[0]["boxes"][0]["char"] == "2"
+    out = tmp_path / f"out.{fmt}"
+    writer, _ = open_output(out, kind="read")
+    with writer:
+        writer.write_all(rows)
+
+    def full(row):
+        return {f: row.get(f) for f in FIELDS["read"]}
+
+    back = [full(r) for r in read_output(out)]
+    assert back == [full(r) for r in rows]
+    assert set(back[0]) >= {"line_confidence", "line_reasons"} and "char" in back[0]["boxes"][0]

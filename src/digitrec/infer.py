@@ -248,9 +248,14 @@ class Recognizer:
 
     # ------------------------------------------------------------ images
 
-    def _results(
+    def predict_items(
         self, items: list[tuple[str | None, Prepared | None, str | None]], reject: str | None = None
     ) -> list[Prediction]:
+        """Predictions for already prepared images, in order, classified in one batch.
+
+        Each item is (path, prepared image, error): an item with an error becomes that error's Prediction, a
+        blank image a blank's. `predict_paths` and the Ray actors share it, so both engines give the same rows.
+        """
         ready = [i for i, (_, p, _) in enumerate(items) if p is not None and not p.blank]
         by_index, reasons = {}, {}
         reject = reject or self.reject
@@ -309,7 +314,7 @@ class Recognizer:
 
     def predict_prepared(self, prepared: Prepared, name: str | None = None, reject: str | None = None) -> Prediction:
         """Read an image already brought to MNIST form by `preprocess.prepare` (e.g. to also show it)."""
-        return self._results([(name, prepared, None)], reject)[0]
+        return self.predict_items([(name, prepared, None)], reject)[0]
 
     def predict_paths(
         self, paths: Iterable[str | os.PathLike] | str | os.PathLike, workers: int | None = None, batch: int = 256
@@ -327,7 +332,7 @@ class Recognizer:
         it = iter_image_paths(os.fspath(p) for p in paths)
         first = list(islice(it, batch))
         if len(first) < batch:
-            yield from self._results([_prepare_one(p) for p in first])
+            yield from self.predict_items([_prepare_one(p) for p in first])
             return
         workers = workers or os.cpu_count() or 1
         if workers <= 1:
@@ -336,10 +341,10 @@ class Recognizer:
         window = batch * workers * 2
         items = ordered_map(_prepare_one, chain(first, it), workers, window=window, chunksize=max(1, batch // 8))
         while chunk := list(islice(items, batch)):
-            yield from self._results(chunk)
+            yield from self.predict_items(chunk)
 
     def _serial(self, first: list[str], rest: Iterator[str], batch: int) -> Iterator[Prediction]:
         chunk = first
         while chunk:
-            yield from self._results([_prepare_one(p) for p in chunk])
+            yield from self.predict_items([_prepare_one(p) for p in chunk])
             chunk = list(islice(rest, batch))

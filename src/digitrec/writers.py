@@ -5,8 +5,9 @@
     >>> with out:
     ...     summary = out.write_all(rows)
 
-Results are rows (dicts with the kind's `FIELDS`) written as they are
-produced, so a killed job keeps what it finished:
+Results are rows (dicts with the kind's `FIELDS`, from the row spec in
+`digitrec.rows`) written as they are produced, so a killed job keeps what it
+finished:
 
 - JSON lines (`.jsonl`, `.json`): one object per line, flushed after every batch;
 - CSV (`.csv`): a header, then one line per file; lists (probabilities, boxes) as JSON in their cell;
