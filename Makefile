@@ -54,4 +54,4 @@ strong-model: $(VENV)/.installed-dev
 # trained with this command plus --device cuda --workers 5 on one H200 (7.4 minutes, shared with other jobs); on 2 CPU
 # cores an estimated 1 to 2.5 hours, not timed end to end (docs/accuracy.md).
 line-model: $(VENV)/.installed-dev
-	$(BIN)/python -m digitrec.train_lines --out src/digitrec/weights/line --steps 6000 --batch-size 64 --lr 0.002 --seed 0 --force
+	$(BIN)/digitrec train --lines --out src/digitrec/weights/line --steps 6000 --batch-size 64 --lr 0.002 --seed 0 --force

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import IMAGES, ROOT
 from PIL import Image
 
 from digitrec.cli import cli
@@ -170,3 +171,81 @@ def test_local_ray_run_gives_exactly_the_single_process_answers(tmp_path, test_s
     rows = by_path(read_output(out))
     assert "no such file" in rows.pop(str(tmp_path / "vanished.png"))["error"]
     assert_same(rows, reference)
+
+
+# ---------------------------------------------------------------- failing runs fail fast and leave nothing
+
+
+@pytest.fixture
+def two_images(tmp_path):
+    """A folder of two images: a single digit and a line of four."""
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("mnist-7.png", "multi-2026.png"):
+        shutil.copy(IMAGES / name, d / name)
+    return d
+
+
+@pytest.fixture
+def damaged_line(tmp_path):
+    """The shipped line model copied, its ONNX file damaged (its digest no longer matches)."""
+    from digitrec.store import SHIPPED_DIR
+
+    for suffix in (".json", ".onnx", ".safetensors"):
+        shutil.copy(SHIPPED_DIR / f"line{suffix}", tmp_path / f"broken{suffix}")
+    onnx = tmp_path / "broken.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:1000])
+    return tmp_path / "broken"
+
+
+def cli_run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("model", ["nonexistent", "seed", "damaged"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_read_to_a_file_with_an_unusable_model_fails_fast_and_leaves_no_file(
+    two_images, tmp_path, damaged_line, model, suffix
+):
+    out = tmp_path / f"out{suffix}"
+    name = damaged_line if model == "damaged" else model
+    result = cli_run("read", two_images, "-o", out, "--model", name)
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert not out.exists()
+    plain = cli_run("read", two_images, "--model", name)  # the same one-line error and status as without -o
+    assert plain.exit_code == 2 and plain.output.splitlines()[-1] == result.output.splitlines()[-1]
+
+
+def test_predict_to_a_file_with_a_missing_model_leaves_no_empty_file(two_images, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = cli_run("predict", two_images, "-o", out, "--model", "nonexistent")
+    assert result.exit_code == 2 and not out.exists()
+    again = cli_run("predict", two_images, "-o", out, "--workers", "1")  # no --resume or --force asked for
+    assert again.exit_code == 0, again.output
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_read_rows_with_a_digit_model_raises_at_once():
+    from digitrec import ModelError
+    from digitrec.bulk import read_rows
+
+    with pytest.raises(ModelError, match="seed: a digit model; reading lines needs a line model"):
+        read_rows("seed", [str(IMAGES)], workers=2)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_an_interrupted_run_before_the_first_row_leaves_no_file_and_a_complete_empty_run_does(tmp_path, fmt):
+    from digitrec.writers import open_output, read_output
+
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    out = tmp_path / f"out.{fmt}"
+    writer, _ = open_output(out, kind="read")
+    with pytest.raises(KeyboardInterrupt), writer:
+        raise KeyboardInterrupt
+    assert not out.exists()
+    writer, _ = open_output(out, kind="read")  # no --force needed
+    with writer:
+        writer.write_all([])
+    assert out.exists() and list(read_output(out)) == []

@@ -1,13 +1,15 @@
 """The `digitrec` command, through click's runner and as real subprocesses."""
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import IMAGES, ROOT
 from PIL import Image
 
 from digitrec.cli import cli
@@ -114,3 +116,43 @@ def test_models_lists_the_shipped_models():
     result = run("models", "--json")
     names = [m["name"] for m in json.loads(result.output)]
     assert "seed" in names
+
+
+def test_models_lists_the_line_model():
+    rows = json.loads(run("models", "--json").output)
+    assert {"name": "line", "kind": "line"}.items() <= next(r for r in rows if r["name"] == "line").items()
+    assert "line" in run("models").output
+
+
+def test_read_model_chooses_the_line_model(tmp_path):
+    from digitrec.store import SHIPPED_DIR
+
+    assert json.loads(run("read", "--json", "--model", "line", IMAGES / "multi-2026.png").output)["digits"] == "2026"
+    copy = tmp_path / "myline"
+    for suffix in (".json", ".onnx", ".safetensors"):
+        shutil.copy(SHIPPED_DIR / f"line{suffix}", f"{copy}{suffix}")
+    assert json.loads(run("read", "--json", "--model", copy, IMAGES / "multi-2026.png").output)["digits"] == "2026"
+    refused = run("read", "--model", "strong", IMAGES / "multi-2026.png")
+    assert refused.exit_code == 2 and "strong: a digit model" in refused.output
+
+
+def test_export_of_the_line_model_is_refused_in_one_line(tmp_path):
+    pytest.importorskip("torch")
+    result = run("export", "--model", "line", "--out", tmp_path / "line.onnx")
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and "line model; export writes single-digit models" in result.output
+    assert "line.onnx" in result.output and not (tmp_path / "line.onnx").exists()
+
+
+def test_help_and_errors_name_sections_that_exist(tmp_path):
+    texts = [run("predict", "--help").output, run("read", "--help").output]
+    texts.append(run("predict", IMAGES / "mnist-7.png", "-o", tmp_path / "o.jsonl", "--top-k", "2").output)
+    refused = run("predict", IMAGES / "mnist-7.png", "-o", tmp_path / "o.jsonl", "--show-preprocessed", tmp_path)
+    assert refused.exit_code == 2 and "fixed fields" not in refused.output and "no pictures" in refused.output
+    assert "README 'Bulk" not in " ".join(texts) and 'README "JSON' not in " ".join(texts)
+    named = re.findall(r"(docs/\w+\.md) ['\"]([^'\"]+)['\"]", " ".join(" ".join(texts).split()))
+    assert {("docs/cli.md", "JSON output"), ("docs/scaling.md", "Bulk reading")} <= set(named)
+    for doc, section in named:
+        assert section in (ROOT / doc).read_text(), (doc, section)
+    web = (ROOT / "docs" / "web-api.md").read_text()
+    assert all(" -s " in line for line in web.splitlines() if line.startswith("curl") and "| head" in line)

@@ -107,3 +107,12 @@ def test_reject_off_on_read_is_described_as_it_behaves(tmp_path):
     help_text = " ".join(CliRunner().invoke(cli, ["read", "--help"]).output.split())
     assert "off reads every line" not in help_text and "a line where it reads none still has no answer" in help_text
     assert "still has no answer" in (ROOT / "docs" / "cli.md").read_text()
+
+
+def test_python_api_example_runs_as_written(monkeypatch):
+    text = (ROOT / "docs" / "python-api.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(code, "python-api.md", "exec"), scope)  # noqa: S102 - the doc's own example
+    assert scope["acts"]["conv1"].shape[0] == 8 and scope["probs"].shape == (10_000, 10)

@@ -1,6 +1,7 @@
 """The Recognizer on real MNIST and the real shipped models (ONNX Runtime only)."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -131,3 +132,81 @@ def test_missing_torch_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` meets when torch is not installed
     with pytest.raises(MissingExtra, match=r'pip install "digitrec\[train\]"'):
         require_torch("digitrec train")
+
+
+@pytest.fixture
+def two_images(tmp_path):
+    """A folder of two images: a single digit and a line of four."""
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("mnist-7.png", "multi-2026.png"):
+        shutil.copy(IMAGES / name, d / name)
+    return d
+
+
+def test_predict_paths_walks_folders_and_takes_one_path(seed_recognizer, two_images):
+    walked = list(seed_recognizer.predict_paths([two_images]))
+    assert [Path(p.path).name for p in walked] == ["mnist-7.png", "multi-2026.png"]
+    assert all(p.error is None for p in walked)
+    one = list(seed_recognizer.predict_paths(str(IMAGES / "mnist-7.png")))
+    assert len(one) == 1 and one[0].digit == 7
+    assert [p.digit for p in seed_recognizer.predict_paths(IMAGES / "mnist-7.png")] == [7]  # a Path too
+
+
+@pytest.mark.parametrize("bad", [None, 5, [[0, 1], [1, 0]], 2.5, {"image": 1}], ids=repr)
+def test_predict_of_something_that_is_no_image_raises_bad_image(seed_recognizer, bad):
+    with pytest.raises(BadImage, match="is not an image"):
+        seed_recognizer.predict(bad)
+
+
+def test_predict_reads_a_memoryview_of_png_bytes(seed_recognizer):
+    assert seed_recognizer.predict(memoryview((IMAGES / "mnist-7.png").read_bytes())).digit == 7
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -1.0])
+def test_nan_infinite_or_negative_arrays_are_bad_input_not_blank(seed_recognizer, value):
+    a = np.zeros((28, 28), np.float32)
+    a[10:18, 12:16] = value
+    with pytest.raises(BadImage, match="NaN or infinite|negative"):
+        seed_recognizer.predict(a)
+
+
+def test_confidence_is_none_whenever_the_digit_is(seed_recognizer, tmp_path):
+    blank = seed_recognizer.predict(np.zeros((28, 28), np.float32))
+    assert blank.digit is None and blank.confidence is None and blank.as_dict()["confidence"] is None
+    refused = seed_recognizer.predict(IMAGES / "multi-2026.png")  # several characters: refused
+    assert refused.digit is None and refused.confidence is None and refused.best_digit is not None
+    assert refused.as_dict()["confidence"] is None
+    bad = tmp_path / "x.png"
+    bad.write_text("no picture")
+    (err,) = seed_recognizer.predict_paths([bad])
+    assert err.error and err.confidence is None and err.as_dict()["confidence"] is None
+
+
+def test_predict_arrays_takes_both_mnist_shapes_and_either_polarity(seed_recognizer):
+    from digitrec.data import load_split
+
+    test = load_split("test")
+    x, y = test.images[:64], test.labels[:64]
+    flat = seed_recognizer.predict_arrays(x)
+    assert (flat.argmax(1) == y).mean() > 0.95
+    assert np.allclose(seed_recognizer.predict_arrays(x[:, None]), flat, atol=1e-6)
+    dark_on_light = 255 - x
+    assert np.allclose(seed_recognizer.predict_arrays(dark_on_light), flat, atol=1e-5)
+    with pytest.raises(BadImage, match=r"images of shape \(64, 2, 28, 28\): expected \(N, 28, 28\)"):
+        seed_recognizer.predict_arrays(np.zeros((64, 2, 28, 28), np.uint8))
+
+
+def test_predict_items_answers_prepared_images_errors_and_blanks_in_order(seed_recognizer):
+    from digitrec.preprocess import Prepared, prepare
+
+    seven = prepare(IMAGES / "mnist-7.png")
+    items = [
+        ("a.png", seven, None),
+        ("b.png", None, "b.png: not an image"),
+        ("c.png", Prepared(seven.image, True), None),
+    ]
+    a, b, c = seed_recognizer.predict_items(items)
+    assert a.as_dict() == seed_recognizer.predict(IMAGES / "mnist-7.png", name="a.png").as_dict()
+    assert b.error == "b.png: not an image" and b.digit is None
+    assert c.reason == "blank: no ink found" and c.probabilities is None

@@ -58,3 +58,10 @@ def test_notebook_runs_top_to_bottom_in_a_jupyter_kernel():
     assert "(60000, 28, 28) -> (60000, 1, 28, 28) float32" in text
     assert "reloaded model gives the same 10,000 answers" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 8, "expected the plots to be drawn"
+
+
+def test_notebook_names_documented_functions_and_says_how_read_reads():
+    text = (ROOT / "notebooks" / "digit_recognition.ipynb").read_text()
+    assert "train.load_torch" not in text and "training.load_torch" not in text
+    assert "digit by digit" not in text
+    assert "name=None)" in (ROOT / "docs" / "python-api.md").read_text()  # predict(..., name=) is documented

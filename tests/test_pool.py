@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 import signal
 
+import pytest
 from click.testing import CliRunner
 from conftest import IMAGES
 
@@ -59,3 +60,9 @@ def test_cli_restores_the_sigterm_handler(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_failing_pool_initializer_raises_instead_of_hanging():
+    rows = ordered_map(abs, range(10), workers=2, initializer=operator.truediv, initargs=(1, 0))
+    with pytest.raises(ZeroDivisionError):
+        list(rows)

@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import center_of_mass, draw_seven
+from conftest import IMAGES, center_of_mass, draw_seven
 from PIL import Image, ImageDraw, ImageFilter
 
 from digitrec import synth
@@ -317,3 +317,14 @@ def test_cli_show_preprocessed_skips_unreadable_files(tmp_path):
     assert result.exit_code == 1
     assert "broken.png" in result.output
     assert [p.name for p in out.iterdir()] == ["ok.28x28.png"]
+
+
+def test_the_documented_preprocess_paths_both_work():
+    import digitrec
+    from digitrec.preprocess import prepare
+
+    image = digitrec.preprocess(IMAGES / "mnist-7.png")
+    assert image.shape == (28, 28) and image.dtype == np.float32
+    prepared = digitrec.preprocess.prepare(IMAGES / "mnist-7.png")
+    assert prepared.box is not None and np.array_equal(prepared.image, image)
+    assert prepare is digitrec.preprocess.prepare and "preprocess" in digitrec.__all__

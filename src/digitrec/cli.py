@@ -223,6 +223,34 @@ def cli() -> None:
     is_flag=True,
     help="Record conv1's weights at the start and after every epoch in the model's metadata (the page's filter slider).",
 )
+@click.option(
+    "--lines",
+    is_flag=True,
+    help="Train a line model (reads whole lines for `digitrec read`) instead of a digit network: CTC on synthetic "
+    "lines of MNIST training digits. Takes --batch-size (default 64), --lr (default 0.002), --width (default 32), "
+    "--nondigit (share of lines without digits, default 0.05), --init (a line model to fine-tune), --seed, --out "
+    "(default models/digitrec-line), --force, --device, --quiet and the options below.",
+)
+@click.option("--steps", type=click.IntRange(1), default=None, help="--lines: training batches (default 6000).")
+@click.option(
+    "--capture",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="--lines: share of lines passed through the photo/scan simulation (default 0.3).",
+)
+@click.option(
+    "--hard",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="--lines: share of hard lines: 1s beside 4s, 7s and separators, flagged and slanted 1s, formats, "
+    "1-3 characters (default 0).",
+)
+@click.option(
+    "--workers", type=click.IntRange(0), default=None, help="--lines: processes drawing training lines (default 1)."
+)
+@click.option(
+    "--validate", type=click.IntRange(1), default=None, help="--lines: held-out validation lines (default 1000)."
+)
 # NOTE: over 60 lines only through its one-option-per-line signature and its --help text; the logic is short.
 def train(
     arch: str,
@@ -248,8 +276,14 @@ def train(
     resume: bool,
     quiet: bool,
     snapshots: bool,
+    lines: bool,
+    steps: int | None,
+    capture: float | None,
+    hard: float | None,
+    workers: int | None,
+    validate: int | None,
 ) -> None:
-    """Train a network on MNIST and save it (default: the notebook's recipe).
+    """Train a network on MNIST and save it (default: the notebook's recipe); --lines trains a line model.
 
     Prints a Keras-style summary, a progress bar per epoch, and the test-set
     loss and accuracy after every epoch. Needs the `train` extra (torch).
@@ -261,16 +295,24 @@ def train(
       torchrun --nproc-per-node 2 -m digitrec train --limit 20000
       torchrun --nnodes 2 --nproc-per-node 4 --rdzv-backend c10d --rdzv-endpoint HOST:29400 -m digitrec train
     --batch-size is the global batch (split across processes), so --lr needs no change.
+
+    \b
+    The shipped line model's recipe:
+      digitrec train --lines --out src/digitrec/weights/line --steps 6000 --workers 5 --device cuda
     """
     from .errors import require_torch
 
     require_torch("digitrec train")
+    ctx = click.get_current_context()
+    if lines:
+        _train_lines(ctx)
+        return
+    _refuse_given(ctx, LINE_ONLY, "applies to --lines only")
     from . import distributed, models
     from . import train as training
     from .data import load_mnist
     from .store import stem_of
 
-    ctx = click.get_current_context()
     explicit_out = ctx.get_parameter_source("out") != click.core.ParameterSource.DEFAULT
     if dry_run and resume:
         raise click.UsageError("--dry-run saves no checkpoint, so it cannot --resume")
@@ -304,6 +346,53 @@ def train(
         raise _training_interrupted(target, world.is_main, epochs) from None
     if target is None and world.is_main:
         click.echo("dry run: nothing saved (pass --out to save the model)")
+
+
+LINE_ONLY = ("steps", "capture", "hard", "workers", "validate")
+DIGIT_ONLY = (
+    "arch", "epochs", "schedule", "augment", "printed", "styles", "holdout", "limit", "data_dir", "min_accuracy",
+    "dry_run", "resume", "snapshots",
+)  # fmt: skip
+LINE_SHARED = {"batch_size": "batch_size", "lr": "lr", "seed_": "seed", "width": "width", "nondigit": "nondigit"}
+LINE_OUT = "models/digitrec-line"
+
+
+def _given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
+    """The parameters among `names` given on the command line (not left at their defaults)."""
+    return [n for n in names if ctx.get_parameter_source(n) != click.core.ParameterSource.DEFAULT]
+
+
+def _refuse_given(ctx: click.Context, names: tuple[str, ...], why: str) -> None:
+    given = _given(ctx, names)
+    if given:
+        option = next(p for p in ctx.command.params if p.name == given[0]).opts[-1]
+        raise click.UsageError(f"{option} {why}")
+
+
+def _train_lines(ctx: click.Context) -> None:
+    """`train --lines`: the line model's training (`digitrec.train_lines`), with the options that apply to it."""
+    from .train_lines import LineConfig, train_and_save
+
+    _refuse_given(ctx, DIGIT_ONLY, "trains digit networks, not --lines")
+    p = ctx.params
+    chosen = {field: p[name] for name, field in LINE_SHARED.items() if name in _given(ctx, (name,))}
+    chosen |= {name: p[name] for name in LINE_ONLY if p[name] is not None}
+    config = LineConfig(**chosen, device=p["device"], init=p["init"] or "")
+    out = p["out"] if _given(ctx, ("out",)) else LINE_OUT
+    stem, metrics = train_and_save(config, out, p["force"], progress=not p["quiet"], command=_command_line(ctx))
+    click.echo(f"saved {stem}: {metrics}")
+
+
+def _command_line(ctx: click.Context) -> str:
+    """The recipe as a `digitrec` command: the options given on the command line, as parsed (whatever ran it)."""
+    import shlex
+
+    words = ["digitrec", ctx.info_name or "train"]
+    for param in ctx.command.params:
+        if isinstance(param, click.Option) and param.name in _given(ctx, (param.name,)):
+            value = ctx.params[param.name]
+            words += [param.opts[-1]] if param.is_flag else [param.opts[-1], str(value)]
+    return shlex.join(words)
 
 
 def _print_header(train_set, test_set, n: int, holdout: int, world, batch_size: int, net, arch: str) -> None:

@@ -7,8 +7,9 @@
 
 A file that fails to decode becomes a row with `error`, never an exception, so
 it cannot stop the job. Rows come back in whatever order blocks finish, not in
-walk order. `digitrec read` runs decode and `read_digits` inside the actors
-(segmentation calls the recognizer for every candidate crop).
+walk order. `digitrec read` runs decode and `read_digits` inside the actors:
+each finds the lines of ink in a file and reads each line whole with the line
+model (no per-digit crops), loaded once per actor.
 
 Without `address` a local Ray instance is started (what the tests use);
 `address="auto"` or `ray://HOST:10001` joins a cluster, and `ray job submit -- digitrec predict ...`
@@ -79,7 +80,7 @@ class _Predictor:
             for path, image, blank, err in zip(batch["path"], batch["image"], batch["blank"], batch["error"])
         ]
         # NOTE: the same batching code as Recognizer.predict_paths, so both engines give identical rows.
-        rows = [json.dumps(p.as_dict()) for p in self.recognizer._results(items)]
+        rows = [json.dumps(p.as_dict()) for p in self.recognizer.predict_items(items)]
         return {"row": np.array(rows, object)}
 
 

@@ -127,11 +127,9 @@ def write_onnx(
 def max_probability_difference(model: nn.Module, onnx_path: str | Path, images: np.ndarray, batch: int = 1000) -> float:
     """Largest |p_torch - p_onnx| over `images` uint8 (N, 28, 28): the two runtimes must agree."""
     torch = require_torch("checking an export")
-    import onnxruntime as ort
+    from .session import open_session
 
-    options = ort.SessionOptions()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # a one-off check: no busy-waiting threads
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    session = open_session(onnx_path)
     model = model.to("cpu").eval()
     worst = 0.0
     with torch.no_grad():

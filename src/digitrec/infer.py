@@ -22,6 +22,7 @@ from .decode import ImageSource, iter_image_paths
 from .errors import BadImage, ModelError, cannot_read
 from .pool import ordered_map
 from .preprocess import Prepared, prepare
+from .session import default_threads, open_session
 from .store import model_files, read_metadata, resolve
 
 
@@ -128,27 +129,16 @@ class Recognizer:
         self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None, reject: str = DEFAULT_REJECT,
         line_model: str | Path | None = None,
     ) -> None:  # fmt: skip
-        import onnxruntime as ort
-
         if reject not in REJECT_MODES:
             raise ModelError(f"reject mode {reject!r}: choose one of {', '.join(REJECT_MODES)}")
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # NOTE: idle ORT threads spin for a while by default; in bulk reading the decoding workers need that CPU.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
-            raise ModelError(f"{onnx_path}: ONNX Runtime cannot load it ({e})") from None
+        self._threads = threads or default_threads()
+        self.session = open_session(onnx_path, self._threads)
         self.meta = meta
         self.path = Path(onnx_path)
         self.temperature = float(meta.get("temperature", 1.0))
         self.rejection = Rejection.from_meta(meta)
         self.reject = reject
-        self._threads = options.intra_op_num_threads
         self._layers_session = None  # the slower all-layers graph, opened on first use
         self._line_reader = None  # the line model for `read`, opened on first use
         self.line_model = line_model  # which one (None: the shipped "line")
@@ -229,15 +219,9 @@ class Recognizer:
 
     def _layers(self):
         if self._layers_session is None:
-            import onnxruntime as ort
-
             stem = self.path.with_suffix("")
             read_metadata(stem, need="layers")  # checks its digest
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self._threads
-            options.log_severity_level = 3
-            path = model_files(stem)["layers"]
-            self._layers_session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._layers_session = open_session(model_files(stem)["layers"], self._threads)
         return self._layers_session
 
     def predict_arrays(self, images: np.ndarray, batch: int = 1024) -> np.ndarray:
@@ -264,9 +248,14 @@ class Recognizer:
 
     # ------------------------------------------------------------ images
 
-    def _results(
+    def predict_items(
         self, items: list[tuple[str | None, Prepared | None, str | None]], reject: str | None = None
     ) -> list[Prediction]:
+        """Predictions for already prepared images, in order, classified in one batch.
+
+        Each item is (path, prepared image, error): an item with an error becomes that error's Prediction, a
+        blank image a blank's. `predict_paths` and the Ray actors share it, so both engines give the same rows.
+        """
         ready = [i for i, (_, p, _) in enumerate(items) if p is not None and not p.blank]
         by_index, reasons = {}, {}
         reject = reject or self.reject
@@ -325,7 +314,7 @@ class Recognizer:
 
     def predict_prepared(self, prepared: Prepared, name: str | None = None, reject: str | None = None) -> Prediction:
         """Read an image already brought to MNIST form by `preprocess.prepare` (e.g. to also show it)."""
-        return self._results([(name, prepared, None)], reject)[0]
+        return self.predict_items([(name, prepared, None)], reject)[0]
 
     def predict_paths(
         self, paths: Iterable[str | os.PathLike] | str | os.PathLike, workers: int | None = None, batch: int = 256
@@ -343,7 +332,7 @@ class Recognizer:
         it = iter_image_paths(os.fspath(p) for p in paths)
         first = list(islice(it, batch))
         if len(first) < batch:
-            yield from self._results([_prepare_one(p) for p in first])
+            yield from self.predict_items([_prepare_one(p) for p in first])
             return
         workers = workers or os.cpu_count() or 1
         if workers <= 1:
@@ -352,10 +341,10 @@ class Recognizer:
         window = batch * workers * 2
         items = ordered_map(_prepare_one, chain(first, it), workers, window=window, chunksize=max(1, batch // 8))
         while chunk := list(islice(items, batch)):
-            yield from self._results(chunk)
+            yield from self.predict_items(chunk)
 
     def _serial(self, first: list[str], rest: Iterator[str], batch: int) -> Iterator[Prediction]:
         chunk = first
         while chunk:
-            yield from self._results([_prepare_one(p) for p in chunk])
+            yield from self.predict_items([_prepare_one(p) for p in chunk])
             chunk = list(islice(rest, batch))

@@ -4,7 +4,7 @@
     >>> reader = LineReader.load()                 # the shipped line model
     >>> text = reader.read(line_ink)               # float32 (h, w) ink in [0, 1], ink bright
 
-The model (`models.line`, trained by `digitrec.train_lines`) sees a line cut to
+The model (`models.line`, trained by `digitrec train --lines`) sees a line cut to
 its ink and scaled to LINE_HEIGHT pixels (`normalize_line`), and gives, for
 every STRIDE columns, the probabilities of a blank and of each character of
 ALPHABET. Greedy CTC decoding (Graves et al. 2006; Shi et al. 2015, CRNN) takes
@@ -16,7 +16,6 @@ Segmentation-free: touching and overlapping digits need no cut.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 from .calibrate import softmax
 from .errors import ModelError
 from .preprocess import resize
+from .session import open_session
 from .store import model_files, read_metadata, resolve, shipped_models
 
 ALPHABET = "0123456789.,-/:"  # class 0 is the CTC blank; class i + 1 is ALPHABET[i]
@@ -34,7 +34,6 @@ INK_HEIGHT = 24  # the line's ink is scaled to this many rows, centred
 MARGIN = 8  # columns of background added left and right
 STRIDE = 4  # input columns per output step
 LINE_MODEL = "line"  # the shipped line model
-MIN_LINE_CONFIDENCE = 0.5  # below this, a line is reported as unreadable rather than guessed
 SEPARATORS = set(ALPHABET[10:])
 
 
@@ -113,18 +112,8 @@ class LineReader:
     """An ONNX Runtime session on a line model. Call `read` with a line's ink."""
 
     def __init__(self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
-            raise ModelError(f"{onnx_path}: ONNX Runtime cannot load it ({e})") from None
+        self.session = open_session(onnx_path, threads)
         self.meta = meta
-        self.min_confidence = float(meta.get("min_line_confidence", MIN_LINE_CONFIDENCE))
 
     @classmethod
     def load(cls, model: str | Path | None = None, threads: int | None = None) -> LineReader:

@@ -36,29 +36,38 @@ def write_model(
     up to CHECK_SAMPLE of `check_images` (uint8 (N, 28, 28)) when given, and the
     largest probability difference is recorded in the metrics.
     """
-    from safetensors.torch import save_file
-
-    from .export import check_export, write_onnx
-    from .store import atomic_write
+    from .export import check_export, onnx_bytes
 
     stem = stem_of(out)
     check_writable(stem, force)
-    files = model_files(stem)
     model = model.to("cpu").eval()
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(files["safetensors"], lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
-    arch = meta["architecture"]["name"]
-    write_onnx(model, files["onnx"], metadata={"architecture": arch})
-    write_onnx(model, files["layers"], metadata={"architecture": arch}, layers=True)
+    arch = {"architecture": meta["architecture"]["name"]}
+    write_weights(stem, model, {"onnx": onnx_bytes(model, arch), "layers": onnx_bytes(model, arch, layers=True)})
     meta = _model_metadata(model, stem, meta)
     if check_images is not None:
         # NOTE: an evenly spaced 500 of them: agreement is a numerical property, and all 10,000
         # made the check the slowest step after training (seconds on 2 cores).
         sample = check_images[:: max(1, len(check_images) // CHECK_SAMPLE)][:CHECK_SAMPLE]
-        diff = check_export(model, files["onnx"], sample)
+        diff = check_export(model, model_files(stem)["onnx"], sample)
         meta["metrics"] = {**meta.get("metrics", {}), "onnx_max_probability_difference": diff}
     write_metadata(stem, meta)
     return stem
+
+
+def write_weights(stem: Path, model: nn.Module, graphs: dict[str, bytes]) -> None:
+    """Write `stem`.safetensors and each ONNX graph of `graphs` ("onnx", "layers": its bytes), each atomically.
+
+    The JSON (`store.write_metadata`) is the caller's last step: it records these files' digests.
+    """
+    from safetensors.torch import save_file
+
+    from .store import atomic_write
+
+    files = model_files(stem)
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(files["safetensors"], lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
+    for kind, data in graphs.items():
+        atomic_write(files[kind], lambda tmp, data=data: tmp.write_bytes(data))
 
 
 def _model_metadata(model: nn.Module, stem: Path, meta: dict[str, Any]) -> dict[str, Any]:
@@ -101,4 +110,4 @@ def load_torch(model: str | Path | None = None) -> tuple[nn.Module, dict[str, An
     return net.eval(), meta
 
 
-__all__ = ["CHECK_SAMPLE", "load_torch", "write_model"]
+__all__ = ["CHECK_SAMPLE", "load_torch", "write_model", "write_weights"]

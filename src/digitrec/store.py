@@ -1,12 +1,14 @@
 """Model files on disk: safetensors weights + ONNX graph + JSON metadata, written atomically.
 
-A model called `STEM` is three files side by side:
+A digit model called `STEM` is four files side by side (a line model has no
+layers graph, so three):
 
     STEM.json          metadata (architecture, normalisation, recipe, data checksums, metrics, file digests)
     STEM.safetensors   the torch weights (for further training or re-export)
     STEM.onnx          the same network as an ONNX graph (what inference runs on)
+    STEM.layers.onnx   the graph that also outputs every layer (the web page's activations)
 
-The JSON records the SHA-256 of the other two, so loading refuses a set of
+The JSON records the SHA-256 of the others, so loading refuses a set of
 files that were mixed up or damaged. Nothing is ever unpickled.
 
 Models live in two places: the shipped ones inside the package (read-only),

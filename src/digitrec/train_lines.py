@@ -1,4 +1,4 @@
-"""Train the line reader: CTC on synthetic lines composed from MNIST training digits, saved as a line model.
+"""Train the line reader (`digitrec train --lines`): CTC on synthetic lines composed from MNIST training digits, saved as a line model.
 
 Setup -> Data (lines drawn on the fly by worker processes) -> Model
 (`models.line`) -> Train (Adam, one-cycle, `torch.nn.functional.ctc_loss`)
@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -24,10 +24,8 @@ from . import __version__
 from .calibrate import softmax
 from .errors import DigitrecError, require_torch
 from .linereader import ALPHABET, LINE_HEIGHT, STRIDE, ctc_greedy, normalize_line
-from .store import LINE_INPUT_CONTRACT, atomic_write, check_writable, model_files, stem_of, write_metadata
-
-if TYPE_CHECKING:
-    pass
+from .session import open_session
+from .store import LINE_INPUT_CONTRACT, check_writable, model_files, read_metadata, stem_of, write_metadata
 
 TRAIN_DIGITS = 55_000  # MNIST train[:55000] draws training lines; train[55000:] draws validation lines
 
@@ -142,8 +140,9 @@ def exact_rate(model: Any, lines: list[tuple[np.ndarray, str]], device: str) -> 
     return right / max(len(lines), 1)
 
 
-def fit_lines(config: LineConfig, progress: bool = True) -> tuple[Any, dict[str, Any]]:
-    """Train a line model; returns (torch model on CPU in eval mode, metrics)."""
+def fit_lines(config: LineConfig, progress: bool = True, train: Any = None) -> tuple[Any, dict[str, Any]]:
+    """Train a line model on `train` (MNIST's training split, loaded when None); returns (torch model on CPU in
+    eval mode, metrics)."""
     torch = require_torch()
     import torch.nn.functional as F
 
@@ -153,7 +152,7 @@ def fit_lines(config: LineConfig, progress: bool = True) -> tuple[Any, dict[str,
 
     device = pick_device(config.device)
     torch.manual_seed(config.seed)
-    train = load_split("train")
+    train = load_split("train") if train is None else train
     images, labels = train.images[:TRAIN_DIGITS], train.labels[:TRAIN_DIGITS]
     held = train.images[TRAIN_DIGITS:], train.labels[TRAIN_DIGITS:]
     val = validation_set(*held, config.validate, config.seed + 99)
@@ -216,20 +215,23 @@ def load_line_weights(model: str, width: int) -> dict[str, Any]:
 
 
 def save_line_model(
-    model: Any, out: str | Path, config: LineConfig, metrics: dict[str, Any], device: str, force: bool = False
-) -> Path:
-    """Write `out`.safetensors, `out`.onnx (dynamic batch and width) and `out`.json; returns the stem."""
-    from safetensors.torch import save_file
+    model: Any, out: str | Path, config: LineConfig, metrics: dict[str, Any], device: str, force: bool = False,
+    check: list[np.ndarray] | None = None, command: str | None = None,
+) -> Path:  # fmt: skip
+    """Write `out`.safetensors, `out`.onnx (dynamic batch and width) and then `out`.json, once; returns the stem.
+
+    The ONNX graph is checked against torch on the `check` lines ((32, W) float32 each) before anything is
+    written, and the largest probability difference is recorded in the metrics. `command` is the recipe's
+    command line (default: this process's).
+    """
+    from .modelio import write_weights
+    from .models import count_parameters
 
     stem = stem_of(out)
     check_writable(stem, force)
-    files = model_files(stem)
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(files["safetensors"], lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
     data = line_onnx_bytes(model)
-    atomic_write(files["onnx"], lambda tmp: tmp.write_bytes(data))
-    from .models import count_parameters
-
+    if check is not None:
+        metrics = {**metrics, "onnx_max_probability_difference": check_line_export(model, data, check)}
     meta = {
         "name": stem.name,
         "kind": "line",
@@ -244,7 +246,7 @@ def save_line_model(
             **asdict(config),
             "device": device,
             "digits": f"MNIST train[:{TRAIN_DIGITS}]",
-            "command": shlex.join(["python", "-m", "digitrec.train_lines", *sys.argv[1:]]),
+            "command": command or shlex.join(["python", "-m", "digitrec.train_lines", *sys.argv[1:]]),
             **({"fine_tuned_from": _origin(config.init)} if config.init else {}),
         },
         "metrics": metrics,
@@ -252,6 +254,7 @@ def save_line_model(
         "torch_version": require_torch().__version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    write_weights(stem, model, {"onnx": data})
     write_metadata(stem, meta)
     return stem
 
@@ -285,12 +288,11 @@ def line_onnx_bytes(model: Any) -> bytes:
     return buf.getvalue()
 
 
-def check_line_export(model: Any, onnx_path: Path, lines: list[np.ndarray]) -> float:
-    """Largest |probability| difference between torch and ONNX Runtime over `lines` ((32, W) float32 each)."""
+def check_line_export(model: Any, onnx: Path | bytes, lines: list[np.ndarray]) -> float:
+    """Largest |probability| difference between torch and ONNX Runtime (`onnx`: a file or the graph's bytes)
+    over `lines` ((32, W) float32 each)."""
     torch = require_torch()
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    session = open_session(onnx)
     worst = 0.0
     with torch.no_grad():
         for line in lines:
@@ -301,8 +303,30 @@ def check_line_export(model: Any, onnx_path: Path, lines: list[np.ndarray]) -> f
     return worst
 
 
+CHECK_LINES = 50  # held-out lines on which the saved ONNX graph is checked against torch
+CHECK_SEED = 7
+
+
+def train_and_save(
+    config: LineConfig, out: str | Path, force: bool = False, progress: bool = True, command: str | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Train a line model with `config` and save it at `out` (checked against ONNX Runtime); (stem, metrics)."""
+    check_writable(stem_of(out), force)  # before training: fail in a second, not after
+    from .data import load_split
+
+    train = load_split("train")  # NOTE: once: its first TRAIN_DIGITS train, the rest validate and check
+    model, metrics = fit_lines(config, progress, train)
+    images, labels = train.images[TRAIN_DIGITS:], train.labels[TRAIN_DIGITS:]
+    check = [line for line, _ in validation_set(images, labels, CHECK_LINES, CHECK_SEED)]
+    stem = save_line_model(model, out, config, metrics, config.device, force, check, command)
+    return stem, read_metadata(stem)["metrics"]
+
+
 def main(argv: list[str] | None = None) -> None:
-    """`python -m digitrec.train_lines --out STEM [--steps N] ...`: train and save a line model."""
+    """`python -m digitrec.train_lines --out STEM [--steps N] ...`: train and save a line model.
+
+    The same as `digitrec train --lines`, kept for the recipes recorded in shipped models.
+    """
     import argparse
 
     p = argparse.ArgumentParser(prog="python -m digitrec.train_lines", description=__doc__.split("\n")[0])
@@ -312,22 +336,9 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, help=OPTION_HELP.get(name))
     args = p.parse_args(argv)
     config = LineConfig(**{k: getattr(args, k) for k in asdict(LineConfig())})
-    check_writable(stem_of(args.out), args.force)
-    model, metrics = fit_lines(config)
-    stem = save_line_model(model, args.out, config, metrics, config.device, args.force)
-    val = validation_set(load_validation()[0], load_validation()[1], 50, 7)
-    metrics["onnx_max_probability_difference"] = check_line_export(
-        model, model_files(stem)["onnx"], [v[0] for v in val]
-    )
-    save_line_model(model, args.out, config, metrics, config.device, force=True)
+    command = shlex.join(["python", "-m", "digitrec.train_lines", *(sys.argv[1:] if argv is None else argv)])
+    stem, metrics = train_and_save(config, args.out, args.force, command=command)
     print(f"saved {stem}: {metrics}")
-
-
-def load_validation() -> tuple[np.ndarray, np.ndarray]:
-    from .data import load_split
-
-    train = load_split("train")
-    return train.images[TRAIN_DIGITS:], train.labels[TRAIN_DIGITS:]
 
 
 if __name__ == "__main__":

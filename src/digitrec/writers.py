@@ -5,8 +5,9 @@
     >>> with out:
     ...     summary = out.write_all(rows)
 
-Results are rows (dicts with the kind's `FIELDS`) written as they are
-produced, so a killed job keeps what it finished:
+Results are rows (dicts with the kind's `FIELDS`, from the row spec in
+`digitrec.rows`) written as they are produced, so a killed job keeps what it
+finished:
 
 - JSON lines (`.jsonl`, `.json`): one object per line, flushed after every batch;
 - CSV (`.csv`): a header, then one line per file; lists (probabilities, boxes) as JSON in their cell;
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, MissingExtra, OutputExists
+from .rows import BY_NAME, KINDS, arrow_type, error_fields, fields, parse_cell
 
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {
@@ -52,20 +54,8 @@ SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-FIELDS = {
-    "predict": ("path", "digit", "confidence", "probabilities", "best_digit", "best_probability", "reason", "error"),
-    "read": ("path", "digits", "lines", "line_confidence", "line_reasons", "boxes", "error"),
-    "cells": ("path", "grid", "kind", "field", "row", "column", "box", "value", "confidence", "error"),
-}
-# CSV cells that hold JSON (lists and the boxes' dicts), and those read back as numbers.
-JSON_CELLS = ("probabilities", "lines", "line_confidence", "line_reasons", "boxes")
-# NOTE: the columns an error row fills (null but for path and error); the rest of FIELDS stay absent, as in a
-# Prediction's or Reading's own row.
-ERROR_FIELDS = {
-    "predict": ("path", "digit", "confidence", "probabilities"),
-    "read": ("path", "digits", "lines", "boxes"),
-    "cells": ("path", "grid", "row", "column", "value"),
-}
+FIELDS = {kind: fields(kind) for kind in KINDS}  # each kind's columns, in file order (from the row spec)
+ERROR_FIELDS = {kind: error_fields(kind) for kind in KINDS}  # what an error row fills (null but path and error)
 BATCH = 256  # rows per write (and flush) to JSON lines and CSV
 ROW_GROUP = 4096  # rows per Parquet row group
 PART_ROWS = 100_000  # rows per Parquet part file: a SIGKILL loses at most the part in progress
@@ -220,27 +210,7 @@ def _csv_cell(v: Any) -> Any:
 
 def _parquet_schema(kind: str):
     pa = _pyarrow()
-    if kind == "predict":
-        return pa.schema([
-            ("path", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
-            ("probabilities", pa.list_(pa.float64())), ("best_digit", pa.int64()), ("best_probability", pa.float64()),
-            ("reason", pa.string()), ("error", pa.string()),
-        ])  # fmt: skip
-    if kind == "cells":
-        return pa.schema([
-            ("path", pa.string()), ("grid", pa.int64()), ("kind", pa.string()), ("field", pa.string()),
-            ("row", pa.int64()), ("column", pa.int64()), ("box", pa.list_(pa.int64())), ("value", pa.string()),
-            ("confidence", pa.float64()), ("error", pa.string()),
-        ])  # fmt: skip
-    box = pa.struct([
-        ("box", pa.list_(pa.int64())), ("char", pa.string()), ("digit", pa.int64()), ("confidence", pa.float64()),
-        ("line", pa.int64()),
-    ])  # fmt: skip
-    return pa.schema([
-        ("path", pa.string()), ("digits", pa.string()), ("lines", pa.list_(pa.string())),
-        ("line_confidence", pa.list_(pa.float64())), ("line_reasons", pa.list_(pa.string())),
-        ("boxes", pa.list_(box)), ("error", pa.string()),
-    ])  # fmt: skip
+    return pa.schema([(name, arrow_type(BY_NAME[name].type, pa)) for name in FIELDS[kind]])
 
 
 class ParquetWriter(Writer):
@@ -336,7 +306,7 @@ def read_output(path: str | os.PathLike, fmt: str | None = None) -> Iterator[dic
         elif fmt == "csv":
             with open(file, encoding="utf-8", newline="") as f:
                 for row in csv.DictReader(f):
-                    yield _csv_row({k: _csv_value(k, v) for k, v in row.items()})
+                    yield _csv_row({k: parse_cell(k, v) for k, v in row.items()})
         else:
             import pyarrow.parquet as pq
 
@@ -349,18 +319,6 @@ def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
     if "digits" in row and row["digits"] is None and row.get("error") is None:
         row["digits"] = ""
     return row
-
-
-def _csv_value(key: str, v: str) -> Any:
-    if v == "":
-        return None
-    if key in JSON_CELLS:
-        return json.loads(v)
-    if key in ("digit", "best_digit"):
-        return int(v)
-    if key in ("confidence", "best_probability"):
-        return float(v)
-    return v
 
 
 # ---------------------------------------------------------------- resume

@@ -2,13 +2,17 @@
 
 They document what the endpoints return; the endpoints still return plain dicts, so a
 field added to `Prediction.as_dict` reaches clients without a change here (extra="allow").
+The fields of `Prediction` and `Reading` that are also results-file columns come from
+the row spec, `digitrec.rows`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from .. import rows
 
 
 class Open(BaseModel):
@@ -81,14 +85,27 @@ class ModelInfo(Open):
     )
 
 
-class Prediction(Open):
-    path: str | None = Field(None, description="the upload's file name, or JSON `name`")
-    digit: int | None = Field(description="null when no digit was read: see `reason`")
-    confidence: float | None
-    probabilities: list[float] | None = Field(description="the 10 digit probabilities")
-    reason: str | None = Field(None, description="why the image was not read as a digit")
-    preprocessed: list[list[float]] = Field(description="the 28x28 image the network saw, 0..1")
-    box: list[int] | None = Field(description="[left, top, right, bottom] of the ink, in the image's pixels")
+def row_fields(kind: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of a `kind` row from the row spec (`digitrec.rows`), for `create_model`; `optional` ones may be
+    absent (the rest are always there, null or not). The error field is left out: an error is an Error answer."""
+    out = {}
+    for name in rows.fields(kind):
+        if name != "error":
+            spec = rows.BY_NAME[name]
+            default = None if name in optional else ...
+            out[name] = (rows.python_type(spec.type), Field(default, description=spec.doc))
+    return out
+
+
+# NOTE: the row fields come from the row spec, the same that writes results files; the rest are the API's own.
+Prediction = create_model(
+    "Prediction",
+    __base__=Open,
+    __doc__="One digit read from an upload.",
+    **row_fields("predict", optional=("path", "best_digit", "best_probability", "reason")),
+    preprocessed=(list[list[float]], Field(description="the 28x28 image the network saw, 0..1")),
+    box=(list[int] | None, Field(description="[left, top, right, bottom] of the ink, in the image's pixels")),
+)
 
 
 class Layer(Open):
@@ -113,14 +130,14 @@ class Activations(Prediction):
     layers: list[Layer]
 
 
-class Reading(Open):
-    digits: str | None
-    lines: list[str | None]
-    line_confidence: list[float]
-    line_reasons: list[str | None]
-    boxes: list[dict[str, Any]]
-    expect: str | None = None
-    digits_only: bool = False
+Reading = create_model(
+    "Reading",
+    __base__=Open,
+    __doc__="Every digit string read in an upload.",
+    **row_fields("read", optional=("path",)),
+    expect=(str | None, Field(None, description="the pattern asked for, if any")),
+    digits_only=(bool, Field(False, description="whether separators were never read")),
+)
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
