@@ -44,9 +44,9 @@ else:
     sys.path[:] = _elsewhere  # so `import digitrec` below is the package, not this script
 
 from digitrec import DigitrecError, Recognizer, load_mnist  # noqa: E402
-from digitrec.decode import iter_image_paths  # noqa: E402
 from digitrec.errors import exit_code  # noqa: E402
-from digitrec.evaluate import score  # noqa: E402
+from digitrec.io.decode import iter_image_paths  # noqa: E402
+from digitrec.read.evaluate import score  # noqa: E402
 
 MODEL = Path("models/digitrec-seed")
 
@@ -64,7 +64,7 @@ def trained_or_seed(train, test) -> Recognizer:
     if importlib.util.find_spec("torch") is None:  # the light install (make demo): read, evaluate, never train
         print(NO_TORCH.format(model=MODEL), file=sys.stderr)
         return Recognizer.load("seed")
-    from digitrec import train as training
+    from digitrec.train import loop as training
 
     training.run(training.TrainConfig(), MODEL, data=(train, test))
     return Recognizer.load(MODEL)

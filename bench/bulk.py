@@ -35,7 +35,7 @@ KINDS = ("mnist", "enlarged")  # 28x28 MNIST crops; the same digits 3x (84x84), 
 def make_images(folder: Path, n: int, kind: str = "mnist") -> list[str]:
     from PIL import Image
 
-    from digitrec.data import load_split
+    from digitrec.io.mnist import load_split
 
     images = load_split("test").images
     paths = []
@@ -134,8 +134,8 @@ def run_engine(engine: str, folder: Path, model: str, workers: int) -> dict:
 
 def child(engine: str, folder: str, model: str, workers: int) -> None:
     from digitrec import Recognizer
-    from digitrec.bulk import predict_rows
-    from digitrec.writers import open_output
+    from digitrec.io.writers import open_output
+    from digitrec.read.bulk import predict_rows
 
     out = Path(tempfile.mkdtemp()) / "out.jsonl"
     writer, _ = open_output(out, kind="predict")
@@ -144,7 +144,7 @@ def child(engine: str, folder: str, model: str, workers: int) -> None:
     if engine == "ray":
         import ray
 
-        from digitrec.cluster import ray_rows
+        from digitrec.read.ray import ray_rows
 
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         startup = time.perf_counter() - start
@@ -171,8 +171,8 @@ def child(engine: str, folder: str, model: str, workers: int) -> None:
 def unit_costs(paths: list[str], model: str) -> dict:
     """Seconds per image for decode+preprocess, inference (batch 256), reading the bytes, writing a row."""
     from digitrec import Recognizer
-    from digitrec.preprocess import prepare
-    from digitrec.writers import JsonLinesWriter
+    from digitrec.image.preprocess import prepare
+    from digitrec.io.writers import JsonLinesWriter
 
     sample = paths[:1000]
     t = time.perf_counter()

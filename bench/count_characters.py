@@ -18,10 +18,11 @@ import re
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digitrec import Recognizer, synth
-from digitrec.data import load_split
-from digitrec.nondigits import font_dir
-from digitrec.preprocess import prepare
+from digitrec import Recognizer
+from digitrec.image.preprocess import prepare
+from digitrec.io.mnist import load_split
+from digitrec.synth import paper as synth
+from digitrec.synth.nondigits import font_dir
 
 FONTS = (
     "DejaVuSans.ttf",

@@ -11,7 +11,7 @@ photographed, found by `segment.find_lines`), on training digits. Each
 is read by `linedecode.read_line` (beam search, separators on evidence), and
 a logistic regression of "the whole line is right" on the logits of the
 beam's posterior and of the weakest character's confidence gives the three
-numbers to paste into `digitrec.linedecode.CONFIDENCE_FIT`.
+numbers to paste into `digitrec.read.decoding.CONFIDENCE_FIT`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import math
 
 import numpy as np
 
-from digitrec import linesynth, synth
-from digitrec.data import load_split
-from digitrec.linedecode import _logit, line_confidence, read_line
-from digitrec.lineformats import KNOWN_FORMATS
-from digitrec.linereader import LineReader
-from digitrec.segment import find_lines, read_page
+from digitrec.formats import KNOWN_FORMATS
+from digitrec.io.mnist import load_split
+from digitrec.read.decoding import _logit, line_confidence, read_line
+from digitrec.read.lines import LineReader
+from digitrec.read.strings import find_lines, read_page
+from digitrec.synth import lines as linesynth
+from digitrec.synth import paper as synth
 
 LINE_TRAIN_DIGITS = 55_000  # the shipped line model trained on MNIST train[:55000] (line.json, training.digits)
 NEWTON_STEPS = 50

@@ -3,7 +3,7 @@
     nice -n 19 .venv/bin/python bench/forms.py              # 100 pictures per kind, seed 0
     nice -n 19 .venv/bin/python bench/forms.py -n 30 --captured
 
-Pictures come from `digitrec.formsynth` (see its docstring for the kinds);
+Pictures come from `digitrec.synth.forms` (see its docstring for the kinds);
 with --captured each is also photographed/scanned (tilt, shading, blur,
 noise, JPEG). Per kind it reports:
 
@@ -22,10 +22,11 @@ import time
 
 import numpy as np
 
-from digitrec import Recognizer, formsynth
-from digitrec.cells import read_cells
-from digitrec.data import load_split
-from digitrec.segment import read_digits
+from digitrec import Recognizer
+from digitrec.io.mnist import load_split
+from digitrec.read.cells import read_cells
+from digitrec.read.strings import read_digits
+from digitrec.synth import forms as formsynth
 
 SINGLE = ("boxed", "boxed-touching", "underlined", "ruled", "graph")
 

@@ -11,8 +11,8 @@ and 1-4 mutations (flipped, set, inserted or deleted bytes, a cut end, a
 repeated chunk; half of them within the first 64 bytes, where the headers
 are), all from a generator seeded with (--seed, i).
 
-A worker process reads each case with `digitrec.preprocess.prepare` and then
-`digitrec.segment.read_digits` (the shipped seed model). Reported:
+A worker process reads each case with `digitrec.image.preprocess.prepare` and then
+`digitrec.read.strings.read_digits` (the shipped seed model). Reported:
 
     crashes   an exception that is not a digitrec.errors.DigitrecError
     timeouts  prepare or read_digits took over --limit seconds (1 s), and still
@@ -53,7 +53,7 @@ def seed_files() -> dict[str, bytes]:
     """{name: encoded file}: small valid images of one MNIST digit (dark on light) in many formats and modes."""
     from PIL import Image
 
-    from digitrec.data import load_split
+    from digitrec.io.mnist import load_split
 
     digit = 255 - load_split("test").images[0]
     gray = Image.fromarray(digit).resize((56, 56))
@@ -139,8 +139,8 @@ def worker(conn, seed: int) -> None:
 
     from digitrec import Recognizer
     from digitrec.errors import DigitrecError
-    from digitrec.preprocess import prepare
-    from digitrec.segment import read_digits
+    from digitrec.image.preprocess import prepare
+    from digitrec.read.strings import read_digits
 
     warnings.simplefilter("ignore")  # Pillow warns about corrupt EXIF and TIFF tags; those are expected here
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # NOTE: so does libtiff, straight to fd 2; results come by pipe

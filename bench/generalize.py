@@ -13,7 +13,7 @@ array -> preprocess -> network -> verdict), in each rejection mode:
     mnist-scan   MNIST test digits enlarged to 84 px, dark on light, as a scan gives them
     binarised, boxfilled, soft8, pen, broken, styles
                  MNIST test digits as other writers and capture chains give
-                 them (`digitrec.writerstyles`: black-and-white 12-16 px scans,
+                 them (`digitrec.synth.writers`: black-and-white 12-16 px scans,
                  digits stretched to fill their box, 8x8 counts, marker and
                  fine pens, broken strokes, European 1s, crossed 7s, slashed 0s)
     photo        MNIST test digits photographed on paper (`synth.photo`)
@@ -40,8 +40,8 @@ import numpy as np
 from PIL import Image
 
 from digitrec import Recognizer
-from digitrec.calibrate import REJECT_MODES
-from digitrec.data import load_split
+from digitrec.io.mnist import load_split
+from digitrec.read.verdicts import REJECT_MODES
 
 
 def cpu_model() -> str:
@@ -60,7 +60,9 @@ def digit_sets(quick: bool) -> dict[str, tuple[list, np.ndarray]]:
     """{name: (images, labels)}; images are arrays or Pillow images as a user would pass them."""
     import cv2
 
-    from digitrec import printed, synth, writerstyles
+    from digitrec.synth import paper as synth
+    from digitrec.synth import printed
+    from digitrec.synth import writers as writerstyles
 
     rng = np.random.default_rng(2026)
     test = load_split("test")
@@ -135,7 +137,8 @@ def class_table(rec: Recognizer, sets: dict) -> None:
 
 
 def refusal_table(rec: Recognizer, quick: bool) -> None:
-    from digitrec import nondigits, synth
+    from digitrec.synth import nondigits
+    from digitrec.synth import paper as synth
 
     pictures, kinds = nondigits.render(700 if quick else 2800, seed=12345, split="eval")
     rng = np.random.default_rng(7)

@@ -50,7 +50,7 @@ def _device(smoke: bool) -> str:
 
 
 def section_seed(smoke: bool) -> dict:
-    from digitrec.train import TrainConfig, fit
+    from digitrec.train.loop import TrainConfig, fit
 
     cfg = TrainConfig(epochs=2 if smoke else 4, device=_device(smoke), limit=2000 if smoke else None)
     r = fit(cfg, progress=False)
@@ -59,7 +59,7 @@ def section_seed(smoke: bool) -> dict:
 
 
 def _time_to_99(batch: int, lr: float, epochs: int, smoke: bool) -> dict:
-    from digitrec.train import TrainConfig, fit
+    from digitrec.train.loop import TrainConfig, fit
 
     t0 = time.perf_counter()
     rows = []
@@ -114,8 +114,8 @@ def section_reference(smoke: bool) -> dict:
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, TensorDataset
 
-    from digitrec.data import load_mnist
-    from digitrec.models import build
+    from digitrec.io.mnist import load_mnist
+    from digitrec.train.models import build
 
     dev = _device(smoke)
     train, test = load_mnist()
@@ -152,8 +152,8 @@ def _resident(smoke: bool, graph: bool) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from digitrec.data import load_mnist
-    from digitrec.models import build
+    from digitrec.io.mnist import load_mnist
+    from digitrec.train.models import build
 
     dev = _device(smoke)
     graph = graph and dev == "cuda"

@@ -38,9 +38,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from digitrec import Recognizer, linesynth, synth
-from digitrec.data import load_split
-from digitrec.segment import read_digits
+from digitrec import Recognizer
+from digitrec.io.mnist import load_split
+from digitrec.read.strings import read_digits
+from digitrec.synth import lines as linesynth
+from digitrec.synth import paper as synth
 
 SPACING = {"spaced": (2, 10), "touching": (-3, 1)}
 KINDS = {

@@ -7,7 +7,7 @@ Three sets, each read from image files through `Recognizer.predict_paths`
 (decode + preprocess + network, as `digitrec predict` does):
 
     photo       MNIST *test* digits made to look like photos of a digit on paper
-                (digitrec.photoset, scripts/make_photo_set.py): reported overall and per condition
+                (digitrec.synth.photos, scripts/make_photo_set.py): reported overall and per condition
     optdigits   scikit-learn's bundled UCI optdigits, 1,797 8x8 digits by 43
                 writers who are not MNIST's, upscaled to 112 px PNGs (needs the
                 `dev` extra: scikit-learn)
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from digitrec import Recognizer
-from digitrec.photoset import write_optdigits, write_photo_set
+from digitrec.synth.photos import write_optdigits, write_photo_set
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def optdigits_set(build: Path) -> Path | None:
 
 
 def mnist_png_set(build: Path) -> Path:
-    from digitrec.data import load_split
+    from digitrec.io.mnist import load_split
 
     out = build / "mnist-png"
     if not (out / "labels.csv").is_file():

@@ -24,10 +24,13 @@ import time
 import numpy as np
 from PIL import Image
 
-from digitrec import Recognizer, preprocess, rulings, segment, synth
-from digitrec.data import load_split
-from digitrec.preprocess import prepare
-from digitrec.segment import read_digits
+from digitrec import Recognizer
+from digitrec.image import preprocess, rulings
+from digitrec.image.preprocess import prepare
+from digitrec.io.mnist import load_split
+from digitrec.read import strings as segment
+from digitrec.read.strings import read_digits
+from digitrec.synth import paper as synth
 
 GRAY_PAPER, GRAY_INK = 170, 110  # low contrast: 60 levels between paper and ink
 

@@ -11,7 +11,7 @@ wall time, the ratio within each pair, user and sys CPU seconds and each process
 peak RSS (through a small launcher process, so a figure never includes another process). Measured:
 1. one seed-network training epoch (notebook recipe, then the test set): the plain
    reference written like PyTorch's examples/mnist against digitrec's trainer, and
-   digitrec with and without its malloc tuning (digitrec.allocator);
+   digitrec with and without its malloc tuning (digitrec.train.allocator);
 2. time to 99.0% MNIST test accuracy from a cold process start (fast recipe), and the
    whole `digitrec train` process with export and calibration;
 3. latency of one `digitrec predict one.png` as a fresh process (median);
@@ -92,7 +92,7 @@ def reference_epochs(train, test, epochs: int, limit: int | None, seed: int = 0)
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, TensorDataset
 
-    from digitrec.models import build
+    from digitrec.train.models import build
 
     torch.manual_seed(seed)
     n = limit or len(train)
@@ -119,7 +119,7 @@ def reference_epochs(train, test, epochs: int, limit: int | None, seed: int = 0)
 
 
 def digitrec_epochs(train, test, epochs: int, limit: int | None) -> tuple[list[float], float]:
-    from digitrec.train import TrainConfig, fit
+    from digitrec.train.loop import TrainConfig, fit
 
     result = fit(TrainConfig(epochs=epochs, limit=limit), data=(train, test), progress=False)
     return [e.seconds for e in result.history], result.final.val_accuracy
@@ -127,7 +127,7 @@ def digitrec_epochs(train, test, epochs: int, limit: int | None) -> tuple[list[f
 
 def child_epoch(kind: str, epochs: int, limit: int | None) -> None:
     """In a fresh process: train `kind` ("reference" or "digitrec") and print its in-process figures."""
-    from digitrec.data import load_mnist
+    from digitrec.io.mnist import load_mnist
 
     train, test = load_mnist()
     fn = reference_epochs if kind == "reference" else digitrec_epochs
@@ -216,7 +216,7 @@ def cli_train_process(pairs: int, log) -> dict:
 TIME_TO_TARGET = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from digitrec.train import TrainConfig, fit
+from digitrec.train.loop import TrainConfig, fit
 cfg = TrainConfig(**json.loads(sys.argv[1]))
 class Reached(Exception): pass
 def on_epoch(e):
@@ -322,8 +322,8 @@ def main() -> None:
         child_epoch(args.child, 1, args.limit)
         return
 
-    from digitrec import allocator
-    from digitrec.data import load_mnist
+    from digitrec.io.mnist import load_mnist
+    from digitrec.train import allocator
 
     allocator.tune()  # the in-process (secondary) figures get what `digitrec train` gets
     train, test = load_mnist()

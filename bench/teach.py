@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python bench/teach.py [--per-digit 5] [--held-out 30]
 
-For each writer of `digitrec.handstyles` (built from MNIST *test* digits):
+For each writer of `digitrec.synth.hands` (built from MNIST *test* digits):
 held-out accuracy of the base and of the personal model on other digits in
 the same style, the MNIST test change (on the test digits no writer used),
 the wall time of `teach` for 50 samples (feature bank cached, as after the
@@ -19,10 +19,10 @@ import time
 
 import numpy as np
 
-from digitrec.data import load_split
-from digitrec.handstyles import WRITERS, write
-from digitrec.infer import Recognizer
-from digitrec.teach import from_images, teach
+from digitrec.io.mnist import load_split
+from digitrec.read.digits import Recognizer
+from digitrec.synth.hands import WRITERS, write
+from digitrec.teach.learn import from_images, teach
 
 
 def split_indices(labels: np.ndarray, start: int, count: int) -> np.ndarray:

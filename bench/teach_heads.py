@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python bench/teach_heads.py [--per-digit 5] [--held-out 30] [--mnist 2000]
 
-- pooled:    the shipped recipe: the dense layer re-fitted on the 128 pooled features (`digitrec.teach`);
+- pooled:    the shipped recipe: the dense layer re-fitted on the 128 pooled features (`digitrec.teach.learn`);
 - spatial:   a dense layer on the pooled features plus a 2x2 pooling of the 128x7x7 map before pooling
              (640 features; the extra weights start at 0 and are pulled towards 0);
 - prototype: the base's probabilities blended with cosine similarity to per-digit means of the user's
@@ -19,15 +19,15 @@ import time
 
 import numpy as np
 
-from digitrec.calibrate import softmax
-from digitrec.data import load_split
-from digitrec.handstyles import WRITERS, write
-from digitrec.head import Head, fit_head
-from digitrec.infer import Recognizer
-from digitrec.personal import load_head
-from digitrec.replay import _replay_images
+from digitrec.io.mnist import load_split
+from digitrec.read.digits import Recognizer
+from digitrec.read.verdicts import softmax
 from digitrec.store import resolve
-from digitrec.teach import DIGITS, JITTER_COPIES, L2, STEPS, USER_SHARE, from_images, jitter
+from digitrec.synth.hands import WRITERS, write
+from digitrec.teach.head import Head, fit_head
+from digitrec.teach.learn import DIGITS, JITTER_COPIES, L2, STEPS, USER_SHARE, from_images, jitter
+from digitrec.teach.personal import load_head
+from digitrec.teach.replay import _replay_images
 
 BLENDS = (0.0, 0.2, 0.35, 0.5, 0.7)  # prototype weights tried by cross-validation
 SHARPNESS = 20.0  # cosine similarity -> logits for the prototype softmax

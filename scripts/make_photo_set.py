@@ -4,7 +4,7 @@
     python scripts/make_photo_set.py --n 300 --seed 1 --out /tmp/photos
     python scripts/make_photo_set.py --sklearn build/optdigits
 
-The images and how they are made: `digitrec.photoset` (the renderer is `digitrec.synth.digit_photo`).
+The images and how they are made: `digitrec.synth.photos` (the renderer is `digitrec.synth.paper.digit_photo`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from digitrec.photoset import write_optdigits, write_photo_set
+from digitrec.synth.photos import write_optdigits, write_photo_set
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitrec.data import load_split
+from digitrec.io.mnist import load_split
 
 OUT = Path("images")
 

@@ -14,7 +14,7 @@ IMAGES = ROOT / "images"
 
 @pytest.fixture(scope="session")
 def test_split():
-    from digitrec.data import load_split
+    from digitrec.io.mnist import load_split
 
     return load_split("test")
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from digitrec import allocator
+from digitrec.train import allocator
 
 glibc = pytest.mark.skipif(allocator._glibc() is None, reason="mallopt is glibc only")
 
@@ -23,8 +23,8 @@ libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
 if sys.argv[1] == "train":
     import numpy as np, torch
-    from digitrec.train import TrainConfig, fit
-    from digitrec.data import Split
+    from digitrec.train.loop import TrainConfig, fit
+    from digitrec.io.mnist import Split
     rng = np.random.default_rng(0)
     split = Split(rng.integers(0, 255, (64, 28, 28), dtype=np.uint8), rng.integers(0, 10, 64).astype(np.uint8))
     fit(TrainConfig(epochs=1, limit=64, batch_size=32), data=(split, split), progress=False)

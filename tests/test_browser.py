@@ -208,7 +208,7 @@ def test_pooling_hover_shows_the_2x2_window_with_the_max_marked_on_the_visible_l
 
 
 def test_hovered_value_is_exact(page, seed_recognizer):
-    from digitrec.preprocess import prepare
+    from digitrec.image.preprocess import prepare
 
     page.set_input_files("#file", str(IMAGES / "mnist-2.png"))
     expect(page.locator("#digit")).to_have_text("2", timeout=15_000)

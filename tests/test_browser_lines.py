@@ -41,8 +41,9 @@ def url(seed_recognizer):
 @pytest.fixture(scope="module")
 def line_png(tmp_path_factory, test_split, seed_recognizer):
     """555-0199 handwritten (7 MNIST test digits and a drawn hyphen), dark on paper; read right by the reader."""
-    from digitrec import linesynth, synth
-    from digitrec.segment import read_digits
+    from digitrec.read.strings import read_digits
+    from digitrec.synth import lines as linesynth
+    from digitrec.synth import paper as synth
 
     line, _ = linesynth.compose(test_split.images, test_split.labels, np.random.default_rng(0), LINE)
     img = synth.on_paper(line, 3)

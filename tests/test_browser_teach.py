@@ -118,8 +118,8 @@ def test_panel_asks_each_digit_in_turn_counts_and_teaches_a_model_for_the_switch
 
 
 def test_a_filled_sheet_photo_teaches_and_a_taken_name_is_refused(page, tmp_path):
-    from digitrec.data import load_split
-    from digitrec.sheet import fill, photograph, render_sheet
+    from digitrec.io.mnist import load_split
+    from digitrec.teach.sheet import fill, photograph, render_sheet
 
     train = load_split("train")  # NOTE: the test split is for evaluation only, never taught
     digits = {(d, c): train.images[np.flatnonzero(train.labels == d)[c]] for d in range(10) for c in range(4)}

@@ -12,8 +12,8 @@ from conftest import IMAGES, ROOT
 from PIL import Image
 
 from digitrec.cli import cli
-from digitrec.decode import iter_image_paths
-from digitrec.writers import output_files, read_output
+from digitrec.io.decode import iter_image_paths
+from digitrec.io.writers import output_files, read_output
 
 
 def write_folder(root: Path, images, n: int) -> Path:
@@ -228,7 +228,7 @@ def test_predict_to_a_file_with_a_missing_model_leaves_no_empty_file(two_images,
 
 def test_read_rows_with_a_digit_model_raises_at_once():
     from digitrec import ModelError
-    from digitrec.bulk import read_rows
+    from digitrec.read.bulk import read_rows
 
     with pytest.raises(ModelError, match="seed: a digit model; reading lines needs a line model"):
         read_rows("seed", [str(IMAGES)], workers=2)
@@ -236,7 +236,7 @@ def test_read_rows_with_a_digit_model_raises_at_once():
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_an_interrupted_run_before_the_first_row_leaves_no_file_and_a_complete_empty_run_does(tmp_path, fmt):
-    from digitrec.writers import open_output, read_output
+    from digitrec.io.writers import open_output, read_output
 
     if fmt == "parquet":
         pytest.importorskip("pyarrow")

@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from digitrec.calibrate import (
+from digitrec.cli import cli
+from digitrec.read.verdicts import (
     ACCEPT,
     Rejection,
     calibration_metadata,
@@ -16,7 +17,6 @@ from digitrec.calibrate import (
     softmax,
     verdicts,
 )
-from digitrec.cli import cli
 
 SEVEN = ROOT / "images" / "mnist-7.png"
 

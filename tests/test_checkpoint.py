@@ -7,10 +7,10 @@ from click.testing import CliRunner
 
 torch = pytest.importorskip("torch")
 
-from digitrec import checkpoint, models, snapshots  # noqa: E402
 from digitrec.cli import cli  # noqa: E402
 from digitrec.errors import CheckpointError  # noqa: E402
-from digitrec.train import EpochResult, TrainConfig  # noqa: E402
+from digitrec.train import checkpoint, models, snapshots  # noqa: E402
+from digitrec.train.loop import EpochResult, TrainConfig  # noqa: E402
 
 
 def run(*args, input=None):

@@ -63,7 +63,7 @@ def big_jpeg(path: Path) -> Path:
 
 
 def test_boxes_of_a_large_jpeg_are_in_the_files_pixels(tmp_path):
-    from digitrec.preprocess import prepare
+    from digitrec.image.preprocess import prepare
 
     path = big_jpeg(tmp_path / "big.jpg")
     left, top, right, bottom = prepare(path).box
@@ -297,7 +297,7 @@ def test_refused_image_names_its_best_guess_apart(tmp_path):
 
 def test_read_marks_weak_digits_and_writes_its_crops(tmp_path):
     from digitrec.cli import _marked_text
-    from digitrec.segment import DigitBox, Reading
+    from digitrec.read.strings import DigitBox, Reading
 
     plain = run("read", "--model", "line", MULTI)
     assert plain.stdout.strip().endswith("\t2026")
@@ -334,7 +334,7 @@ def test_script_without_src_says_what_to_install(tmp_path):
 
 def test_in_memory_jpeg_helper_is_consistent():
     # the large-JPEG fixture really decodes at reduced size (so the box test above is meaningful)
-    from digitrec.decode import DECODE_SCALE, open_image
+    from digitrec.io.decode import DECODE_SCALE, open_image
 
     buf = io.BytesIO()
     Image.new("L", (4000, 3000), 255).save(buf, "JPEG")

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from digitrec.ctc import DIGITS_ONLY, Pattern, beam_search, best_path
 from digitrec.errors import ConfigError
-from digitrec.linedecode import decode_line, line_confidence, not_digits
-from digitrec.lineformats import CLEAR_RATIO, STRONG_RATIO, plausible, settle_separators
-from digitrec.linereader import ALPHABET
+from digitrec.formats import CLEAR_RATIO, STRONG_RATIO, plausible, settle_separators
+from digitrec.read.ctc import DIGITS_ONLY, Pattern, beam_search, best_path
+from digitrec.read.decoding import decode_line, line_confidence, not_digits
+from digitrec.read.lines import ALPHABET
 
 BLANK = 0
 

@@ -5,8 +5,8 @@ import struct
 import numpy as np
 import pytest
 
-from digitrec.data import IMAGE_MAGIC, LABEL_MAGIC, default_data_dir, load_mnist, load_split, parse_idx
 from digitrec.errors import DataError
+from digitrec.io.mnist import IMAGE_MAGIC, LABEL_MAGIC, default_data_dir, load_mnist, load_split, parse_idx
 
 
 def idx_images(n: int, rows: int = 28, cols: int = 28) -> bytes:
@@ -70,7 +70,7 @@ def test_truncated_file_with_matching_checksum_is_still_caught(mnist_copy):
     f = mnist_copy / "t10k-labels-idx1-ubyte.gz"
     raw = gzip.decompress(f.read_bytes())[:-100]
     f.write_bytes(gzip.compress(raw))
-    from digitrec.data import sha256_file
+    from digitrec.io.mnist import sha256_file
 
     sums = (mnist_copy / "SHA256SUMS").read_text().splitlines()
     sums = [f"{sha256_file(f)}  {f.name}" if ln.endswith(f.name) else ln for ln in sums]

@@ -1,8 +1,8 @@
-"""Finding image files (`digitrec.decode`): the sorted walk, the fast count and the first-hit check agree."""
+"""Finding image files (`digitrec.io.decode`): the sorted walk, the fast count and the first-hit check agree."""
 
 from __future__ import annotations
 
-from digitrec.decode import count_images, has_images, iter_image_paths
+from digitrec.io.decode import count_images, has_images, iter_image_paths
 
 
 def test_walk_count_and_check_agree(tmp_path):

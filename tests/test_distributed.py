@@ -10,10 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from digitrec import distributed  # noqa: E402
-from digitrec import train as training  # noqa: E402
-from digitrec.data import load_mnist  # noqa: E402
 from digitrec.errors import DigitrecError  # noqa: E402
+from digitrec.io.mnist import load_mnist  # noqa: E402
+from digitrec.train import distributed  # noqa: E402
+from digitrec.train import loop as training  # noqa: E402
 
 TORCHRUN = Path(sys.executable).parent / "torchrun"
 

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from digitrec.cli import cli
-from digitrec.data import load_split
-from digitrec.decode import count_images, iter_image_paths, open_image
-from digitrec.documents import page_name, split_page
 from digitrec.errors import BadImage
+from digitrec.io.decode import count_images, iter_image_paths, open_image
+from digitrec.io.documents import page_name, split_page
+from digitrec.io.mnist import load_split
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_each_pdf_page_is_a_picture_read_right(pdf, digits):
 def test_a_named_page_and_pdf_bytes(pdf, digits):
     _, labels = digits
     from digitrec import Recognizer
-    from digitrec.segment import read_digits
+    from digitrec.read.strings import read_digits
 
     rec = Recognizer.load()
     assert read_digits(rec, page_name(pdf, 2)).digits == str(labels[1])

@@ -11,7 +11,7 @@ from PIL import Image
 
 from digitrec.cli import cli
 from digitrec.errors import OutputExists
-from digitrec.evaluate import check_report_dir, expected_calibration_error, score
+from digitrec.read.evaluate import check_report_dir, expected_calibration_error, score
 
 
 def run(*args):

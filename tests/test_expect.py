@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from digitrec import linesynth, synth
 from digitrec.cli import cli
-from digitrec.segment import read_digits
+from digitrec.read.strings import read_digits
+from digitrec.synth import lines as linesynth
+from digitrec.synth import paper as synth
 
 
 def image_of(test_split, text: str, seed: int) -> Image.Image:

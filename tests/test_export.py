@@ -13,9 +13,9 @@ from digitrec.cli import cli
 torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 
-from digitrec import models  # noqa: E402
 from digitrec.errors import ExportError  # noqa: E402
-from digitrec.export import check_export, labels_for, write_onnx  # noqa: E402
+from digitrec.train import models  # noqa: E402
+from digitrec.train.export import check_export, labels_for, write_onnx  # noqa: E402
 
 
 def run(*args, input=None):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitrec.data import load_split
 from digitrec.errors import BadImage
+from digitrec.io.mnist import load_split
 
-P = importlib.import_module("digitrec.preprocess")  # the package exports a function of the same name
-D = importlib.import_module("digitrec.decode")
+P = importlib.import_module("digitrec.image.preprocess")  # the package exports a function of the same name
+D = importlib.import_module("digitrec.io.decode")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_median_matches_numpy():
 
 
 def test_fast_png_decoder_gives_pillows_pixels(tmp_path, digits):
-    from digitrec import fastdecode
+    from digitrec.io import fastdecode
 
     path = tmp_path / "d.png"
     Image.fromarray(255 - digits[3]).resize((84, 84)).save(path)
@@ -68,7 +68,7 @@ def test_fast_png_decoder_gives_pillows_pixels(tmp_path, digits):
 
 
 def test_fast_png_decoder_leaves_other_files_to_pillow(tmp_path, digits):
-    from digitrec import fastdecode
+    from digitrec.io import fastdecode
 
     rgb = tmp_path / "rgb.png"
     Image.fromarray(digits[0]).convert("RGB").save(rgb)

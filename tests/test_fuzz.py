@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from digitrec.errors import BadImage, DigitrecError
-from digitrec.preprocess import Prepared, prepare
-from digitrec.segment import read_digits
+from digitrec.image.preprocess import Prepared, prepare
+from digitrec.read.strings import read_digits
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
@@ -224,7 +224,7 @@ def test_non_finite_float_pixels_count_as_no_ink_in_a_file_and_are_refused_in_an
 
 def test_huge_pictures_are_reduced_before_the_float_steps(seed_recognizer):
     """A 28 x 1,835,008 16-bit TIFF (a fuzzed header) took 4 s and 860 MB; now it is box-reduced first."""
-    from digitrec.decode import REDUCE_PIXELS, load_gray
+    from digitrec.io.decode import REDUCE_PIXELS, load_gray
 
     img = Image.fromarray(np.full((700_000, 28), 65535, np.uint16))
     gray, factor = load_gray(encode(img, "TIFF"))

@@ -11,7 +11,7 @@ from conftest import IMAGES, sample_digit
 from PIL import Image
 
 from digitrec import BadImage, Recognizer
-from digitrec.evaluate import score
+from digitrec.read.evaluate import score
 from digitrec.store import SHIPPED_DIR, shipped_models
 
 
@@ -184,7 +184,7 @@ def test_confidence_is_none_whenever_the_digit_is(seed_recognizer, tmp_path):
 
 
 def test_predict_arrays_takes_both_mnist_shapes_and_either_polarity(seed_recognizer):
-    from digitrec.data import load_split
+    from digitrec.io.mnist import load_split
 
     test = load_split("test")
     x, y = test.images[:64], test.labels[:64]
@@ -198,7 +198,7 @@ def test_predict_arrays_takes_both_mnist_shapes_and_either_polarity(seed_recogni
 
 
 def test_predict_items_answers_prepared_images_errors_and_blanks_in_order(seed_recognizer):
-    from digitrec.preprocess import Prepared, prepare
+    from digitrec.image.preprocess import Prepared, prepare
 
     seven = prepare(IMAGES / "mnist-7.png")
     items = [

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitrec import linesynth, synth
-from digitrec.linereader import ALPHABET, LineReader, ctc_greedy, line_confidence, normalize_line
-from digitrec.segment import read_digits
+from digitrec.read.lines import ALPHABET, LineReader, ctc_greedy, line_confidence, normalize_line
+from digitrec.read.strings import read_digits
+from digitrec.synth import lines as linesynth
+from digitrec.synth import paper as synth
 
 BLANK = 0
 
@@ -64,8 +65,8 @@ def test_shipped_line_model_agrees_with_torch(reader, test_split):
     torch = pytest.importorskip("torch")
     from safetensors.torch import load_file
 
-    from digitrec.models import build
     from digitrec.store import SHIPPED_DIR
+    from digitrec.train.models import build
 
     net = build("line", **reader.meta["architecture"]["hparams"]).eval()
     net.load_state_dict(load_file(str(SHIPPED_DIR / "line.safetensors")))
@@ -120,7 +121,7 @@ def test_reads_photographed_lines(seed_recognizer, test_split):
 
 
 def test_refuses_a_line_of_letters_with_a_reason(seed_recognizer):
-    from digitrec.nondigits import load_fonts
+    from digitrec.synth.nondigits import load_fonts
 
     img = Image.new("L", (420, 90), 255)
     ImageDraw.Draw(img).text((10, 10), "Hwxy", fill=0, font=load_fonts(("DejaVuSerif.ttf",), (60,))[0])

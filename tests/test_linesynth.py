@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitrec import linesynth
-from digitrec.linereader import ALPHABET
+from digitrec.read.lines import ALPHABET
+from digitrec.synth import lines as linesynth
 
 
 def test_hard_text_is_in_the_alphabet_and_crowds_ones():
@@ -72,8 +72,8 @@ def test_hard_line_text_matches_what_was_drawn(test_split):
 def test_init_loads_the_shipped_line_model_and_refuses_a_digit_model():
     pytest.importorskip("torch")
     from digitrec.errors import ModelError
-    from digitrec.models import build
-    from digitrec.train_lines import load_line_weights
+    from digitrec.train.lines import load_line_weights
+    from digitrec.train.models import build
 
     model = build("line", classes=len(ALPHABET) + 1, width=32)
     model.load_state_dict(load_line_weights("line", 32))  # strict: every weight fits

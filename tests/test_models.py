@@ -2,8 +2,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from digitrec import models  # noqa: E402
 from digitrec.errors import ConfigError  # noqa: E402
+from digitrec.train import models  # noqa: E402
 
 
 def test_seed_has_exactly_the_notebooks_113898_parameters():

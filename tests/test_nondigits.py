@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("matplotlib")  # the fonts of the letter kinds
 
-from digitrec import nondigits  # noqa: E402
-from digitrec.nondigits import is_closed_oval, is_single_stroke  # noqa: E402
+from digitrec.synth import nondigits  # noqa: E402
+from digitrec.synth.nondigits import is_closed_oval, is_single_stroke  # noqa: E402
 
 SAMPLES = 1500
 
@@ -44,7 +44,7 @@ def test_no_training_kind_draws_rings_or_strokes_often() -> None:
     """The redraw in `make` is a guard, not the design: the raw kinds are rarely a 0 or a 1 once cropped."""
     import importlib
 
-    prepare = importlib.import_module("digitrec.preprocess").prepare
+    prepare = importlib.import_module("digitrec.image.preprocess").prepare
     pictures, kinds = nondigits.render(600, seed=5)
     crops = [np.round(prepare(p.astype(np.float32) / 255).image * 255).astype(np.uint8) for p in pictures]
     bad = [k for im, k in zip(crops, kinds) if nondigits.is_digit_like(im)]

@@ -1,4 +1,4 @@
-"""The package's one worker pool (`digitrec.pool`) and the rows bulk reading builds on it (`digitrec.bulk`)."""
+"""The package's one worker pool (`digitrec.read.pool`) and the rows bulk reading builds on it (`digitrec.read.bulk`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import IMAGES
 
-from digitrec import bulk
 from digitrec.cli import cli
-from digitrec.pool import ordered_map
-from digitrec.writers import FIELDS, error_row
+from digitrec.io.writers import FIELDS, error_row
+from digitrec.read import bulk
+from digitrec.read.pool import ordered_map
 
 
 def test_ordered_map_keeps_order_across_many_windows():

@@ -11,10 +11,8 @@ from click.testing import CliRunner
 from conftest import IMAGES, center_of_mass, draw_seven
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitrec import synth
 from digitrec.errors import BadImage
-from digitrec.photoset import write_photo_set
-from digitrec.preprocess import (
+from digitrec.image.preprocess import (
     MNIST_STROKE,
     Prepared,
     ink_box,
@@ -24,6 +22,8 @@ from digitrec.preprocess import (
     soft_threshold,
     stroke_width,
 )
+from digitrec.synth import paper as synth
+from digitrec.synth.photos import write_photo_set
 
 PHOTO_FLOOR = 0.90  # the seed model reads 0.94 of these 88 test-size photo-set images (README "Photos and scans")
 
@@ -164,7 +164,7 @@ def test_mnist_digits_pass_through_nearly_unchanged(test_split, seed_recognizer)
 
 def test_mnist_stroke_constant_matches_mnist(test_split):
     # NOTE: measured as to_mnist does: each digit's crop upsampled 4x (longest side 80 px), width / 4.
-    from digitrec.preprocess import resize
+    from digitrec.image.preprocess import resize
 
     widths = []
     for a in test_split.images[:300] / 255.0:
@@ -321,10 +321,10 @@ def test_cli_show_preprocessed_skips_unreadable_files(tmp_path):
 
 def test_the_documented_preprocess_paths_both_work():
     import digitrec
-    from digitrec.preprocess import prepare
+    from digitrec.image.preprocess import prepare
 
-    image = digitrec.preprocess(IMAGES / "mnist-7.png")
+    image = digitrec.image.preprocess(IMAGES / "mnist-7.png")
     assert image.shape == (28, 28) and image.dtype == np.float32
-    prepared = digitrec.preprocess.prepare(IMAGES / "mnist-7.png")
+    prepared = digitrec.image.preprocess.prepare(IMAGES / "mnist-7.png")
     assert prepared.box is not None and np.array_equal(prepared.image, image)
-    assert prepare is digitrec.preprocess.prepare and "preprocess" in digitrec.__all__
+    assert prepare is digitrec.image.preprocess.prepare and "preprocess" in digitrec.__all__

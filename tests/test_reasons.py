@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from conftest import IMAGES
 from PIL import Image, ImageDraw, ImageFont
 
-from digitrec import Recognizer, synth
+from digitrec import Recognizer
 from digitrec.cli import cli
-from digitrec.nondigits import font_dir
-from digitrec.segment import read_digits
+from digitrec.read.strings import read_digits
+from digitrec.synth import paper as synth
+from digitrec.synth.nondigits import font_dir
 
 
 @pytest.fixture(scope="module")

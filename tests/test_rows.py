@@ -1,4 +1,4 @@
-"""The row spec (`digitrec.rows`) drives every results format and the API schema: rows come back whole."""
+"""The row spec (`digitrec.io.rows`) drives every results format and the API schema: rows come back whole."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from conftest import IMAGES
 from PIL import Image
 
-from digitrec import rows
-from digitrec.writers import ERROR_FIELDS, FIELDS, open_output, read_output
+from digitrec.io import rows
+from digitrec.io.writers import ERROR_FIELDS, FIELDS, open_output, read_output
 
 FORMATS = ["jsonl", "csv", "parquet"]
 # NOTE: the columns results files have always had, in this order: a change here breaks files written before.
@@ -47,7 +47,7 @@ def test_the_columns_and_error_columns_are_the_ones_files_always_had():
 @pytest.fixture
 def predict_rows(tmp_path, seed_recognizer):
     """Real predictions: an accepted digit, a refusal (with best_digit and reason), a blank, an unreadable file."""
-    from digitrec.bulk import predict_rows
+    from digitrec.read.bulk import predict_rows
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -71,7 +71,7 @@ def test_predict_rows_with_refusals_and_errors_come_back_whole(tmp_path, fmt, pr
 
 def separated_reading() -> dict:
     """A read row with a separator, a refused line and a line that matched no pattern (built, not read)."""
-    from digitrec.segment import DigitBox, Reading
+    from digitrec.read.strings import DigitBox, Reading
 
     ink = np.zeros((4, 4), np.float32)
     chars = [((0, 0, 9, 20), 1, "1"), ((10, 0, 19, 20), None, "/"), ((20, 0, 29, 20), 5, "5")]
@@ -83,7 +83,7 @@ def separated_reading() -> dict:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_read_rows_with_separators_refusals_and_errors_come_back_whole(tmp_path, fmt):
-    from digitrec.bulk import read_rows
+    from digitrec.read.bulk import read_rows
 
     (tmp_path / "broken.png").write_bytes(b"no picture at all")
     written = [separated_reading(), *read_rows("line", [str(IMAGES / "multi-2026.png"), str(tmp_path / "broken.png")])]
@@ -96,8 +96,8 @@ def test_read_rows_with_separators_refusals_and_errors_come_back_whole(tmp_path,
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cell_rows_come_back_with_their_numbers_and_boxes(tmp_path, fmt):
-    from digitrec.cells import Cell, CellReading, Field
-    from digitrec.writers import error_row
+    from digitrec.io.writers import error_row
+    from digitrec.read.cells import Cell, CellReading, Field
 
     reading = CellReading("form.png", [Cell(0, 0, 1, (5, 6, 25, 30), "7", 0.97)], [Field(0, "comb", 1, 2, "07")])
     written = [*reading.rows(), error_row("cells", "broken.png", "broken.png: not an image")]
@@ -117,7 +117,7 @@ def test_the_api_schemas_carry_every_row_field_but_the_error():
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_read_rows_round_trip_every_field_in_every_format(tmp_path, fmt):
-    from digitrec.bulk import read_rows
+    from digitrec.read.bulk import read_rows
 
     if fmt == "parquet":
         pytest.importorskip("pyarrow")

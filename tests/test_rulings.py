@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from digitrec import Recognizer, formsynth
-from digitrec.cells import read_cells
+from digitrec import Recognizer
 from digitrec.cli import cli
-from digitrec.data import load_split
-from digitrec.preprocess import find_ink
-from digitrec.rulings import find_rulings, long_runs, remove_rulings
+from digitrec.image.preprocess import find_ink
+from digitrec.image.rulings import find_rulings, long_runs, remove_rulings
+from digitrec.io.mnist import load_split
+from digitrec.read.cells import read_cells
+from digitrec.synth import forms as formsynth
 
 TOLERANCE = 0.25  # share of the digit's own ink pixels that may differ after the rulings are taken out
 
@@ -73,7 +74,7 @@ def test_digits_that_look_framed_keep_their_ink(index, test_digits):
     MNIST test digits once taken for rulings. With no ruling found the ink is the very ink found before."""
     from PIL import Image
 
-    from digitrec.preprocess import clean_ink
+    from digitrec.image.preprocess import clean_ink
 
     gray = Image.fromarray(255 - test_digits.images[index]).resize((112, 112), Image.BILINEAR)
     ink = clean_ink(np.asarray(gray, np.float32) / 255)
@@ -91,7 +92,7 @@ def test_a_one_alone_is_kept():
 def test_the_cheap_test_turns_down_plain_digits_before_the_full_search(test_digits):
     """Speed without rulings: a digit's long straight strokes (a 1, a 7's bar) pass the run-length check, and
     must be turned down by the ends test before the full search (bench/rulings_speed.py times it)."""
-    from digitrec.rulings import INK_ON, LINE_ON, _may_hold_rulings, stroke_width
+    from digitrec.image.rulings import INK_ON, LINE_ON, _may_hold_rulings, stroke_width
 
     turned_down = 0
     for i in range(40):

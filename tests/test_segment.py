@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
-from digitrec import synth
 from digitrec.cli import cli
-from digitrec.segment import DigitBox, Reading, read_digits
+from digitrec.read.strings import DigitBox, Reading, read_digits
+from digitrec.synth import paper as synth
 
 # ---------------------------------------------------------------- generated strings (same recipe as bench/read_accuracy.py)
 

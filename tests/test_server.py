@@ -179,7 +179,7 @@ def test_health_model_docs_and_page(client):
 
 
 def test_read_endpoint_reads_several_digits(client, test_split):
-    pytest.importorskip("digitrec.segment", reason="digitrec.segment not built yet")
+    pytest.importorskip("digitrec.read.strings", reason="digitrec.read.strings not built yet")
     strip = np.concatenate([np.pad(test_split.images[i], 8) for i in (0, 1, 2)], axis=1)  # 7 2 1
     r = client.post("/api/read", files={"file": ("strip.png", png_bytes(Image.fromarray(255 - strip)), "image/png")})
     assert r.status_code == 200, r.text
@@ -358,7 +358,7 @@ def test_activations_send_only_asked_layers_and_exact_values(client, seed_recogn
     assert sent == ["conv1", "dense2"]
     conv1 = next(layer for layer in body["layers"] if layer["name"] == "conv1")
     exact = np.frombuffer(base64.b64decode(conv1["data"]), "<f4").reshape(conv1["shape"])
-    from digitrec.preprocess import prepare
+    from digitrec.image.preprocess import prepare
 
     real = seed_recognizer.activations(prepare(SEVEN).image[None, None])["conv1"][0]
     assert np.abs(exact - real).max() < 1e-5
@@ -412,7 +412,7 @@ def test_docs_and_redoc_use_bundled_assets(client):
 
 
 def test_activations_in_4_bits_pack_two_values_per_byte(client, seed_recognizer):
-    from digitrec.preprocess import prepare
+    from digitrec.image.preprocess import prepare
 
     body = client.post(
         "/api/activations", params={"layers": "conv1", "bits": 4}, files={"file": ("7.png", SEVEN, "image/png")}

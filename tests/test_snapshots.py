@@ -7,9 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from digitrec import train as training  # noqa: E402
-from digitrec.data import load_mnist  # noqa: E402
-from digitrec.models import build  # noqa: E402
+from digitrec.io.mnist import load_mnist  # noqa: E402
+from digitrec.train import loop as training  # noqa: E402
+from digitrec.train.models import build  # noqa: E402
 
 CONFIG = training.TrainConfig(epochs=2, limit=600, batch_size=100, seed=4, snapshots=True)
 
@@ -88,7 +88,7 @@ def test_resume_without_saved_snapshots_says_they_restart(mnist, tmp_path):
 
 @pytest.mark.slow
 def test_checkpoint_removal_takes_the_snapshots_too(run, tmp_path):
-    from digitrec import checkpoint, snapshots
+    from digitrec.train import checkpoint, snapshots
 
     stem = tmp_path / "m"
     snapshots.path(stem).write_text("{}")

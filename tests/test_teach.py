@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from PIL import Image
 
 from digitrec.cli import cli
-from digitrec.data import load_split
 from digitrec.errors import ConfigError, ModelError
-from digitrec.handstyles import write
-from digitrec.infer import Recognizer
-from digitrec.sheet import PER_DIGIT, fill, photograph, read_sheet, render_sheet, write_sheet
-from digitrec.teach import collect, from_images, teach
+from digitrec.io.mnist import load_split
+from digitrec.read.digits import Recognizer
+from digitrec.synth.hands import write
+from digitrec.teach.learn import collect, from_images, teach
+from digitrec.teach.sheet import PER_DIGIT, fill, photograph, read_sheet, render_sheet, write_sheet
 
 MNIST_BOUND = 0.002  # accuracy points (as a share) a personal model may lose on MNIST test in these tests
 
@@ -133,9 +133,9 @@ def test_sheet_round_trip(home, tmp_path, test_split):
 
 def test_light_path_teaches_without_torch(home, taught, tmp_path):
     code = (
-        "import sys; from digitrec.teach import collect, teach; from digitrec.handstyles import write\n"
-        "from digitrec.teach import from_images; import numpy as np\n"
-        "from digitrec.data import load_split; t = load_split('test'); i = np.arange(30)\n"
+        "import sys; from digitrec.teach.learn import collect, teach; from digitrec.synth.hands import write\n"
+        "from digitrec.teach.learn import from_images; import numpy as np\n"
+        "from digitrec.io.mnist import load_split; t = load_split('test'); i = np.arange(30)\n"
         "s = from_images(write('marker', t.images[i], t.labels[i]), list(t.labels[i]), ['x'] * 30)\n"
         "teach(s, 'light', force=True); assert 'torch' not in sys.modules and 'onnx' not in sys.modules; print('ok')"
     )

@@ -8,9 +8,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from digitrec import ModelError, Recognizer  # noqa: E402
-from digitrec import train as training  # noqa: E402
-from digitrec.data import load_mnist  # noqa: E402
-from digitrec.modelio import load_torch  # noqa: E402
+from digitrec.io.mnist import load_mnist  # noqa: E402
+from digitrec.train import loop as training  # noqa: E402
+from digitrec.train.modelio import load_torch  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_strong_network_with_augmentation_and_nondigit_class_trains(mnist):
 
 
 def test_augmenter_keeps_shape_and_range():
-    from digitrec.augment import Augmenter
+    from digitrec.train.augment import Augmenter
 
     x = torch.rand(64, 1, 28, 28)
     y = Augmenter(seed=0)(x)

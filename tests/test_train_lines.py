@@ -22,7 +22,7 @@ def run(*args):
 
 def test_train_lines_saves_a_line_model_once_that_reads(tmp_path):
     pytest.importorskip("torch")
-    from digitrec.linereader import LineReader
+    from digitrec.read.lines import LineReader
 
     result = run("train", "--lines", *TINY, "--quiet", "--out", tmp_path / "tiny")
     assert result.exit_code == 0, result.output
@@ -65,7 +65,7 @@ def test_train_lines_help_names_the_line_options_and_the_recipe():
 
 def test_the_module_alias_still_answers():
     result = subprocess.run(
-        [sys.executable, "-m", "digitrec.train_lines", "--help"], capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "digitrec.train.lines", "--help"], capture_output=True, text=True, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )  # fmt: skip
     assert result.returncode == 0 and "--out" in result.stdout and "--steps" in result.stdout

@@ -12,9 +12,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from digitrec import Recognizer, nondigits, printed, synth
-from digitrec.calibrate import OperatingPoint, Rejection, softmax, verdicts
+from digitrec import Recognizer
 from digitrec.cli import cli
+from digitrec.read.verdicts import OperatingPoint, Rejection, softmax, verdicts
+from digitrec.synth import nondigits, printed
+from digitrec.synth import paper as synth
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "digitrec"
 
@@ -176,14 +178,14 @@ def test_no_import_cycles_in_the_package():
 
 
 def test_calibrate_is_numpy_only_and_softmax_is_defined_once():
-    assert _imports(SRC / "calibrate.py") == set()
+    assert _imports(SRC / "read" / "verdicts.py") == set()
     defs = [
         p.name
         for p in SRC.rglob("*.py")
         for n in ast.walk(ast.parse(p.read_text()))
         if isinstance(n, ast.FunctionDef) and "softmax" in n.name and n.name != "log_softmax"
     ]
-    assert defs == ["calibrate.py"], defs
+    assert defs == ["verdicts.py"], defs
     np.testing.assert_allclose(softmax(np.array([[0.0, np.log(3.0)]])), [[0.25, 0.75]], rtol=1e-6)
 
 

@@ -1,6 +1,6 @@
 """Every writer's digits: the default model answers digits that other writers and other scans give, class by class.
 
-Small proxy sets made from MNIST *test* digits by `digitrec.writerstyles` (the
+Small proxy sets made from MNIST *test* digits by `digitrec.synth.writers` (the
 network trained on the same kinds made from MNIST *training* digits): forms
 thresholded to black and white at 12-16 px, digits stretched to fill their box,
 European 1s, crossed 7s, round and slashed 0s, and MNIST itself enlarged to a
@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
-from digitrec import Recognizer, writerstyles
+from digitrec import Recognizer
+from digitrec.synth import writers as writerstyles
 
 PER_CLASS = 30
 MAX_REFUSED = 0.10  # per class, on each proxy set (the whole-set figures in docs/accuracy.md are far lower)
@@ -73,7 +74,7 @@ def test_a_digit_filling_its_picture_edge_to_edge_is_found():
     """Postal and form cells are stretched to fill their box: the ink touches every border, and still is ink."""
     import importlib
 
-    prepare = importlib.import_module("digitrec.preprocess").prepare
+    prepare = importlib.import_module("digitrec.image.preprocess").prepare
     zero = np.full((64, 64), 255, np.uint8)
     cv2.ellipse(zero, (32, 32), (30, 31), 0, 0, 360, 0, 12)
     prepared = prepare(zero)

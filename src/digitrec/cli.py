@@ -24,11 +24,11 @@ if TYPE_CHECKING:  # names for the hints only: the commands import what they run
 
     from rich.progress import Progress, TaskID
 
-    from .bulk import Rows
-    from .evaluate import Evaluation
-    from .infer import Prediction, Recognizer
-    from .segment import Reading
-    from .writers import Summary, Writer
+    from .io.writers import Summary, Writer
+    from .read.bulk import Rows
+    from .read.digits import Prediction, Recognizer
+    from .read.evaluate import Evaluation
+    from .read.strings import Reading
 
 MODEL_HELP = "A shipped model name (seed, strong), a personal model's name (digitrec teach) or a model file path (STEM, STEM.json or STEM.onnx). Default: the shipped default model."
 LINE_MODEL_HELP = (
@@ -308,10 +308,10 @@ def train(
         _train_lines(ctx)
         return
     _refuse_given(ctx, LINE_ONLY, "applies to --lines only")
-    from . import distributed, models
-    from . import train as training
-    from .data import load_mnist
+    from .io.mnist import load_mnist
     from .store import stem_of
+    from .train import distributed, models
+    from .train import loop as training
 
     explicit_out = ctx.get_parameter_source("out") != click.core.ParameterSource.DEFAULT
     if dry_run and resume:
@@ -370,8 +370,8 @@ def _refuse_given(ctx: click.Context, names: tuple[str, ...], why: str) -> None:
 
 
 def _train_lines(ctx: click.Context) -> None:
-    """`train --lines`: the line model's training (`digitrec.train_lines`), with the options that apply to it."""
-    from .train_lines import LineConfig, train_and_save
+    """`train --lines`: the line model's training (`digitrec.train.lines`), with the options that apply to it."""
+    from .train.lines import LineConfig, train_and_save
 
     _refuse_given(ctx, DIGIT_ONLY, "trains digit networks, not --lines")
     p = ctx.params
@@ -397,7 +397,7 @@ def _command_line(ctx: click.Context) -> str:
 
 def _print_header(train_set, test_set, n: int, holdout: int, world, batch_size: int, net, arch: str) -> None:
     """The data shapes actually used, the torchrun layout and the Keras-style summary, on stderr."""
-    from . import models
+    from .train import models
 
     whole = len(train_set)
     used = "" if n == whole else f" (first {n:,} of {whole:,}{f', last {holdout:,} held out' if holdout else ''})"
@@ -411,8 +411,8 @@ def _print_header(train_set, test_set, n: int, holdout: int, world, batch_size: 
 
 def _training_interrupted(target: str | None, main: bool, epochs: int) -> click.exceptions.Exit:
     """The one-line Ctrl+C message of `train`: what was saved and how to resume."""
-    from .checkpoint import paths as checkpoint_paths
     from .store import stem_of
+    from .train.checkpoint import paths as checkpoint_paths
 
     if target is None or not main:
         return _interrupted("nothing saved")
@@ -449,8 +449,8 @@ def calibrate(model: str | None, data_dir: str | None, out: str | None, force: b
     read-only: calibrate a copy with --out. Your own model's metadata is
     rewritten only with --force.
     """
-    from .calibration_set import calibrate_model, is_shipped
     from .store import resolve
+    from .train.calibrate import calibrate_model, is_shipped
 
     if out is None and is_shipped(resolve(model)):
         raise ConfigError(
@@ -483,9 +483,9 @@ def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, dat
     thresholds. It is rebuilt from the model's safetensors weights with torch
     and checked against torch on the 10,000 MNIST test digits.
     """
-    from .data import load_split
-    from .export import check_export, check_exportable, write_onnx
-    from .modelio import load_torch
+    from .io.mnist import load_split
+    from .train.export import check_export, check_exportable, write_onnx
+    from .train.modelio import load_torch
 
     check_exportable(model)
     target = Path(out) if Path(out).suffix.lower() == ".onnx" else Path(f"{out}.onnx")
@@ -521,9 +521,9 @@ def evaluate(model: str | None, data_dir: str | None, report_dir: str | None, as
 
     Prints loss, accuracy, per-class precision/recall/F1 and the confusion matrix.
     """
-    from .data import load_split
-    from .evaluate import check_report_dir, score, write_report
-    from .infer import Recognizer
+    from .io.mnist import load_split
+    from .read.digits import Recognizer
+    from .read.evaluate import check_report_dir, score, write_report
 
     if force and not report_dir:
         raise click.UsageError("--force applies to --report only")
@@ -632,7 +632,7 @@ def _targets(paths: tuple[str, ...]) -> tuple[list[str], int]:
     No argument means ./images, as in the notebook; a bare file name that is not
     here is looked up in images/; `-` stays `-` (one image read from stdin).
     """
-    from .decode import has_images
+    from .io.decode import has_images
 
     if not paths:
         if not Path("images").is_dir():
@@ -732,7 +732,7 @@ def predict(
         _bulk_reject(reject)
         _bulk("predict", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
-    from .infer import Recognizer
+    from .read.digits import Recognizer
 
     crops = _CropWriter(show_preprocessed, force) if show_preprocessed else None
     rec = Recognizer.load(model, reject=reject)
@@ -767,9 +767,9 @@ def _bulk_reject(reject: str) -> None:
 
 def _predictions(rec: Recognizer, targets: list[str], workers: int | None) -> Iterator[Prediction]:
     """Predictions for every image under `targets` in order; `-` is one image read from stdin."""
-    from .decode import iter_image_paths
     from .errors import BadImage
-    from .infer import Prediction
+    from .io.decode import iter_image_paths
+    from .read.digits import Prediction
 
     group: list[str] = []
     for t in [*targets, None]:
@@ -801,8 +801,9 @@ def _bulk(
     failed: int = 0,
 ) -> None:
     """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr."""
-    from . import bulk, writers
-    from .decode import count_images
+    from .io import writers
+    from .io.decode import count_images
+    from .read import bulk
 
     if kind == "read":
         bulk.check_line_model(model)  # NOTE: before the output is opened and any worker starts
@@ -811,11 +812,11 @@ def _bulk(
     else:
         writer, done = writers.open_output(output, fmt, kind, resume, force)
     if engine == "ray":
-        from .cluster import ray_rows
+        from .read.ray import ray_rows
 
         rows = ray_rows(model, targets, kind, done, address, workers)
     elif kind == "predict":
-        from .infer import Recognizer
+        from .read.digits import Recognizer
 
         rows = bulk.predict_rows(Recognizer.load(model), targets, done, workers)
     else:
@@ -1038,17 +1039,17 @@ def teach(
       digitrec teach --remove mine
     Before/after accuracy on your samples is by cross-validation (never on a sample it learned).
     """
-    from .teach import collect, report_lines
-    from .teach import teach as run_teach
+    from .teach.learn import collect, report_lines
+    from .teach.learn import teach as run_teach
 
     if remove:
-        from .personal import remove_personal
+        from .teach.personal import remove_personal
 
         gone = remove_personal(remove)
         click.echo(json.dumps({"removed": remove, "files": [str(p) for p in gone]}) if as_json else f"removed {remove}")
         return
     if sheet_out:
-        from .sheet import write_sheet
+        from .teach.sheet import write_sheet
 
         click.echo(f"wrote {write_sheet(sheet_out, force)}: print it, write one digit per box, photograph it")
         return
@@ -1058,7 +1059,7 @@ def teach(
         )
     found = collect(list(samples))
     if show_out and found.boxes:
-        from .sheet import show_boxes
+        from .teach.sheet import show_boxes
 
         click.echo(
             f"wrote {show_boxes(found.boxes, show_out)}: the boxes cut from the sheet, with their labels", err=True
@@ -1098,7 +1099,7 @@ def serve(host: str, port: int, model: str | None, max_bytes: int) -> None:
         from .errors import MissingExtra
 
         raise MissingExtra(e.name or "fastapi", "serve", "digitrec serve") from None
-    from .infer import Recognizer
+    from .read.digits import Recognizer
     from .server import create_app
 
     app = create_app(Recognizer.load(model), max_bytes=max_bytes)
@@ -1226,7 +1227,7 @@ def read(
     """
     per_image = {"--json": as_json and output is not None, "--mark-below": mark_below != WEAK_DIGIT}
     _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image)
-    from .segment import expectation
+    from .read.strings import expectation
 
     expectation(expect, digits_only)  # a bad pattern fails here, before any image
     if cells and (engine == "ray" or show_preprocessed):
@@ -1241,9 +1242,9 @@ def read(
         kind = "cells" if cells else "read"
         _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         return
-    from .decode import iter_image_paths
-    from .infer import Recognizer
-    from .segment import read_digits
+    from .io.decode import iter_image_paths
+    from .read.digits import Recognizer
+    from .read.strings import read_digits
 
     crops = _CropWriter(show_preprocessed, force) if show_preprocessed else None
     rec = Recognizer.load(None, reject=reject, line_model=model)
@@ -1276,9 +1277,9 @@ def _read_cells(
     targets: list[str], model: str | None, reject: str, as_json: bool, expect: str | None, digits_only: bool
 ) -> int:
     """`read --cells` to stdout: per image its fields and cells (JSON) or one line per grid row; returns failures."""
-    from .cells import read_cells
-    from .decode import iter_image_paths
-    from .infer import Recognizer
+    from .io.decode import iter_image_paths
+    from .read.cells import read_cells
+    from .read.digits import Recognizer
 
     rec = Recognizer.load(model, reject=reject)
     failed = 0

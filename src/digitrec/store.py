@@ -27,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .data import sha256_file
 from .errors import ModelError, ModelNotFound
+from .io.mnist import sha256_file
 
 HOME_ENV = "DIGITREC_HOME"  # the user's digitrec directory (personal models, feature caches); tests point it at tmp
 FORMAT = "digitrec-model"
@@ -52,7 +52,7 @@ LINE_INPUT_CONTRACT = {
     "layout": "NCHW",
     "scale": "ink strength in [0, 1]",
     "polarity": "white ink on black background",
-    "preprocessing": "one line of ink cut to its rows and columns, scaled to 24 rows (aspect kept), centred in 32 rows, 8 columns of margin each side (digitrec.linereader.normalize_line)",
+    "preprocessing": "one line of ink cut to its rows and columns, scaled to 24 rows (aspect kept), centred in 32 rows, 8 columns of margin each side (digitrec.read.lines.normalize_line)",
 }
 
 

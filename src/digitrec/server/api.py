@@ -15,17 +15,17 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
-from ..cells import read_cells
-from ..infer import Prediction
-from ..preprocess import Prepared, prepare
-from ..segment import expectation, read_digits
+from ..image.preprocess import Prepared, prepare
+from ..read.cells import read_cells
+from ..read.digits import Prediction
+from ..read.strings import expectation, read_digits
 from . import schemas
 from .explain import explain
 from .inputs import RequestError, pick_page, read_source
 from .layers import first_filters, layer_views, shown_layers
 
 if TYPE_CHECKING:
-    from ..infer import Recognizer
+    from ..read.digits import Recognizer
     from .registry import Registry
 
 router = APIRouter()
@@ -100,9 +100,9 @@ async def teach(request: Request, body: schemas.TeachRequest) -> dict[str, Any]:
     accuracy before and after (cross-validated), MNIST test before and after.
     """
     from ..errors import ModelError
-    from ..personal import check_name
-    from ..teach import from_images, from_sheet, merge
-    from ..teach import teach as run_teach
+    from ..teach.learn import from_images, from_sheet, merge
+    from ..teach.learn import teach as run_teach
+    from ..teach.personal import check_name
     from .inputs import decode_base64
 
     try:
@@ -136,7 +136,7 @@ def teach_sheet() -> Response:
 
     from PIL import Image
 
-    from ..sheet import render_sheet
+    from ..teach.sheet import render_sheet
 
     buf = io.BytesIO()
     Image.fromarray(render_sheet()).save(buf, format="PNG", optimize=True)

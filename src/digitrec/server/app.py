@@ -26,7 +26,7 @@ from .inputs import BodyLimit, RequestError, bad_image_status
 from .registry import Registry
 
 if TYPE_CHECKING:
-    from ..infer import Recognizer
+    from ..read.digits import Recognizer
 
 DEFAULT_MAX_BYTES = 10_000_000
 STATIC = Path(__file__).parent / "static"

@@ -83,7 +83,7 @@ def pick_page(source: Any, name: str | None, page: int | None) -> tuple[Any, str
     Without `page` a PDF reads as its first page (as `digitrec predict scan.pdf`). Raises RequestError (422)
     for a page asked of a body that is no PDF, BadImage for a page the PDF lacks or without the `pdf` extra.
     """
-    from ..documents import is_pdf, page_name, render_pdf_page
+    from ..io.documents import is_pdf, page_name, render_pdf_page
 
     if page is None:
         return source, name

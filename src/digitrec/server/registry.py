@@ -15,7 +15,7 @@ from ..store import default_model, personal_models, shipped_models
 from .inputs import RequestError
 
 if TYPE_CHECKING:
-    from ..infer import Recognizer
+    from ..read.digits import Recognizer
 
 
 class Registry:
@@ -38,7 +38,7 @@ class Registry:
             raise RequestError(404, f"unknown model {name!r}: choose one of {', '.join(self.names())}")
         with self._lock:  # NOTE: two first requests for one model would otherwise load it twice
             if name not in self._loaded:
-                from ..infer import Recognizer
+                from ..read.digits import Recognizer
 
                 recognizer = Recognizer.load(name)
                 try:

@@ -3,7 +3,7 @@
 They document what the endpoints return; the endpoints still return plain dicts, so a
 field added to `Prediction.as_dict` reaches clients without a change here (extra="allow").
 The fields of `Prediction` and `Reading` that are also results-file columns come from
-the row spec, `digitrec.rows`.
+the row spec, `digitrec.io.rows`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .. import rows
+from ..io import rows
 
 
 class Open(BaseModel):
@@ -86,7 +86,7 @@ class ModelInfo(Open):
 
 
 def row_fields(kind: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The fields of a `kind` row from the row spec (`digitrec.rows`), for `create_model`; `optional` ones may be
+    """The fields of a `kind` row from the row spec (`digitrec.io.rows`), for `create_model`; `optional` ones may be
     absent (the rest are always there, null or not). The error field is left out: an error is an Error answer."""
     out = {}
     for name in rows.fields(kind):

@@ -1,0 +1,1 @@
+"""Pure image steps: arrays in, arrays out. Ink on paper, MNIST form, rulings taken out."""

@@ -1,0 +1,156 @@
+"""Read a whole line of handwriting at once: a CTC sequence model on ONNX Runtime (no torch), decoded in numpy.
+
+    >>> from digitrec.read.lines import LineReader
+    >>> reader = LineReader.load()                 # the shipped line model
+    >>> text = reader.read(line_ink)               # float32 (h, w) ink in [0, 1], ink bright
+
+The model (`models.line`, trained by `digitrec train --lines`) sees a line cut to
+its ink and scaled to LINE_HEIGHT pixels (`normalize_line`), and gives, for
+every STRIDE columns, the probabilities of a blank and of each character of
+ALPHABET. Greedy CTC decoding (Graves et al. 2006; Shi et al. 2015, CRNN) takes
+the most likely symbol per column, merges repeats and drops blanks; each
+character's confidence is its highest probability over the columns it came
+from, and the line's confidence is the product of its characters'.
+Segmentation-free: touching and overlapping digits need no cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from ..image.preprocess import resize
+from ..store import model_files, read_metadata, resolve, shipped_models
+from .session import open_session
+from .verdicts import softmax
+
+ALPHABET = "0123456789.,-/:"  # class 0 is the CTC blank; class i + 1 is ALPHABET[i]
+LINE_HEIGHT = 32  # the model's input height
+INK_HEIGHT = 24  # the line's ink is scaled to this many rows, centred
+MARGIN = 8  # columns of background added left and right
+STRIDE = 4  # input columns per output step
+LINE_MODEL = "line"  # the shipped line model
+SEPARATORS = set(ALPHABET[10:])
+
+
+@dataclass
+class LineChar:
+    """One character of a read line: `char`, its `confidence`, and the input columns [x0, x1) it came from."""
+
+    char: str
+    confidence: float
+    x0: int
+    x1: int
+
+
+def _run(best: np.ndarray, t: int) -> np.ndarray:
+    """Indices of the run of equal classes in `best` that contains step `t`."""
+    a, b = t, t
+    while a > 0 and best[a - 1] == best[t]:
+        a -= 1
+    while b + 1 < len(best) and best[b + 1] == best[t]:
+        b += 1
+    return np.arange(a, b + 1)
+
+
+def normalize_line(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """Float32 (h, w) ink in [0, 1], ink bright, cut to the line -> ((LINE_HEIGHT, W) float32, scale).
+
+    The ink's rows are scaled to INK_HEIGHT (aspect kept) and centred with
+    MARGIN columns each side; `scale` is output pixels per input pixel. The
+    same function feeds training and reading, so both see one geometry.
+    """
+    rows = np.flatnonzero(ink.max(1) > 0.05)
+    cols = np.flatnonzero(ink.max(0) > 0.05)
+    if rows.size == 0:
+        return np.zeros((LINE_HEIGHT, 2 * MARGIN), np.float32), 1.0
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = ink.shape
+    scale = INK_HEIGHT / h
+    width = max(1, round(w * scale))
+    small = resize(ink.astype(np.float32), (INK_HEIGHT, width))
+    peak = float(small.max())
+    out = np.zeros((LINE_HEIGHT, width + 2 * MARGIN), np.float32)
+    top = (LINE_HEIGHT - INK_HEIGHT) // 2
+    out[top : top + INK_HEIGHT, MARGIN : MARGIN + width] = small / peak if peak > 0 else small
+    return out, scale
+
+
+def ctc_greedy(probs: np.ndarray) -> list[LineChar]:
+    """(T, 1 + len(ALPHABET)) per-step probabilities -> characters, with confidence and input columns.
+
+    The best class per step; runs of one class merge; blanks separate repeats
+    ("1", blank, "1" is "11") and are dropped. A separator can only stand
+    between digits, so a step that would start or end the line with one is
+    read as its likeliest digit (a slanted 1 is not a trailing "/").
+    """
+    best = probs.argmax(1)
+    marked = np.flatnonzero(best != 0)
+    for end in (marked[:1], marked[-1:]):
+        for t in end:
+            if best[t] > 10:  # classes 11.. are the separators
+                run = _run(best, t)
+                best[run] = 1 + int(probs[run][:, 1:11].max(0).argmax())
+    chars: list[LineChar] = []
+    prev = 0
+    for t, k in enumerate(best):
+        if k != 0 and k == prev:
+            last = chars[-1]
+            last.confidence = max(last.confidence, float(probs[t, k]))
+            last.x1 = (t + 1) * STRIDE
+        elif k != 0:
+            chars.append(LineChar(ALPHABET[k - 1], float(probs[t, k]), t * STRIDE, (t + 1) * STRIDE))
+        prev = k
+    return chars
+
+
+class LineReader:
+    """An ONNX Runtime session on a line model. Call `read` with a line's ink."""
+
+    def __init__(self, onnx_path: str | Path, meta: dict[str, Any], threads: int | None = None) -> None:
+        self.session = open_session(onnx_path, threads)
+        self.meta = meta
+
+    @classmethod
+    def load(cls, model: str | Path | None = None, threads: int | None = None) -> LineReader:
+        """The shipped line model, or a line model saved at `model` (STEM, STEM.json or STEM.onnx)."""
+        stem = resolve(model or LINE_MODEL)
+        meta = read_metadata(stem, need="onnx")
+        if meta.get("kind") != "line":
+            raise ModelError(
+                f"{model}: a {meta.get('kind', 'digit')} model; reading lines needs a line model "
+                f"(shipped: {', '.join(shipped_models('line')) or 'none'}; `digitrec models` lists them)"
+            )
+        return cls(model_files(stem)["onnx"], meta, threads)
+
+    def step_probabilities(self, line: np.ndarray) -> np.ndarray:
+        """(LINE_HEIGHT, W) float32 normalized line -> (W // STRIDE, 1 + len(ALPHABET)) probabilities."""
+        x = np.ascontiguousarray(line[None, None], np.float32)
+        return softmax(self.session.run(["logits"], {"line": x})[0][0])
+
+    def read(self, ink: np.ndarray) -> tuple[list[LineChar], float]:
+        """Float32 (h, w) ink of one line -> characters (columns in `ink`'s pixels) and the line's scale.
+
+        Columns of each character are mapped back to `ink`'s own coordinates.
+        """
+        line, scale = normalize_line(ink)
+        return to_ink_columns(ctc_greedy(self.step_probabilities(line)), ink, scale), scale
+
+
+def to_ink_columns(chars: list[LineChar], ink: np.ndarray, scale: float) -> list[LineChar]:
+    """Characters with columns in the normalized line (`normalize_line` of `ink`) -> the same in `ink`'s pixels."""
+    cols = np.flatnonzero(ink.max(0) > 0.05)
+    left = int(cols[0]) if cols.size else 0
+    for c in chars:
+        c.x0 = max(0, int((c.x0 - MARGIN) / scale) + left)
+        c.x1 = min(ink.shape[1], int(np.ceil((c.x1 - MARGIN) / scale)) + left)
+    return chars
+
+
+def line_confidence(chars: list[LineChar]) -> float:
+    """The product of the characters' confidences: roughly the chance the whole line is right (0 when empty)."""
+    return float(np.prod([c.confidence for c in chars])) if chars else 0.0

@@ -1,0 +1,352 @@
+"""Read every digit string in an image: find the lines, then read each line whole with the sequence model.
+
+    >>> from digitrec import Recognizer
+    >>> from digitrec.read.strings import read_digits
+    >>> read_digits(Recognizer.load(), "images/multi-2026.png").digits
+    '2026'
+
+The image goes through the same pure steps as a single digit
+(`digitrec.image.preprocess`: grayscale, ink dark on paper, lighting flattened, soft
+threshold), then:
+
+1. connected components of the ink (OpenCV) are grouped into text lines;
+2. each line's ink (its own components only) is read by the line model
+   (`digitrec.read.lines`: a CNN + CTC, no cutting into digits), so touching
+   and overlapping digits and the separators of dates, decimals and phone
+   numbers (`. , - / :`) are read as written;
+3. each character's box comes from the columns the CTC alignment gave it and
+   the ink rows within them.
+
+Each line is decoded by a CTC prefix beam search (`digitrec.read.decoding`):
+with `expect` (e.g. "dd/dd/dddd|dd/dd") the answer is the likeliest string the
+pattern accepts, or None with a reason; with `digits_only` never a separator;
+otherwise a separator stays only on evidence (`digitrec.formats`). A line
+is refused (empty text, `line_reasons` says why) only on evidence that it is
+not digits (nothing read, or mostly unsure steps: letters, scribble), or, with
+the strict rejection mode, for a line confidence under 0.8: a short clear line
+is always answered, its unsure characters carry their own confidence.
+
+OpenCV is imported inside the functions that need it, so `digitrec predict`
+never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import BadImage, ConfigError
+from ..image.preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
+from ..image.rulings import Rulings, find_rulings, remove_rulings, with_faint_lines
+from ..io.decode import ImageSource, load_gray
+from .ctc import DIGITS_ONLY, Pattern
+from .decoding import DECODERS, LineDecoding, read_line
+from .lines import LineChar
+
+if TYPE_CHECKING:
+    from .digits import Recognizer
+    from .lines import LineReader
+
+READ_SIDE = 768  # longer side for analysis: a line of ten digits keeps each ~60 px tall (the reader needs 24)
+INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity
+SPECK = 0.02  # components with less ink than this share of a big one are dust
+LINE_MIN_CONFIDENCE = {"strict": 0.8, "normal": 0.0, "off": 0.0}  # a line read less surely than this is refused
+
+
+@dataclass
+class DigitBox:
+    """One character read in an image.
+
+    `box` is (left, top, right, bottom) in the original image's pixels; `char`
+    is the character ("0"-"9" or a separator . , - / :), `digit` its value for
+    a digit (None for a separator); `image` is the float32 ink of the box, ink
+    bright, as the reader saw it; `line` counts from 0 at the top.
+    """
+
+    box: tuple[int, int, int, int]
+    digit: int | None
+    confidence: float
+    image: np.ndarray = field(repr=False, compare=False)
+    line: int = 0
+    char: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "box": list(self.box), "char": self.char, "digit": self.digit,
+            "confidence": round(self.confidence, 6), "line": self.line,
+        }  # fmt: skip
+
+
+@dataclass
+class Reading:
+    """All digit strings read in one image, top to bottom, left to right.
+
+    `lines` holds one string per text line (empty where the line was refused
+    as not digits, None where no reading matches `expect`); `digits` is the
+    answered lines joined by single spaces (leading zeros and separators
+    kept), None when `expect` was given and no line matches it;
+    `line_confidence` is each line's calibrated chance of being exactly right;
+    `line_reasons` says why a line has no answer (None where it was read).
+    `expect` and `digits_only` echo what was asked.
+    """
+
+    path: str | None
+    digits: str | None
+    boxes: list[DigitBox]
+    lines: list[str | None]
+    line_confidence: list[float] = field(default_factory=list)
+    line_reasons: list[str | None] = field(default_factory=list)
+    expect: str | None = None
+    digits_only: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "digits": self.digits,
+            "lines": self.lines,
+            "line_confidence": [round(c, 6) for c in self.line_confidence],
+            "line_reasons": self.line_reasons,
+            "boxes": [b.as_dict() for b in self.boxes],
+            "expect": self.expect,
+            "digits_only": self.digits_only,
+        }
+
+
+# ---------------------------------------------------------------- public
+
+
+def read_digits(
+    recognizer: Recognizer, source: ImageSource, name: str | None = None, reject: str | None = None,
+    reader: LineReader | None = None, expect: str | None = None, digits_only: bool = False, decoder: str = "beam",
+) -> Reading:  # fmt: skip
+    """Read all digit strings in an image (path, bytes, file object, Pillow image or array).
+
+    `reader` defaults to the recognizer's line reader (the shipped line
+    model); `reject` to the recognizer's rejection mode. `expect` is a
+    pattern every line must match (see `expectation`), `digits_only` forbids
+    separators, `decoder` is "beam" or "greedy" (for comparison). Raises
+    BadImage if the image cannot be read, ConfigError for a bad pattern. A
+    blank image gives an empty reading.
+    """
+    pattern = expectation(expect, digits_only)
+    if decoder not in DECODERS:
+        raise ConfigError(f"decoder: {decoder!r} is not one of {', '.join(DECODERS)}")
+    path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
+    page = read_page(source, name)
+    ink, scale, (full_w, full_h) = page.ink, page.scale, page.size
+    reader = reader or recognizer.line_reader()
+    mode = reject or recognizer.reject
+    reading = Reading(path, "", [], [], expect=expect, digits_only=digits_only)
+    for n, (box, line_ink) in enumerate(find_lines(ink)):
+        decoded = read_line(reader, line_ink, pattern, decoder, refuse=mode != "off")
+        reason = _refusal(decoded, LINE_MIN_CONFIDENCE[mode])
+        reading.lines.append(None if decoded.no_match else "" if reason else decoded.text)
+        reading.line_confidence.append(decoded.confidence)
+        reading.line_reasons.append(reason)
+        if not reason:
+            spans = _spans(decoded.chars, line_ink.shape[1])
+            reading.boxes += [
+                _box(c, span, line_ink, box, scale, (full_w, full_h), n) for c, span in zip(decoded.chars, spans)
+            ]
+    answered = [t for t in reading.lines if t]
+    reading.digits = (
+        None if pattern not in (None, DIGITS_ONLY) and not answered and reading.lines else " ".join(answered)
+    )
+    return reading
+
+
+@dataclass
+class Page:
+    """A picture ready to read: `ink` float32 (H, W) in [0, 1] at read size, rulings taken out; `rulings` found in
+    it; `scale` (x, y) from its pixels to the file's; `size` (width, height) of the file in pixels."""
+
+    ink: np.ndarray
+    rulings: Rulings
+    scale: tuple[float, float]
+    size: tuple[int, int]
+
+
+def read_page(source: ImageSource, name: str | None = None) -> Page:
+    """Decode an image and find its ink at READ_SIDE, with box edges, underlines and ruled lines taken out.
+
+    Raises BadImage if it cannot be read."""
+    gray, decoded = load_gray(source, name)
+    if gray.size == 0:
+        label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
+        raise BadImage(f"{label}: image has no pixels")
+    full_h, full_w = round(gray.shape[0] * decoded), round(gray.shape[1] * decoded)  # the file's pixels
+    gray = limit_side(gray, READ_SIDE)
+    ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
+    lines = ink
+    if ink is None:
+        strength = flatten_lighting(ink_on_paper(gray))
+        ink = soft_threshold(strength)
+        lines = with_faint_lines(ink, strength)
+    rulings = find_rulings(lines)
+    ink = remove_rulings(ink, rulings)
+    return Page(ink, rulings, (full_w / gray.shape[1], full_h / gray.shape[0]), (full_w, full_h))
+
+
+def read_ink(
+    reader: LineReader, ink: np.ndarray, floor: float, pattern: Pattern | None = None, refuse: bool = True
+) -> tuple[str, float, str | None]:
+    """(text, confidence, reason refused or None) of float32 (h, w) ink: its lines read and joined by spaces.
+
+    No ink at all gives ("", 1.0, None): an empty cell is an empty value.
+    """
+    texts, confidence, reasons = [], 1.0, []
+    if ink.size == 0:  # a cell no wider than its lines
+        return "", 1.0, None
+    for _, line_ink in find_lines(ink):
+        decoded = read_line(reader, line_ink, pattern, "beam", refuse=refuse)
+        reason = _refusal(decoded, floor) or ("no reading matches the expected pattern" if decoded.no_match else None)
+        if reason:
+            reasons.append(reason)
+            continue
+        texts.append(decoded.text)
+        confidence *= decoded.confidence
+    if not texts and reasons:
+        return "", 0.0, reasons[0]
+    return " ".join(texts), confidence, None
+
+
+def expectation(expect: str | None, digits_only: bool = False) -> Pattern | None:
+    """The pattern lines are held to: `expect` compiled, the digits-only pattern, or None (read as written).
+
+    Raises ConfigError for a malformed pattern, or one with separators when `digits_only` forbids them.
+    """
+    if expect is None:
+        return DIGITS_ONLY if digits_only else None
+    pattern = Pattern.parse(expect)
+    if digits_only and pattern.has_separators:
+        raise ConfigError(f"expect: {expect!r} has separators, and digits only was asked for")
+    return pattern
+
+
+def _refusal(decoded: LineDecoding, floor: float) -> str | None:
+    if decoded.reason:
+        return decoded.reason
+    if not decoded.chars:
+        return "not digits: nothing in this line reads as a digit"
+    if not any(c.char.isdigit() for c in decoded.chars):
+        return "not digits: only separators in this line"
+    if decoded.confidence < floor:
+        return f"unsure: line read with confidence {decoded.confidence:.2f}, under {floor:.2f} (strict)"
+    return None
+
+
+def _spans(chars: list[LineChar], width: int) -> list[tuple[int, int]]:
+    """Each character's columns: from halfway to its left neighbour to halfway to its right one.
+
+    CTC marks a character at one or two steps, not over its whole width; its
+    ink lies between its neighbours' marks.
+    """
+    centres = [(c.x0 + c.x1) / 2 for c in chars]
+    edges = [0, *(round((a + b) / 2) for a, b in zip(centres[:-1], centres[1:])), width]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _box(
+    c: LineChar, span: tuple[int, int], ink: np.ndarray, line_box: tuple[int, int, int, int],
+    scale: tuple[float, float], size: tuple[int, int], line: int,
+) -> DigitBox:  # fmt: skip
+    """A character's DigitBox in the original image's pixels: the ink inside its span of the line's columns."""
+    region = ink[:, span[0] : max(span[1], span[0] + 1)]
+    inked = np.flatnonzero(region.max(0) > INK_LEVEL)
+    x0, x1 = (span[0] + int(inked[0]), span[0] + int(inked[-1]) + 1) if inked.size else (c.x0, c.x1)
+    cols = ink[:, x0:x1]
+    rows = np.flatnonzero(cols.max(1) > INK_LEVEL) if cols.size else np.array([], int)
+    top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, ink.shape[0])
+    left, y0 = line_box[0], line_box[1]
+    sx, sy = scale
+    full = (
+        int((left + x0) * sx), int((y0 + top) * sy),
+        min(size[0], int(np.ceil((left + x1) * sx))), min(size[1], int(np.ceil((y0 + bottom) * sy))),
+    )  # fmt: skip
+    return DigitBox(full, int(c.char) if c.char.isdigit() else None, c.confidence, cols[top:bottom], line, c.char)
+
+
+def find_lines(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Text lines of float32 (H, W) ink in [0, 1] (ink bright), top to bottom.
+
+    Returns, per line, its (left, top, right, bottom) box in `ink` and its ink
+    cut to that box, with the ink of other lines' components removed.
+    """
+    import cv2
+
+    mask = (ink > INK_LEVEL).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return []
+    stats = stats[1:]  # row 0 is the background
+    areas = stats[:, cv2.CC_STAT_AREA]
+    big = float(np.percentile(areas, 90))
+    keep = [i for i in range(len(stats)) if areas[i] >= max(4.0, SPECK * big)]
+    if not keep:
+        return []
+    height = _typical_height(stats[keep, cv2.CC_STAT_HEIGHT])
+    out = []
+    for members in _group_lines(stats, keep, height):
+        x0 = int(min(stats[k, cv2.CC_STAT_LEFT] for k in members))
+        y0 = int(min(stats[k, cv2.CC_STAT_TOP] for k in members))
+        x1 = int(max(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH] for k in members))
+        y1 = int(max(stats[k, cv2.CC_STAT_TOP] + stats[k, cv2.CC_STAT_HEIGHT] for k in members))
+        own = np.isin(labels[y0:y1, x0:x1], np.asarray(members) + 1)
+        # NOTE: keep the soft fringe around this line's strokes, drop everything that belongs to other components
+        near = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        out.append(((x0, y0, x1, y1), np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0)))
+    return out
+
+
+# ---------------------------------------------------------------- lines
+
+
+def _typical_height(heights: np.ndarray) -> float:
+    """A digit's height from component heights: the median of those not much shorter than the tallest.
+
+    Detached bars and specks are short; whole digits of one hand are about equally tall.
+    """
+    heights = np.asarray(heights, np.float64)
+    return float(np.median(heights[heights >= 0.6 * heights.max()]))
+
+
+def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list[int]]:
+    """Component indices grouped into text lines, top to bottom.
+
+    Tall components open lines where their row span does not overlap an
+    existing line's by half; small marks join the line nearest their centre.
+    """
+    import cv2
+
+    top = stats[:, cv2.CC_STAT_TOP]
+    bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
+    tall = sorted((k for k in keep if bottom[k] - top[k] >= 0.5 * height), key=lambda k: top[k])
+    spans: list[list[float]] = []  # [top, bottom] per line
+    members: list[list[int]] = []
+    for k in tall:
+        best, best_ov = -1, 0.0
+        for i, (t, b) in enumerate(spans):
+            ov = (min(b, bottom[k]) - max(t, top[k])) / min(b - t, bottom[k] - top[k])
+            if ov > best_ov:
+                best, best_ov = i, ov
+        if best >= 0 and best_ov >= 0.5:
+            members[best].append(k)
+            spans[best] = [min(spans[best][0], top[k]), max(spans[best][1], bottom[k])]
+        else:
+            spans.append([float(top[k]), float(bottom[k])])
+            members.append([k])
+    if not spans:
+        return [list(keep)]
+    for k in keep:
+        if bottom[k] - top[k] < 0.5 * height:
+            c = (top[k] + bottom[k]) / 2
+            i = min(range(len(spans)), key=lambda i: max(spans[i][0] - c, c - spans[i][1], 0.0))
+            members[i].append(k)
+    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    return [members[i] for i in order]
+
+
+__all__ = ["DigitBox", "Page", "Reading", "expectation", "find_lines", "read_digits", "read_ink", "read_page"]
