@@ -64,6 +64,25 @@ def test_teaching_raises_held_out_accuracy_and_keeps_mnist(taught, test_split):
     assert report.mnist_before - report.mnist_after <= MNIST_BOUND
 
 
+def test_replay_bank_is_mnist_training_digits_never_test(taught):
+    from safetensors import safe_open
+
+    from digitrec import replay
+
+    base = Recognizer.load()
+    bank = replay.bank(base)  # cached by the teach above: this reads the file teaching used
+    with safe_open(str(replay.cache_path(base)), "np") as f:
+        assert f.metadata()["replay_source"] == "mnist-train"
+    train = load_split("train")
+    digits = bank.replay_index >= 0
+    assert digits.sum() == 10 * replay.REPLAY_PER_DIGIT
+    assert bank.replay_index[digits].max() < replay.REPLAY_FROM  # train[55000:] stays free for tuning
+    assert (train.labels[bank.replay_index[digits]] == bank.replay_labels[digits]).all()
+    some = bank.replay_index[digits][::97]
+    again = replay.features(base, train.images[some].astype(np.float32) / 255.0)
+    assert np.allclose(again, bank.replay_features[digits][::97], atol=1e-4)
+
+
 def test_personal_model_is_listed_read_and_still_refuses(taught):
     result = CliRunner().invoke(cli, ["models", "--json"])
     rows = {r["name"]: r for r in json.loads(result.output)}
