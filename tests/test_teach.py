@@ -18,7 +18,7 @@ from digitrec.errors import ConfigError, ModelError
 from digitrec.handstyles import write
 from digitrec.infer import Recognizer
 from digitrec.sheet import PER_DIGIT, fill, photograph, read_sheet, render_sheet, write_sheet
-from digitrec.teach import collect, from_images, teach
+from digitrec.teach import collect, from_images, jitter, teach
 
 MNIST_BOUND = 0.002  # accuracy points (as a share) a personal model may lose on MNIST test in these tests
 
@@ -62,6 +62,18 @@ def test_teaching_raises_held_out_accuracy_and_keeps_mnist(taught, test_split):
     assert after >= before + 0.05, (before, after)
     assert report.after_overall > report.before_overall
     assert report.mnist_before - report.mnist_after <= MNIST_BOUND
+
+
+def test_jitter_varies_slant_and_stroke_width():
+    bar = np.zeros((1, 28, 28), np.float32)
+    bar[0, 6:22, 13:15] = 1.0  # an upright stroke, 2 pixels wide
+    copies = jitter(bar, 60, np.random.default_rng(0))
+    slants, ink = [], copies.sum((1, 2))
+    for c in copies:
+        ys, xs = np.nonzero(c > 0.5)
+        slants.append(np.polyfit(ys, xs, 1)[0])  # x drift per row: the stroke's slant
+    assert max(np.abs(slants)) > 0.3  # sheared, not only turned by 10 degrees (tan 0.18)
+    assert ink.max() / ink.min() > 2.5  # strokes thickened and thinned (turning and scaling alone: under 1.5)
 
 
 def test_replay_bank_is_mnist_training_digits_never_test(taught):
