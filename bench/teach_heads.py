@@ -107,7 +107,7 @@ def main() -> None:
         np.concatenate([head.weight, np.zeros((len(head.bias), 4 * head.weight.shape[1]), np.float32)], 1), head.bias
     )
     t = time.perf_counter()
-    images, labels = _replay_images(len(head.bias))
+    images, labels, _ = _replay_images(len(head.bias))
     replay_maps = maps(recognizer, images)
     idx = lambda start, n: np.concatenate([np.flatnonzero(test.labels == d)[start : start + n] for d in range(DIGITS)])  # noqa: E731
     used = idx(0, args.per_digit + args.held_out)
