@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -51,3 +52,13 @@ def mnist_png(tmp_path, test_split):
 def center_of_mass(a: np.ndarray) -> tuple[float, float]:
     ys, xs = np.indices(a.shape)
     return float((ys * a).sum() / a.sum()), float((xs * a).sum() / a.sum())
+
+
+@pytest.fixture
+def two_images(tmp_path):
+    """A folder of two images: a single digit and a line of four."""
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("mnist-7.png", "multi-2026.png"):
+        shutil.copy(IMAGES / name, d / name)
+    return d

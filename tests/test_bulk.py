@@ -177,16 +177,6 @@ def test_local_ray_run_gives_exactly_the_single_process_answers(tmp_path, test_s
 
 
 @pytest.fixture
-def two_images(tmp_path):
-    """A folder of two images: a single digit and a line of four."""
-    d = tmp_path / "in"
-    d.mkdir()
-    for name in ("mnist-7.png", "multi-2026.png"):
-        shutil.copy(IMAGES / name, d / name)
-    return d
-
-
-@pytest.fixture
 def damaged_line(tmp_path):
     """The shipped line model copied, its ONNX file damaged (its digest no longer matches)."""
     from digitrec.store import SHIPPED_DIR

@@ -1,7 +1,6 @@
 """The Recognizer on real MNIST and the real shipped models (ONNX Runtime only)."""
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -132,16 +131,6 @@ def test_missing_torch_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` meets when torch is not installed
     with pytest.raises(MissingExtra, match=r'pip install "digitrec\[train\]"'):
         require_torch("digitrec train")
-
-
-@pytest.fixture
-def two_images(tmp_path):
-    """A folder of two images: a single digit and a line of four."""
-    d = tmp_path / "in"
-    d.mkdir()
-    for name in ("mnist-7.png", "multi-2026.png"):
-        shutil.copy(IMAGES / name, d / name)
-    return d
 
 
 def test_predict_paths_walks_folders_and_takes_one_path(seed_recognizer, two_images):

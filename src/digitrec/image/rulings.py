@@ -608,14 +608,7 @@ def _crossings(rulings: Rulings, keep: np.ndarray) -> np.ndarray:
         for s in segs:
             line[s.y0 : s.y1, s.x0 : s.x1] |= rulings.mask[s.y0 : s.y1, s.x0 : s.x1]
         line = _grow(line, FRINGE, 0 if axis == 0 else 1)
-        before, after = np.zeros_like(keep), np.zeros_like(keep)
-        for d in range(1, span + 1):  # ink d pixels before (above / left of) and after each pixel
-            if axis == 0:
-                before[d:] |= keep[:-d]
-                after[:-d] |= keep[d:]
-            else:
-                before[:, d:] |= keep[:, :-d]
-                after[:, :-d] |= keep[:, d:]
+        before, after = _reach(keep, axis, span)  # ink up to `span` pixels before (above / left of) and after
         # NOTE: a slanted stroke enters and leaves the line a pixel or two apart: allow that much sideways.
         out |= line & _grow(before, 1, 1 - axis) & _grow(after, 1, 1 - axis)
     return out
