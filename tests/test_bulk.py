@@ -239,3 +239,31 @@ def test_an_interrupted_run_before_the_first_row_leaves_no_file_and_a_complete_e
     with writer:
         writer.write_all([])
     assert out.exists() and list(read_output(out)) == []
+
+
+@pytest.mark.parametrize(
+    "command, options",
+    [
+        ("predict", ["--reject", "strict"]),
+        ("predict", ["--reject", "off"]),
+        ("read", ["--reject", "strict"]),
+        ("read", ["--expect", "dddd"]),
+        ("read", ["--digits-only"]),
+    ],
+)
+def test_bulk_rows_honour_reject_and_expect_like_one_file_at_a_time(command, options, tmp_path):
+    """`-o rows.jsonl` reads with the same --reject, --expect and --digits-only as the per-file --json output."""
+    fields = ("digit", "reason") if command == "predict" else ("digits", "lines", "line_reasons")
+    out = tmp_path / "rows.jsonl"
+    bulk = CliRunner().invoke(cli, [command, str(IMAGES), "-o", str(out), "--workers", "1", "--no-progress", *options])
+    assert bulk.exit_code == 0, bulk.output
+    rows = {r["path"]: tuple(r.get(f) for f in fields) for r in read_output(out)}
+    single = CliRunner().invoke(cli, [command, str(IMAGES), "--json", *options])
+    assert single.exit_code in (0, 1), single.output
+    each = {r["path"]: tuple(r.get(f) for f in fields) for r in map(json.loads, single.output.splitlines())}
+    assert rows == each
+
+
+def test_ray_refuses_options_its_actors_would_drop():
+    result = CliRunner().invoke(cli, ["read", str(IMAGES), "--engine", "ray", "--expect", "dddd"])
+    assert result.exit_code == 2 and "--engine ray" in result.output and "--output" in result.output

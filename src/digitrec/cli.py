@@ -729,8 +729,9 @@ def predict(
     _check_flags(paths, output, fmt, resume, force, engine, show_preprocessed, per_image)
     targets, failed = _targets(paths)
     if output or engine == "ray":
-        _bulk_reject(reject)
-        _bulk("predict", targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        _ray_takes_defaults(engine, reject)
+        args = (targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        _bulk("predict", *args, reading={"reject": reject})
         return
     from .read.digits import Recognizer
 
@@ -758,10 +759,12 @@ def predict(
         sys.exit(1)
 
 
-def _bulk_reject(reject: str) -> None:
-    if reject != "normal":
+def _ray_takes_defaults(engine: str, reject: str, expect: str | None = None, digits_only: bool = False) -> None:
+    """Ray's actors read with the defaults: refuse options they would silently drop."""
+    if engine == "ray" and (reject != "normal" or expect or digits_only):
         raise click.UsageError(
-            "--reject strict|off is not yet supported with --output or --engine ray (they use normal)"
+            "--reject strict|off, --expect and --digits-only are not yet supported with --engine ray (its actors "
+            "read with the defaults); with --output on this machine they are"
         )
 
 
@@ -799,8 +802,13 @@ def _bulk(
     address: str | None,
     progress: bool | None,
     failed: int = 0,
+    reading: dict[str, Any] | None = None,
 ) -> None:
-    """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr."""
+    """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr.
+
+    `reading`: how to read (reject; for read and cells also expect and digits_only).
+    """
+    reading = reading or {}
     from .io import writers
     from .io.decode import count_images
     from .read import bulk
@@ -818,9 +826,9 @@ def _bulk(
     elif kind == "predict":
         from .read.digits import Recognizer
 
-        rows = bulk.predict_rows(Recognizer.load(model), targets, done, workers)
+        rows = bulk.predict_rows(Recognizer.load(model, reject=reading.get("reject", "normal")), targets, done, workers)
     else:
-        rows = bulk.read_rows(model, targets, done, workers, cells=kind == "cells")
+        rows = bulk.read_rows(model, targets, done, workers, cells=kind == "cells", **reading)
     show = progress if progress is not None else (output is not None and sys.stderr.isatty())
     local = [t for t in targets if "://" not in t]
     try:
@@ -1236,11 +1244,10 @@ def read(
     if cells and not output:
         sys.exit(1 if _read_cells(targets, model, reject, as_json, expect, digits_only) or failed else 0)
     if output or engine == "ray":
-        _bulk_reject(reject)
-        if expect or digits_only:
-            raise click.UsageError("--expect and --digits-only are not yet supported with --output or --engine ray")
-        kind = "cells" if cells else "read"
-        _bulk(kind, targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        _ray_takes_defaults(engine, reject, expect, digits_only)
+        args = (targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        reading = {"reject": reject, "expect": expect, "digits_only": digits_only}
+        _bulk("cells" if cells else "read", *args, reading=reading)
         return
     from .io.decode import iter_image_paths
     from .read.digits import Recognizer

@@ -95,12 +95,15 @@ def predict_rows(
     return Rows((pred.as_dict() for pred in recognizer.predict_paths(paths, workers=workers)), paths)
 
 
-def read_row(recognizer: Recognizer, path: str, data: bytes | None = None) -> dict[str, Any]:
-    """`read_digits` of one file as a row; an unreadable file gives a row with `error`."""
+def read_row(recognizer: Recognizer, path: str, data: bytes | None = None, **options: Any) -> dict[str, Any]:
+    """`read_digits` of one file as a row; an unreadable file gives a row with `error`.
+
+    `options`: `read_digits`'s reject, expect and digits_only.
+    """
     from .strings import read_digits
 
     try:
-        return read_digits(recognizer, data if data is not None else path, name=path).as_dict()
+        return read_digits(recognizer, data if data is not None else path, name=path, **options).as_dict()
     except BadImage as e:
         return error_row("read", path, str(e))
     except Exception as e:  # noqa: BLE001 - a hostile file must not stop the job
@@ -132,40 +135,45 @@ def _recognizer(model: str | None) -> Recognizer:
     return rec
 
 
-def _read_one(model: str | None, path: str) -> dict[str, Any]:
-    return read_row(_recognizer(model), path)
+def _read_one(model: str | None, options: dict[str, Any], path: str) -> dict[str, Any]:
+    return read_row(_recognizer(model), path, **options)
 
 
-def cell_rows(recognizer: Recognizer, path: str) -> list[dict[str, Any]]:
-    """`read_cells` of one file as rows, one per cell; an unreadable file gives one row with `error`."""
+def cell_rows(recognizer: Recognizer, path: str, **options: Any) -> list[dict[str, Any]]:
+    """`read_cells` of one file as rows, one per cell; an unreadable file gives one row with `error`.
+
+    `options`: `read_cells`'s reject, expect and digits_only.
+    """
     from .cells import read_cells
 
     try:
-        return read_cells(recognizer, path, name=path).rows()
+        return read_cells(recognizer, path, name=path, **options).rows()
     except BadImage as e:
         return [error_row("cells", path, str(e))]
     except Exception as e:  # noqa: BLE001 - a hostile file must not stop the job
         return [error_row("cells", path, cannot_read(path, e))]
 
 
-def _cells_one(model: str | None, path: str) -> list[dict[str, Any]]:
-    return cell_rows(_recognizer(model), path)
+def _cells_one(model: str | None, options: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    return cell_rows(_recognizer(model), path, **options)
 
 
 def read_rows(
     model: str | None, targets: list[str], skip: set[str] | None = None, workers: int | None = None, window: int = 512,
-    cells: bool = False,
+    cells: bool = False, reject: str | None = None, expect: str | None = None, digits_only: bool = False,
 ) -> Rows:  # fmt: skip
     """Rows of `read_digits` for every image under `targets`, in order, read by `workers` processes.
 
     `model` is the line model (a name such as "line" or a path; None: the shipped one). A model that
     cannot be used raises its ModelError here, before any file is read. With `cells`, rows of `read_cells`
-    instead: one per cell. Each worker loads the model once; at most two windows of `window` paths are in flight.
+    instead: one per cell. `reject`, `expect` and `digits_only` are those of `read_digits`. Each worker loads
+    the model once; at most two windows of `window` paths are in flight.
     """
     check_line_model(model)
     paths = discover(targets, skip)
     workers = workers or os.cpu_count() or 1
-    read = functools.partial(_cells_one if cells else _read_one, model)
+    options = {"reject": reject, "expect": expect, "digits_only": digits_only}
+    read = functools.partial(_cells_one if cells else _read_one, model, options)
     if workers <= 1:
         rows = map(read, paths)
     else:
