@@ -20,7 +20,7 @@ test-fast: $(VENV)/.installed-dev
 # The browser tests drive the Debian chromium package (never `playwright install`); without it they skip.
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
-		|| echo "chromium could not be installed (needs root): tests/test_browser.py will be skipped"
+		|| echo "chromium could not be installed (needs root): tests/server/test_browser.py will be skipped"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py --quick

@@ -18,7 +18,7 @@ from digitrec.read.verdicts import OperatingPoint, Rejection, softmax, verdicts
 from digitrec.synth import nondigits, printed
 from digitrec.synth import paper as synth
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "digitrec"
+SRC = Path(__file__).resolve().parents[2] / "src" / "digitrec"
 
 
 @pytest.fixture(scope="module")

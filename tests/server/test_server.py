@@ -442,7 +442,7 @@ def test_page_modules_are_served_and_packaged(client):
     for module in modules:
         r = client.get(f"/{module}")
         assert r.status_code == 200 and "javascript" in r.headers["content-type"]
-    globs = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"][
+    globs = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"
     ]["digitrec"]
     for path in static.rglob("*"):  # setuptools globs do not descend into folders

@@ -93,7 +93,7 @@ def test_inference_does_not_import_torch():
 
     code = "import sys, digitrec; digitrec.Recognizer.load('seed').predict('images/mnist-7.png'); print('torch' in sys.modules)"
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1], check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2], check=True
     )
     assert out.stdout.strip() == "False"
 
