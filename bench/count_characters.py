@@ -22,7 +22,7 @@ from digitrec import Recognizer
 from digitrec.image.preprocess import prepare
 from digitrec.io.mnist import load_split
 from digitrec.synth import paper as synth
-from digitrec.synth.nondigits import font_dir
+from digitrec.synth.fonts import font_dir
 
 FONTS = (
     "DejaVuSans.ttf",

@@ -17,7 +17,7 @@ array -> preprocess -> network -> verdict), in each rejection mode:
                  digits stretched to fill their box, 8x8 counts, marker and
                  fine pens, broken strokes, European 1s, crossed 7s, slashed 0s)
     photo        MNIST test digits photographed on paper (`synth.photo`)
-    printed      typed digits in fonts never used in training (`printed.EVAL_FONTS`)
+    printed      typed digits in fonts never used in training (`fonts.PRINTED_EVAL`)
     nondigits    pictures of kinds never used in training (`nondigits.kinds("eval")`)
     multi        2-6 MNIST test digits side by side, given to `predict`
 
@@ -63,6 +63,7 @@ def digit_sets(quick: bool) -> dict[str, tuple[list, np.ndarray]]:
     from digitrec.synth import paper as synth
     from digitrec.synth import printed
     from digitrec.synth import writers as writerstyles
+    from digitrec.synth.fonts import PRINTED_EVAL
 
     rng = np.random.default_rng(2026)
     test = load_split("test")
@@ -99,7 +100,7 @@ def digit_sets(quick: bool) -> dict[str, tuple[list, np.ndarray]]:
         sets[kind] = writerstyles.render(test.images[pick], test.labels[pick], kind, rng)
     pick = rng.choice(len(test.images), 300 if quick else 1000, replace=False)
     sets["photo"] = ([synth.photo(test.images[i], rng) for i in pick], test.labels[pick])
-    pictures, labels = printed.render(300 if quick else 1000, seed=99, fonts=printed.EVAL_FONTS)
+    pictures, labels = printed.render(300 if quick else 1000, seed=99, fonts=PRINTED_EVAL)
     sets["printed"] = ([255 - p for p in pictures], labels)
     return sets
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,13 +17,18 @@ from digitrec.errors import BadImage
 from digitrec.image.preprocess import (
     MNIST_STROKE,
     Prepared,
+    find_ink,
     ink_box,
     ink_on_paper,
+    limit_side,
     prepare,
     preprocess,
+    recover_ink,
     soft_threshold,
     stroke_width,
 )
+from digitrec.io.decode import load_gray
+from digitrec.read.strings import READ_SIDE, read_page
 from digitrec.synth import paper as synth
 from digitrec.synth.photos import write_photo_set
 
@@ -214,6 +221,39 @@ def test_steps_are_pure_and_keep_shape():
     assert ink.shape == gray.shape and ink.dtype == np.float32 and 0 <= ink.min() and ink.max() <= 1
     left, top, right, bottom = ink_box(ink)
     assert (left, top) >= (50, 10) and (right, bottom) <= (150, 150)
+
+
+def _callers(name: str) -> set[str]:
+    """'wing/module.py:function' of every function in src/digitrec that calls `name` (plainly or as an attribute)."""
+    package = Path(__file__).resolve().parents[1] / "src" / "digitrec"
+    out = set()
+    for path in sorted(package.rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for call in ast.walk(fn):
+                if isinstance(call, ast.Call) and name in (
+                    getattr(call.func, "id", None),
+                    getattr(call.func, "attr", None),
+                ):
+                    out.add(f"{path.relative_to(package).as_posix()}:{fn.name}")
+    return out
+
+
+def test_one_ink_recovery_serves_digits_pages_and_training_lines():
+    """Reading a digit, reading a page and drawing the line reader's training pictures recover ink one way."""
+    assert _callers("ink_on_paper") == _callers("flatten_lighting") == {"image/preprocess.py:ink_strength"}
+    assert {"image/preprocess.py:find_ink", "read/strings.py:read_page", "synth/lines.py:capture"} <= _callers(
+        "recover_ink"
+    )
+    # on a photo without rulings, both readers see exactly the ink `recover_ink` finds
+    buf = io.BytesIO()
+    synth.photo(np.asarray(draw_seven(ink=255, paper=0)), np.random.default_rng(0)).save(buf, "PNG")
+    gray, _ = load_gray(io.BytesIO(buf.getvalue()))
+    ink, strength = recover_ink(limit_side(gray, READ_SIDE))
+    assert ink.any() and ink.shape == strength.shape and (ink > 0).sum() < (strength > 0).sum()
+    assert np.array_equal(read_page(io.BytesIO(buf.getvalue())).ink, ink)
+    assert np.array_equal(find_ink(limit_side(gray)), recover_ink(limit_side(gray))[0])
 
 
 def test_preprocess_returns_the_image_of_prepare():

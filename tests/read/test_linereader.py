@@ -121,7 +121,7 @@ def test_reads_photographed_lines(seed_recognizer, test_split):
 
 
 def test_refuses_a_line_of_letters_with_a_reason(seed_recognizer):
-    from digitrec.synth.nondigits import load_fonts
+    from digitrec.synth.fonts import load_fonts
 
     img = Image.new("L", (420, 90), 255)
     ImageDraw.Draw(img).text((10, 10), "Hwxy", fill=0, font=load_fonts(("DejaVuSerif.ttf",), (60,))[0])

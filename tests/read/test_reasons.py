@@ -17,7 +17,7 @@ from digitrec import Recognizer
 from digitrec.cli import cli
 from digitrec.read.strings import read_digits
 from digitrec.synth import paper as synth
-from digitrec.synth.nondigits import font_dir
+from digitrec.synth.fonts import font_dir
 
 
 @pytest.fixture(scope="module")

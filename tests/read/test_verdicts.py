@@ -17,6 +17,7 @@ from digitrec.cli import cli
 from digitrec.read.verdicts import OperatingPoint, Rejection, softmax, verdicts
 from digitrec.synth import nondigits, printed
 from digitrec.synth import paper as synth
+from digitrec.synth.fonts import PRINTED_EVAL
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "digitrec"
 
@@ -85,7 +86,7 @@ def test_refuses_most_non_digits_of_kinds_never_trained_on(strong):
 
 
 def test_reads_printed_digits_in_fonts_never_trained_on(strong):
-    pictures, labels = printed.render(100, seed=3, fonts=printed.EVAL_FONTS)
+    pictures, labels = printed.render(100, seed=3, fonts=PRINTED_EVAL)
     right = np.mean([strong.predict(255 - p).digit == y for p, y in zip(pictures, labels)])
     assert right >= 0.9, right
 

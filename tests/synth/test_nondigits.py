@@ -53,4 +53,3 @@ def test_no_training_kind_draws_rings_or_strokes_often() -> None:
 
 def test_evaluation_kinds_are_kept_apart() -> None:
     assert set(nondigits.kinds("train")).isdisjoint(nondigits.kinds("eval"))
-    assert set(nondigits.TRAIN_FONTS).isdisjoint(nondigits.EVAL_FONTS)

@@ -280,6 +280,24 @@ def soft_threshold(ink: np.ndarray, min_contrast: float = 0.1) -> np.ndarray:
     return np.clip((ink - lo) / max(hi - lo, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
+def ink_strength(gray: np.ndarray) -> np.ndarray:
+    """Gray float32 (H, W) in [0, 1], any polarity -> ink strength float32 (H, W) in [0, 1], ink bright, shadows
+    and gradients divided out (not yet told from the paper's noise: `recover_ink` does that)."""
+    return flatten_lighting(ink_on_paper(gray))
+
+
+def recover_ink(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gray float32 (H, W) in [0, 1], any polarity, of a photo or scan -> (soft ink mask, ink strength).
+
+    Both float32 (H, W) in [0, 1], ink bright; the mask is `soft_threshold` of the strength. The one way ink is
+    recovered from a picture: reading a digit (`find_ink`), reading a page (`digitrec.read.strings.read_page`) and
+    the line reader's training pictures (`digitrec.synth.lines.capture`) all call it, so training cannot drift
+    from reading. Rulings are still in both.
+    """
+    strength = ink_strength(gray)
+    return soft_threshold(strength), strength
+
+
 def _median(a: np.ndarray) -> float:
     """np.median of a non-empty 1-D array, without its wrapper's overhead (called per axis per image)."""
     n = a.size
@@ -624,8 +642,7 @@ def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     clean = clean_ink(gray)
     if clean is not None:
         return remove_rulings(clean)
-    flat = flatten_lighting(ink_on_paper(gray))
-    ink = soft_threshold(flat)
+    ink, flat = recover_ink(gray)
     rulings = find_rulings(ink)
     if rulings.segments:
         # NOTE: rulings found go by their own pixels, strokes crossing them put back; the rows' median of
@@ -679,7 +696,7 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
         pad = round(REREAD_MARGIN * max(right - left, bottom - top)) + 4
         x0, y0 = max(left - pad, 0), max(top - pad, 0)
         crop = gray[y0 : bottom + pad, x0 : right + pad]
-        ruled = len(_runs(line_rows(flatten_lighting(ink_on_paper(limit_side(gray)))))) >= 2
+        ruled = len(_runs(line_rows(ink_strength(limit_side(gray))))) >= 2
         ink2, box2, scale2 = _locate(crop, 1 if ruled else 2)
         if box2 is not None:
             ink, box, scale = ink2, box2, scale2

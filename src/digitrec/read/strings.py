@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import BadImage, ConfigError
-from ..image.preprocess import clean_ink, flatten_lighting, ink_on_paper, limit_side, soft_threshold
+from ..image.preprocess import clean_ink, limit_side, recover_ink
 from ..image.rulings import Rulings, find_rulings, remove_rulings, with_faint_lines
 from ..io.decode import ImageSource, load_gray
 from .ctc import DIGITS_ONLY, Pattern
@@ -182,8 +182,7 @@ def read_page(source: ImageSource, name: str | None = None) -> Page:
     ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
     lines = ink
     if ink is None:
-        strength = flatten_lighting(ink_on_paper(gray))
-        ink = soft_threshold(strength)
+        ink, strength = recover_ink(gray)
         lines = with_faint_lines(ink, strength)
     rulings = find_rulings(lines)
     ink = remove_rulings(ink, rulings)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..image.preprocess import flatten_lighting, ink_on_paper, soft_threshold
+from ..image.preprocess import recover_ink
 
 FORMATS = (  # how people group digits with separators; d is a digit
     "dd/dd", "dd/dd/dd", "dd/dd/dddd", "dd.dd.dddd", "dd-dd-dddd", "d.dd", "dd.dd", "ddd.d", "d,ddd", "dd,dd",
@@ -307,7 +307,7 @@ def capture(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=int(rng.integers(45, 92)))
     gray = np.asarray(Image.open(buf), np.float32) / 255
-    ink = soft_threshold(flatten_lighting(ink_on_paper(gray)))
+    ink, _ = recover_ink(gray)  # NOTE: the one recovery `digitrec read` uses, so training matches reading
     return ink[pad : pad + h, pad : pad + w]  # the reader cuts a line to its own ink the same way
 
 

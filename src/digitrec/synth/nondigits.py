@@ -2,7 +2,7 @@
 
 Used to train the strong model's extra "not a digit" class (TRAIN_KINDS) and
 to measure how often non-digits are refused (EVAL_KINDS: kinds never drawn in
-training, in fonts never used in training). Each picture is drawn
+training, in fonts never used in training: `digitrec.synth.fonts`). Each picture is drawn
 white-on-black on a 64x64 canvas and passed through the same
 `preprocess.prepare` as a user's image, so the network sees what it would see
 in use. Characters that look like digits (O, I, l, S, Z, B, g, q, ...) are
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from ..image.preprocess import prepare
+from .fonts import LETTERS_EVAL, LETTERS_TRAIN, load_fonts
 
 # Nothing here may be a digit as some writer draws it: no O/o/I/i/l/S/s/Z/z/B/b/g/q/G/D (0 1 5 2 8 9 6 0), no
 # T/J/Y/y (a flagged 1, a 7, a 4), no closed ovals or rings (a 0), no single straight stroke (a 1).
@@ -31,23 +31,7 @@ CANVAS = 64
 UPRIGHT_DEG = 40  # a bar this close to vertical is a 1
 REDRAWS = 20  # tries to draw a training non-digit that is no 0 or 1 once cropped
 ACCENTED = "ÆŒÐÞæœðþ©®ŁÇçÑñ¿&"  # Latin letters beyond ASCII that no writer takes for a digit
-TRAIN_FONTS = (
-    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf",
-    "STIXGeneralItalic.ttf", "cmr10.ttf", "cmss10.ttf", "cmti10.ttf",
-)  # fmt: skip
-EVAL_FONTS = ("DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSerif-Bold.ttf", "STIXGeneral.ttf")
 Draw = Callable[[np.random.Generator], Image.Image]
-
-
-def font_dir() -> Path:
-    """The DejaVu, STIX and Computer Modern fonts that matplotlib ships (matplotlib comes with the train extra)."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-
-
-def load_fonts(names: tuple[str, ...], sizes: tuple[int, ...] = (40, 48)) -> list[ImageFont.FreeTypeFont]:
-    return [ImageFont.truetype(str(font_dir() / f), size) for f in names for size in sizes]
 
 
 def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
@@ -320,7 +304,7 @@ def zigzag(rng: np.random.Generator) -> Image.Image:
 def kinds(split: str = "train") -> dict[str, Draw]:
     """The picture makers of a split: "train" (the network's class 10) or "eval" (held-out kinds and fonts)."""
     if split == "train":
-        fonts = load_fonts(TRAIN_FONTS)
+        fonts = load_fonts(LETTERS_TRAIN)
         return {
             "letter": lambda rng: text(rng, fonts, LETTERS),
             "letters": lambda rng: text(rng, fonts, LETTERS, (2, 4)),
@@ -330,7 +314,7 @@ def kinds(split: str = "train") -> dict[str, Draw]:
             "face": face, "blob": blob, "hatching": hatching, "noise": noise,
         }  # fmt: skip
     if split == "eval":
-        fonts = load_fonts(EVAL_FONTS)
+        fonts = load_fonts(LETTERS_EVAL)
         return {
             "symbol": lambda rng: text(rng, fonts, SYMBOLS),
             "greek": lambda rng: text(rng, fonts, GREEK),

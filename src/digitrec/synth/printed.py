@@ -1,7 +1,7 @@
 """Printed (typed) digits rendered from the fonts matplotlib ships, in MNIST form.
 
-The strong model trains on TRAIN_FONTS so it reads typed numbers too;
-EVAL_FONTS are never used in training and measure how well that generalises.
+The strong model trains on `fonts.PRINTED_TRAIN` so it reads typed numbers too;
+`fonts.PRINTED_EVAL` are never used in any training and measure how well that generalises.
 Each digit is drawn white-on-black on a 64x64 canvas, slightly rotated, and
 passed through `preprocess.prepare` like a user's image.
 """
@@ -12,20 +12,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..image.preprocess import prepare
-from .nondigits import CANVAS, load_fonts
+from .fonts import PRINTED_TRAIN, load_fonts
+from .nondigits import CANVAS
 
-TRAIN_FONTS = (
-    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansMono.ttf",
-    "DejaVuSerif.ttf", "DejaVuSerif-Italic.ttf", "STIXGeneral.ttf", "STIXGeneralBol.ttf", "cmr10.ttf", "cmss10.ttf",
-)  # fmt: skip
-EVAL_FONTS = (
-    "DejaVuSansMono-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSans-BoldOblique.ttf",
-    "STIXGeneralItalic.ttf", "STIXGeneralBolIta.ttf", "cmtt10.ttf", "cmb10.ttf",
-)  # fmt: skip
 MAX_TILT = 6.0  # degrees: typed digits sit almost upright
 
 
-def render(n: int, seed: int = 0, fonts: tuple[str, ...] = TRAIN_FONTS) -> tuple[list[np.ndarray], np.ndarray]:
+def render(n: int, seed: int = 0, fonts: tuple[str, ...] = PRINTED_TRAIN) -> tuple[list[np.ndarray], np.ndarray]:
     """`n` raw printed digits uint8 (64, 64) white-on-black and their labels int64 (n,)."""
     rng = np.random.default_rng(seed)
     loaded = load_fonts(fonts, sizes=(36, 44, 52))
@@ -39,7 +32,7 @@ def render(n: int, seed: int = 0, fonts: tuple[str, ...] = TRAIN_FONTS) -> tuple
     return pictures, labels.astype(np.int64)
 
 
-def make(n: int, seed: int = 0, fonts: tuple[str, ...] = TRAIN_FONTS) -> tuple[np.ndarray, np.ndarray]:
+def make(n: int, seed: int = 0, fonts: tuple[str, ...] = PRINTED_TRAIN) -> tuple[np.ndarray, np.ndarray]:
     """`n` printed digits in MNIST form: uint8 (n, 28, 28) white-on-black, and labels int64 (n,)."""
     pictures, labels = render(n, seed, fonts)
     images = np.zeros((n, 28, 28), np.uint8)

@@ -63,12 +63,12 @@ class LineStream:
     """An endless, seeded stream of (line float32 (32, W), text) for one worker."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, config: LineConfig, seed: int) -> None:
+        from ..synth.fonts import LETTERS_TRAIN, load_fonts
         from ..synth.lines import SLANTED, slant
-        from ..synth.nondigits import TRAIN_FONTS, load_fonts
 
         self.images, self.labels, self.config = images, labels, config
         self.rng = np.random.default_rng(seed)
-        self.fonts = load_fonts(TRAIN_FONTS, sizes=(20, 26, 32))
+        self.fonts = load_fonts(LETTERS_TRAIN, sizes=(20, 26, 32))
         ones = np.flatnonzero(labels == 1)
         self.slanted = ones[slant(images[ones]) >= SLANTED] if config.hard > 0 else ones[:0]
 
