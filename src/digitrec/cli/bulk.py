@@ -110,16 +110,7 @@ def run_bulk(
         writer, done = writers.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
     else:
         writer, done = writers.open_output(output, fmt, kind, resume, force)
-    if engine == "ray":
-        from ..read.ray import ray_rows
-
-        rows = ray_rows(model, targets, kind, done, address, workers)
-    elif kind == "predict":
-        from ..read.digits import Recognizer
-
-        rows = bulk.predict_rows(Recognizer.load(model, reject=reading.get("reject", "normal")), targets, done, workers)
-    else:
-        rows = bulk.read_rows(model, targets, done, workers, cells=kind == "cells", **reading)
+    rows = bulk.rows_for(kind, model, targets, done, workers, engine, address, **reading)
     show = progress if progress is not None else (output is not None and sys.stderr.isatty())
     local = [t for t in targets if "://" not in t]
     try:

@@ -92,11 +92,21 @@ def predict(
         args = (targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
         run_bulk("predict", *args, reading={"reject": reject})
         return
+    crops = CropWriter(show_preprocessed, force) if show_preprocessed else None
+    failed += _predict_each(targets, model, reject, workers, top_k, as_json, crops)
+    if failed:
+        sys.exit(1)
+
+
+def _predict_each(
+    targets: list[str], model: str | None, reject: str, workers: int | None, top_k: int, as_json: bool,
+    crops: CropWriter | None,
+) -> int:  # fmt: skip
+    """predict without --output: a line (or JSON object) per image on stdout, errors on stderr; returns failures."""
     from ..read.digits import Recognizer
 
-    crops = CropWriter(show_preprocessed, force) if show_preprocessed else None
     rec = Recognizer.load(model, reject=reject)
-    done = 0
+    failed = done = 0
     try:
         for pred in _predictions(rec, targets, workers):
             done += 1
@@ -114,8 +124,7 @@ def predict(
         raise interrupted(
             f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl"
         ) from None
-    if failed:
-        sys.exit(1)
+    return failed
 
 
 def _predictions(rec: Recognizer, targets: list[str], workers: int | None) -> Iterator[Prediction]:

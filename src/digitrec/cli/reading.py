@@ -129,14 +129,24 @@ def read(
         reading = {"reject": reject, "expect": expect, "digits_only": digits_only}
         run_bulk("cells" if cells else "read", *args, reading=reading)
         return
+    crops = CropWriter(show_preprocessed, force) if show_preprocessed else None
+    failed += _read_each(targets, model, reject, as_json, expect, digits_only, mark_below, crops)
+    if failed:
+        sys.exit(1)
+
+
+def _read_each(
+    targets: list[str], model: str | None, reject: str, as_json: bool, expect: str | None, digits_only: bool,
+    mark_below: float, crops: CropWriter | None,
+) -> int:  # fmt: skip
+    """read without --output: a line (or JSON object) per image on stdout, errors on stderr; returns failures."""
     from ..io.decode import iter_image_paths
     from ..read.digits import Recognizer
     from ..read.strings import read_digits
 
-    crops = CropWriter(show_preprocessed, force) if show_preprocessed else None
     rec = Recognizer.load(None, reject=reject, line_model=model)
     rec.line_reader()  # a line model that cannot be used fails here, before any file
-    done = 0
+    failed = done = 0
     try:
         for path in iter_image_paths(targets):
             done += 1
@@ -156,8 +166,7 @@ def read(
         raise interrupted(
             f"after {done:,} images; for a run that can be resumed, write to a file: -o results.jsonl"
         ) from None
-    if failed:
-        sys.exit(1)
+    return failed
 
 
 def _read_cells(

@@ -384,7 +384,7 @@ def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, dat
     and checked against torch on the 10,000 MNIST test digits.
     """
     from ..io.mnist import load_split
-    from ..train.export import check_export, check_exportable, write_onnx
+    from ..train.export import check_export, check_exportable, standalone_metadata, write_onnx
     from ..train.modelio import load_torch
 
     check_exportable(model)
@@ -392,9 +392,7 @@ def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, dat
     if target.exists() and not force:
         raise OutputExists(f"{target} already exists; pass --force to overwrite it")
     net, meta = load_torch(model)
-    extra = {k: meta[k] for k in ("name", "architecture", "temperature", "rejection", "metrics") if k in meta}
-    extra["metrics"] = {k: v for k, v in extra.get("metrics", {}).items() if k != "history"}
-    write_onnx(net, target, metadata=extra, layers=layers)
+    write_onnx(net, target, metadata=standalone_metadata(meta), layers=layers)
     diff = check_export(net, target, load_split("test", data_dir).images)
     click.echo(f"wrote {target} ({target.stat().st_size:,} bytes); max |p_onnx - p_torch| on MNIST test = {diff:.1e}")
 
