@@ -2,6 +2,10 @@
 
 Heavy modules (onnxruntime, torch, matplotlib) are imported inside the
 command that needs them, so `digitrec --help` and `digitrec predict` start fast.
+
+One module per command family: train (train, calibrate, export), models (models, evaluate),
+predict, reading (read), teach, serve; bulk (--output and --engine ray runs of predict and
+read), crops (--show-preprocessed) and common (help texts, errors as exit statuses, inputs).
 """
 
 from __future__ import annotations

@@ -93,9 +93,6 @@ def stdin_bytes() -> bytes:
     return click.get_binary_stream("stdin").read()
 
 
-# ---------------------------------------------------------------- predict
-
-
 def _find_image(path: str) -> str:
     """The notebook's rule: a bare name that is not here is looked up in images/."""
     p = Path(path)

@@ -39,6 +39,3 @@ class CropWriter:
         picture = Image.fromarray((image * 255).round().astype("uint8"))
         atomic_write(target, lambda tmp: picture.save(tmp, format="PNG"))
         return target
-
-
-# ---------------------------------------------------------------- models

@@ -108,6 +108,3 @@ def list_models(as_json: bool) -> None:
         if r.get("personal"):
             score += f"  personal, from {r['personal']['base']}"
         click.echo(f"{star} {r['name']:<8} {r['architecture']:<8} {r['parameters']:>9,} params  {score}")
-
-
-# ---------------------------------------------------------------- teach

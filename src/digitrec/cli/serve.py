@@ -68,6 +68,3 @@ def _listen(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port}: {e.strerror or e}; is another server running? pick another --port"
         ) from None
     return sock
-
-
-# ---------------------------------------------------------------- read

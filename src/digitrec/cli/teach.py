@@ -73,6 +73,3 @@ def teach(
         )
     report = run_teach(found, name, base, force, note=lambda m: click.echo(m, err=True))
     click.echo(json.dumps(report.as_dict()) if as_json else "\n".join(report_lines(report)))
-
-
-# ---------------------------------------------------------------- serve

@@ -395,6 +395,3 @@ def export(fmt: str, model: str | None, out: str, layers: bool, force: bool, dat
     write_onnx(net, target, metadata=standalone_metadata(meta), layers=layers)
     diff = check_export(net, target, load_split("test", data_dir).images)
     click.echo(f"wrote {target} ({target.stat().st_size:,} bytes); max |p_onnx - p_torch| on MNIST test = {diff:.1e}")
-
-
-# ---------------------------------------------------------------- evaluate
