@@ -296,7 +296,7 @@ def test_refused_image_names_its_best_guess_apart(tmp_path):
 
 
 def test_read_marks_weak_digits_and_writes_its_crops(tmp_path):
-    from digitrec.cli import _marked_text
+    from digitrec.cli.reading import _marked_text
     from digitrec.read.strings import DigitBox, Reading
 
     plain = run("read", "--model", "line", MULTI)

@@ -224,6 +224,19 @@ def test_read_rows_with_a_digit_model_raises_at_once():
         read_rows("seed", [str(IMAGES)], workers=2)
 
 
+def test_rows_for_gives_predict_rows_and_read_rows_by_kind(folder, reference):
+    from digitrec.read.bulk import rows_for
+
+    skip = {next(iter(reference))}
+    rows = rows_for("predict", "seed", [str(folder)], skip, workers=1)
+    assert_same(by_path(rows), {k: v for k, v in reference.items() if k not in skip})
+    assert rows.skipped == 1
+    strict = by_path(rows_for("predict", "seed", [str(folder)], workers=1, reject="strict"))
+    assert sum(r["digit"] is None for r in strict.values()) > sum(r["digit"] is None for r in reference.values())
+    lines = list(rows_for("read", None, [str(IMAGES / "multi-2026.png")], workers=1, expect="dddd"))
+    assert [(r["digits"], r["expect"]) for r in lines] == [("2026", "dddd")]
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_an_interrupted_run_before_the_first_row_leaves_no_file_and_a_complete_empty_run_does(tmp_path, fmt):
     from digitrec.io.writers import open_output, read_output

@@ -15,7 +15,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from digitrec.errors import ExportError  # noqa: E402
 from digitrec.train import models  # noqa: E402
-from digitrec.train.export import check_export, labels_for, write_onnx  # noqa: E402
+from digitrec.train.export import check_export, labels_for, standalone_metadata, write_onnx  # noqa: E402
 
 
 def run(*args, input=None):
@@ -31,6 +31,18 @@ def net():
 def test_labels_are_the_digits_then_not_a_digit():
     assert labels_for(10) == list(range(10))
     assert labels_for(11) == [*range(10), "not a digit"]
+
+
+def test_standalone_metadata_is_the_model_card_without_training_history():
+    meta = {
+        "name": "m", "architecture": "strong", "temperature": 1.3, "rejection": {"normal": 0.5},
+        "metrics": {"test_accuracy": 0.99, "history": [{"epoch": 1}]}, "snapshots": [[0.1]], "hparams": {"width": 32},
+    }  # fmt: skip
+    assert standalone_metadata(meta) == {
+        "name": "m", "architecture": "strong", "temperature": 1.3, "rejection": {"normal": 0.5},
+        "metrics": {"test_accuracy": 0.99},
+    }  # fmt: skip
+    assert standalone_metadata({"name": "bare"}) == {"name": "bare", "metrics": {}}
 
 
 def test_export_agrees_with_torch_and_carries_its_metadata(net, test_split, tmp_path):

@@ -183,4 +183,34 @@ def read_rows(
     return Rows(itertools.chain.from_iterable(rows) if cells else rows, paths)
 
 
-__all__ = ["Discovery", "Rows", "cell_rows", "check_line_model", "discover", "predict_rows", "read_row", "read_rows"]
+def rows_for(
+    kind: str, model: str | None, targets: list[str], skip: set[str] | None = None, workers: int | None = None,
+    engine: str = "local", address: str | None = None, **reading: Any,
+) -> Rows:  # fmt: skip
+    """The rows of `digitrec predict` (`kind` "predict"), `read` ("read") or `read --cells` ("cells").
+
+    `engine` "local" reads with `workers` processes here, "ray" on the Ray cluster at `address` with `workers`
+    actors (and the default reading options). `reading`: reject; for read and cells also expect and digits_only.
+    """
+    if engine == "ray":
+        from .ray import ray_rows
+
+        return ray_rows(model, targets, kind, skip, address, workers)
+    if kind == "predict":
+        from .digits import Recognizer
+
+        return predict_rows(Recognizer.load(model, reject=reading.get("reject", "normal")), targets, skip, workers)
+    return read_rows(model, targets, skip, workers, cells=kind == "cells", **reading)
+
+
+__all__ = [
+    "Discovery",
+    "Rows",
+    "cell_rows",
+    "check_line_model",
+    "discover",
+    "predict_rows",
+    "read_row",
+    "read_rows",
+    "rows_for",
+]

@@ -114,6 +114,16 @@ def onnx_bytes(model: nn.Module, metadata: dict[str, Any] | None = None, layers:
     return graph.SerializeToString()
 
 
+STANDALONE_FIELDS = ("name", "architecture", "temperature", "rejection", "metrics")  # what a standalone .onnx carries
+
+
+def standalone_metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a model's metadata that `digitrec export` writes into the .onnx: no training history."""
+    extra = {k: meta[k] for k in STANDALONE_FIELDS if k in meta}
+    extra["metrics"] = {k: v for k, v in extra.get("metrics", {}).items() if k != "history"}
+    return extra
+
+
 def write_onnx(
     model: nn.Module, path: str | Path, metadata: dict[str, Any] | None = None, layers: bool = False
 ) -> Path:

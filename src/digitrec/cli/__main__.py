@@ -1,0 +1,5 @@
+"""`python -m digitrec.cli` runs the command, as the one-module cli.py did."""
+
+from . import main
+
+main()
