@@ -225,7 +225,7 @@ def test_steps_are_pure_and_keep_shape():
 
 def _callers(name: str) -> set[str]:
     """'wing/module.py:function' of every function in src/digitrec that calls `name` (plainly or as an attribute)."""
-    package = Path(__file__).resolve().parents[1] / "src" / "digitrec"
+    package = Path(__file__).resolve().parents[2] / "src" / "digitrec"
     out = set()
     for path in sorted(package.rglob("*.py")):
         for fn in ast.walk(ast.parse(path.read_text())):
