@@ -162,7 +162,7 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
     for axis, (rows, x0, x1) in enumerate(found):
         if rows.size == 0:
             continue
-        if _level_pair(rows, x0, x1, faint if axis == 0 else faint.T):
+        if _level_pair(rows, x0, x1, axis, faint, width):
             return True  # NOTE: a box's two sides, its short edges maybe too short to count (a narrow box round a 1)
         ink = rest if axis == 0 else rest.T
         length = x1 - x0
@@ -179,15 +179,22 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
     return False
 
 
-def _level_pair(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, on: np.ndarray) -> bool:
-    """True when two of the runs (row, [x0, x1)) of bool (H, W) `on` lie apart with both ends level and joined
-    by a run of `on` across at each end (a box's two sides and its short edges)."""
+def _level_pair(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, axis: int, faint: np.ndarray, width: float) -> bool:
+    """True when two of the runs (row, [x0, x1)) along `axis` of bool (H, W) `faint` ink make a box's two sides
+    with its short edges (`_joins`: level ends, joined corner to corner, ink inside), edges `width` px thick at most."""
     if rows.size > MAX_PAIR_RUNS:
         return True
     level = (np.abs(x0[:, None] - x0[None]) <= END_REACH) & (np.abs(x1[:, None] - x1[None]) <= END_REACH)
-    for i, j in zip(*np.nonzero(level & (rows[:, None] - rows[None] > 2 * END_REACH))):
-        ends = [(max(0, x - END_REACH), x + END_REACH + 1) for x in (min(x0[i], x0[j]), max(x1[i], x1[j]) - 1)]
-        if all(on[rows[j] : rows[i] + 1, a:b].all(0).any() for a, b in ends):
+    apart = rows[:, None] - rows[None]  # NOTE: as `_joins` asks: sides apart, but no wider than long
+    level &= (apart > max(2 * END_REACH, 2 * width)) & (apart <= np.minimum(x1 - x0, (x1 - x0)[:, None]))
+    for i, j in zip(*np.nonzero(level)):
+        sides = [
+            Segment(axis, int(x0[k]), int(rows[k]), int(x1[k]), int(rows[k]) + 1, width)
+            if axis == 0
+            else Segment(axis, int(rows[k]), int(x0[k]), int(rows[k]) + 1, int(x1[k]), width)
+            for k in (j, i)
+        ]
+        if _joins(*sides, faint, faint) is not None:
             return True
     return False
 
