@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -80,52 +81,57 @@ def ray_takes_defaults(engine: str, reject: str, expect: str | None = None, digi
         )
 
 
-def run_bulk(
-    kind: str,
-    targets: list[str],
-    model: str | None,
-    workers: int | None,
-    output: str | None,
-    fmt: str | None,
-    resume: bool,
-    force: bool,
-    engine: str,
-    address: str | None,
-    progress: bool | None,
-    failed: int = 0,
-    reading: dict[str, Any] | None = None,
-) -> None:
-    """predict/read with --output or --engine ray: rows to a file (or JSON lines on stdout), errors to stderr.
+@dataclass(frozen=True)
+class BulkJob:
+    """A predict/read run with --output or --engine ray: what to read, how, and where the rows go.
 
-    `reading`: how to read (reject; for read and cells also expect and digits_only).
+    `kind`: "predict", "read" or "cells"; `reading`: how to read (reject; for read and cells also expect and
+    digits_only); `failed`: inputs already refused before the run (a missing path), for the exit status.
     """
-    reading = reading or {}
+
+    kind: str
+    targets: list[str]
+    model: str | None = None
+    workers: int | None = None
+    output: str | None = None
+    fmt: str | None = None
+    resume: bool = False
+    force: bool = False
+    engine: str = "local"
+    address: str | None = None
+    progress: bool | None = None
+    failed: int = 0
+    reading: dict[str, Any] = field(default_factory=dict)
+
+
+def run_bulk(job: BulkJob) -> None:
+    """Run `job`: rows to a file (or JSON lines on stdout), errors to stderr; exit 1 if any input failed."""
     from ..io import writers
     from ..io.decode import count_images
     from ..read import bulk
 
-    if kind == "read":
-        bulk.check_line_model(model)  # NOTE: before the output is opened and any worker starts
-    if output is None:
-        writer, done = writers.JsonLinesWriter(None, kind, stream=click.get_text_stream("stdout")), set()
+    if job.kind == "read":
+        bulk.check_line_model(job.model)  # NOTE: before the output is opened and any worker starts
+    if job.output is None:
+        writer, done = writers.JsonLinesWriter(None, job.kind, stream=click.get_text_stream("stdout")), set()
     else:
-        writer, done = writers.open_output(output, fmt, kind, resume, force)
-    rows = bulk.rows_for(kind, model, targets, done, workers, engine, address, **reading)
-    show = progress if progress is not None else (output is not None and sys.stderr.isatty())
-    local = [t for t in targets if "://" not in t]
+        writer, done = writers.open_output(job.output, job.fmt, job.kind, job.resume, job.force)
+    rows = bulk.rows_for(job.kind, job.model, job.targets, done, job.workers, job.engine, job.address, **job.reading)
+    show = job.progress if job.progress is not None else (job.output is not None and sys.stderr.isatty())
+    local = [t for t in job.targets if "://" not in t]
     try:
         with _term_as_interrupt():
             summary = _write_rows(rows, writer, show, total_from=lambda: count_images(local) - len(done))
     except KeyboardInterrupt:
-        if output is None:
+        if job.output is None:
             raise interrupted(f"after {writer.rows:,} rows") from None
-        raise interrupted(f"{writer.rows:,} rows written to {output}; continue with: {resume_command()}") from None
-    if output is not None:
+        raise interrupted(f"{writer.rows:,} rows written to {job.output}; continue with: {resume_command()}") from None
+    if job.output is not None:
         click.echo(
-            f"{output}: {summary.written:,} rows ({summary.errors:,} errors), {rows.skipped:,} already there, "
+            f"{job.output}: {summary.written:,} rows ({summary.errors:,} errors), {rows.skipped:,} already there, "
             f"{summary.seconds:.1f}s, {summary.rate:,.0f} files/s", err=True,
         )  # fmt: skip
-    if summary.errors or failed:
+    if summary.errors or job.failed:
         sys.exit(1)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .bulk import bulk_options, check_flags, ray_takes_defaults, run_bulk
+from .bulk import BulkJob, bulk_options, check_flags, ray_takes_defaults, run_bulk
 from .common import MODEL_HELP, REJECT_HELP, find_targets, interrupted, stdin_bytes
 from .crops import CropWriter
 
@@ -89,8 +89,9 @@ def predict(
     targets, failed = find_targets(paths)
     if output or engine == "ray":
         ray_takes_defaults(engine, reject)
-        args = (targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
-        run_bulk("predict", *args, reading={"reject": reject})
+        where = {"output": output, "fmt": fmt, "resume": resume, "force": force, "engine": engine, "address": address}
+        run_bulk(BulkJob("predict", targets, model, workers, **where, progress=progress, failed=failed,
+                         reading={"reject": reject}))  # fmt: skip
         return
     crops = CropWriter(show_preprocessed, force) if show_preprocessed else None
     failed += _predict_each(targets, model, reject, workers, top_k, as_json, crops)

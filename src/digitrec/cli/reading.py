@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import DigitrecError
-from .bulk import bulk_options, check_flags, ray_takes_defaults, run_bulk
+from .bulk import BulkJob, bulk_options, check_flags, ray_takes_defaults, run_bulk
 from .common import LINE_MODEL_HELP, find_targets, interrupted, stdin_bytes
 from .crops import CropWriter
 
@@ -125,9 +125,10 @@ def read(
         sys.exit(1 if _read_cells(targets, model, reject, as_json, expect, digits_only) or failed else 0)
     if output or engine == "ray":
         ray_takes_defaults(engine, reject, expect, digits_only)
-        args = (targets, model, workers, output, fmt, resume, force, engine, address, progress, failed)
+        where = {"output": output, "fmt": fmt, "resume": resume, "force": force, "engine": engine, "address": address}
         reading = {"reject": reject, "expect": expect, "digits_only": digits_only}
-        run_bulk("cells" if cells else "read", *args, reading=reading)
+        kind = "cells" if cells else "read"
+        run_bulk(BulkJob(kind, targets, model, workers, **where, progress=progress, failed=failed, reading=reading))
         return
     crops = CropWriter(show_preprocessed, force) if show_preprocessed else None
     failed += _read_each(targets, model, reject, as_json, expect, digits_only, mark_below, crops)
