@@ -134,6 +134,11 @@ def test_read_model_chooses_the_line_model(tmp_path):
     assert json.loads(run("read", "--json", "--model", copy, IMAGES / "multi-2026.png").output)["digits"] == "2026"
     refused = run("read", "--model", "strong", IMAGES / "multi-2026.png")
     assert refused.exit_code == 2 and "strong: a digit model" in refused.output
+    # --cells reads with the same line model (it was taken for a digit model and refused)
+    cells = run("read", "--cells", "--json", "--model", "line", IMAGES / "multi-2026.png")
+    assert cells.exit_code == 0 and json.loads(cells.output)["text"] == "2026"
+    refused = run("read", "--cells", "--model", "strong", IMAGES / "multi-2026.png")
+    assert refused.exit_code == 2 and "strong: a digit model" in refused.output
 
 
 def test_export_of_the_line_model_is_refused_in_one_line(tmp_path):

@@ -14,6 +14,7 @@ from .common import LINE_MODEL_HELP, find_targets, interrupted, stdin_bytes
 from .crops import CropWriter
 
 if TYPE_CHECKING:
+    from ..read.digits import Recognizer
     from ..read.strings import Reading
 
 WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence than this
@@ -136,17 +137,25 @@ def read(
         sys.exit(1)
 
 
+def _line_recognizer(model: str | None, reject: str) -> Recognizer:
+    """The recognizer `read` reads with: `model` is its line model (`read --model`); one that cannot be used
+    fails here, before any file."""
+    from ..read.digits import Recognizer
+
+    rec = Recognizer.load(None, reject=reject, line_model=model)
+    rec.line_reader()
+    return rec
+
+
 def _read_each(
     targets: list[str], model: str | None, reject: str, as_json: bool, expect: str | None, digits_only: bool,
     mark_below: float, crops: CropWriter | None,
 ) -> int:  # fmt: skip
     """read without --output: a line (or JSON object) per image on stdout, errors on stderr; returns failures."""
     from ..io.decode import iter_image_paths
-    from ..read.digits import Recognizer
     from ..read.strings import read_digits
 
-    rec = Recognizer.load(None, reject=reject, line_model=model)
-    rec.line_reader()  # a line model that cannot be used fails here, before any file
+    rec = _line_recognizer(model, reject)
     failed = done = 0
     try:
         for path in iter_image_paths(targets):
@@ -176,9 +185,8 @@ def _read_cells(
     """`read --cells` to stdout: per image its fields and cells (JSON) or one line per grid row; returns failures."""
     from ..io.decode import iter_image_paths
     from ..read.cells import read_cells
-    from ..read.digits import Recognizer
 
-    rec = Recognizer.load(model, reject=reject)
+    rec = _line_recognizer(model, reject)
     failed = 0
     for path in iter_image_paths(targets):
         try:
