@@ -87,3 +87,25 @@ def test_single_digits_never_open_the_line_reader():
     assert rec._line_reader is None  # predict stays fast: the line model is opened only for several characters
     assert rec.predict(IMAGES / "multi-2026.png").reason == "several characters (4): use digitrec read"
     assert rec._line_reader is not None
+
+
+@pytest.mark.parametrize("width", [6, 12, 18, 30])
+def test_a_lone_dash_is_one_mark_not_many_touching_characters(rec, width):
+    # A stroke far wider than tall was counted by its width as touching characters: a drawn dash became
+    # "several characters (15)". A part only a stroke or two tall is one mark, whatever its width.
+    img = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(img).line([(60, 140), (220, 140)], fill=0, width=width)
+    pred = rec.predict(img)
+    assert count_said(pred.reason) == 1 and pred.digit is None, pred.reason
+
+
+def test_straight_lines_only_are_blank_and_say_so(rec):
+    # A box with a "#" in it, all straight lines: the reader takes them for ruled lines, and its answer says that
+    # (not "no ink found", which a user who drew it would know to be false).
+    img = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(img)
+    for line in ([(60, 100), (220, 100)], [(60, 180), (220, 180)], [(100, 50), (100, 230)], [(180, 50), (180, 230)],
+                 [(50, 40), (230, 40), (230, 240), (50, 240), (50, 40)]):  # fmt: skip
+        draw.line(line, fill=0, width=18, joint="curve")
+    assert rec.predict(img).reason == "blank: only ruled lines, nothing written"
+    assert rec.predict(Image.new("L", (280, 280), 255)).reason == "blank: no ink found"

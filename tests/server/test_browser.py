@@ -32,10 +32,9 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 SEVEN = [(70, 60), (210, 60), (120, 235)]
-HASH = [[(60, 100), (220, 100)], [(60, 180), (220, 180)], [(100, 50), (100, 230)], [(180, 50), (180, 230)]]
-# A ruled grid: a "#" inside its box. A bare "#" sits near the even-odds line of the strong model's "not a digit"
-# output (it was read as a 4 at 89% in one run), so the refusal test draws a picture that is plainly no digit.
-GRID = [*HASH, [(50, 40), (230, 40), (230, 240), (50, 240), (50, 40)]]
+# A five-pointed star: plainly no digit at any brush width (a "#" sits near the strong model's even-odds line, and
+# a "#" in its box is all straight lines: the reader takes those for ruled lines and answers blank).
+STAR = [[(140, 30), (80, 250), (240, 110), (40, 110), (200, 250), (140, 30)]]
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +125,11 @@ def hover_cell(page, layer: str, index: int, fx: float = 0.5, fy: float = 0.5) -
     cell.scroll_into_view_if_needed()
     box = cell.bounding_box()
     page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+
+
+def settled(page) -> None:
+    """Wait until the page has the answer for the pad as drawn: an earlier stroke's answer may show first."""
+    expect(page.locator("#verdict")).to_have_attribute("aria-busy", "false", timeout=30_000)
 
 
 def switch(page, model: str) -> None:
@@ -289,10 +293,9 @@ def test_strong_model_windows_are_drawn_on_the_visible_layer(page):
 
 def test_refused_drawing_bars_verdict_and_reason_agree(page):
     switch(page, "strong")
-    for s in GRID:
+    for s in STAR:
         stroke(page, s)
-    # NOTE: the answer to the last stroke may arrive after an earlier one (one request in flight, then the latest
-    # pad): wait for every part of the final state rather than reading the first "Not a digit".
+    settled(page)
     expect(page.locator("#digit")).to_have_text("Not a digit", timeout=20_000)
     expect(page.locator("#bars")).to_have_class("bars refused", timeout=15_000)
     expect(page.locator("#bars li").nth(10)).to_have_class("nondigit top", timeout=15_000)
@@ -380,6 +383,7 @@ def test_drawing_an_eight_on_strong_sends_under_2_mb(browser, url):
         page.evaluate("performance.clearResourceTimings(); performance.setResourceTimingBufferSize(10000)")
         stroke(page, loop, steps=6)
         stroke(page, low, steps=6)
+        settled(page)
         expect(page.locator("#digit")).to_have_text("8", timeout=20_000)
         page.wait_for_function(f"({LIT_MAPS_JS})('bn1') > 0")  # the final (pen-up) answer is drawn
         sizes = page.evaluate(

@@ -23,6 +23,7 @@ from PIL import Image, ImageFilter
 from ..errors import BadImage
 from ..io.decode import ImageSource, load_gray
 from .rulings import find_rulings, remove_rulings
+from .rulings import stroke_width as mask_stroke_width
 
 WORK_SIDE = 512  # photos are reduced to this longest side to find the ink; the digit is then re-read at full size
 MNIST_BOX = 20
@@ -43,6 +44,7 @@ PART_HEIGHT = 0.55  # a part at least this tall is a character (shorter ones: a 
 PART_AREA = 0.12  # ... and holds at least this share of the largest part's ink
 SEPARATOR_AREA = 0.03  # a shorter part between two characters with this share of it is a separator (. , - :)
 ONE_WIDE = 1.6  # a single part wider than this is several touching characters (MNIST digits: 95% under 1.1)
+STROKES_TALL = 3.0  # a wide part under this many stroke widths tall is one stroke (a dash, a bar), not characters
 CHAR_WIDTH = 0.6  # the width of one of several touching characters when no separate one shows it (MNIST: 0.7)
 # A border (or a clean image's one tone) darker than DARK_TONE is a board or MNIST's black, lighter than
 # LIGHT_TONE is paper; in between the polarity is left to the ink itself.
@@ -67,6 +69,7 @@ class Prepared:
     `parts` is how many characters stand side by side in it (`count_characters`);
     `ink` is the band of the picture's soft ink those characters stand in, at work size (float32, ink
     bright), when `parts` > 1: the line reader reads it (`Recognizer` says whether they are digits); else None.
+    `ruled` is True for a blank picture whose only ink was ruled lines (an empty box, ruled paper).
     """
 
     image: np.ndarray
@@ -74,6 +77,7 @@ class Prepared:
     box: tuple[int, int, int, int] | None = None
     parts: int = 1
     ink: np.ndarray | None = field(default=None, repr=False, compare=False)
+    ruled: bool = False
 
 
 # ---------------------------------------------------------------- pure steps
@@ -359,13 +363,8 @@ def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def stroke_width(ink: np.ndarray) -> float:
-    """Mean stroke width in pixels of float32 (H, W) ink: ink area over half its perimeter."""
-    mask = ink > 0.5
-    area = float(mask.sum())
-    if area == 0:
-        return 0.0
-    edges = float((mask[1:] != mask[:-1]).sum() + (mask[:, 1:] != mask[:, :-1]).sum())
-    return 2.0 * area / max(edges, 1.0)
+    """Mean stroke width in pixels of float32 (H, W) ink: ink area over half its perimeter (0 when blank)."""
+    return mask_stroke_width(ink > 0.5)
 
 
 def normalize_stroke(ink: np.ndarray, target: float, width: float | None = None) -> np.ndarray:
@@ -487,16 +486,19 @@ def count_characters(ink: np.ndarray, box: tuple[int, int, int, int]) -> int:
     several touching characters, counted by its width against the width of
     the separate characters (or CHAR_WIDTH of its height). One digit gives 1.
     """
-    parts = _column_parts(character_band(ink, box) > PART_INK)
+    on = character_band(ink, box) > PART_INK
+    parts = _column_parts(on)
     if not parts:
         return 1
+    stroke = mask_stroke_width(on)
     tallest = max(h for h, _, _ in parts)
     heaviest = max(a for h, _, a in parts if h >= PART_HEIGHT * tallest)
     is_char = [h >= PART_HEIGHT * tallest and a >= PART_AREA * heaviest for h, _, a in parts]
     chars = [p for p, c in zip(parts, is_char) if c]
     separate = [w for h, w, _ in chars if w <= ONE_WIDE * h]
     unit = float(np.median(separate)) if len(separate) >= 2 else CHAR_WIDTH * tallest
-    count = sum(max(2, round(w / unit)) if w > ONE_WIDE * h else 1 for h, w, _ in chars)
+    count = sum(max(2, round(w / unit)) if w > ONE_WIDE * h >= ONE_WIDE * STROKES_TALL * stroke else 1
+                for h, w, _ in chars)
     inside = np.flatnonzero(is_char)
     between = range(int(inside[0]) + 1, int(inside[-1])) if inside.size else range(0)
     count += sum(1 for i in between if not is_char[i] and parts[i][2] >= SEPARATOR_AREA * heaviest)
@@ -659,6 +661,15 @@ def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     return soft_threshold(padded)[h:-h, w:-w]
 
 
+def _only_rulings(gray: np.ndarray) -> bool:
+    """True when gray float32 (H, W) has ink and all of it is ruled lines (`find_ink` found no ink besides)."""
+    small = limit_side(gray)
+    ink = clean_ink(small)
+    if ink is None:
+        ink = recover_ink(small)[0]
+    return ink_box(ink) is not None and bool(find_rulings(ink).segments)
+
+
 def _locate(gray: np.ndarray, min_lines: int = 2) -> tuple[np.ndarray, tuple[int, int, int, int] | None, float]:
     """Soft ink of `gray` at work size, the digit's box in it, and the work-to-`gray` scale."""
     small = limit_side(gray)
@@ -683,7 +694,7 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
         return lean
     ink, box, scale = _locate(gray)
     if box is None:
-        return Prepared(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None)
+        return Prepared(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None, ruled=_only_rulings(gray))
     filled = filled_box(ink)
     if filled is not None:  # a scanned cell: the digit is the whole picture, one character, all of its ink
         box, parts = (min(box[0], filled[0]), min(box[1], filled[1]), max(box[2], filled[2]), max(box[3], filled[3])), 1

@@ -270,7 +270,8 @@ class Recognizer:
             if error is not None:
                 results.append(Prediction(path, None, None, None, error=error))
             elif i not in by_index:
-                results.append(Prediction(path, None, None, None, reason="blank: no ink found", image=prep.image))
+                reason = "blank: only ruled lines, nothing written" if prep.ruled else "blank: no ink found"
+                results.append(Prediction(path, None, None, None, reason=reason, image=prep.image))
             else:
                 p = by_index[i]
                 d = int(p.argmax())

@@ -70,7 +70,11 @@ let inflight = false, pending = false, timer = null, lastSent = 0, lastSize = 0;
 // Throttle: while drawing, at most one request every THROTTLE_MS, longer for big answers (about 200 kB/s of
 // base64 at most, so a drawn digit stays under 2 MB on big models); `now` (pointerup) sends at once.
 // Only one request is in flight; drawing meanwhile marks it pending and sends the latest pad after.
+// The verdict says aria-busy while a read of the pad is waiting or out (screen readers, and tests wait on it).
+function busy(on) { $("verdict").setAttribute("aria-busy", on ? "true" : "false"); }
+
 function schedule(now) {
+  busy(true);
   if (inflight) { pending = true; return; }
   if (timer && !now) return;
   clearTimeout(timer);
@@ -81,7 +85,7 @@ function schedule(now) {
 
 async function sendPad() {
   timer = null;
-  if (pad.isEmpty() || switching) return;
+  if (pad.isEmpty() || switching) { busy(false); return; }
   inflight = true;
   pending = false;
   lastSent = performance.now();
@@ -102,13 +106,14 @@ async function sendPad() {
     inflight = false;
     if (switching) return; // switchModel reads the pad again once the new model is in place
     if (pending) schedule(!pad.isDrawing());
-    else fetchStale(); // layers that came into view while this request was out
+    else { busy(timer !== null); fetchStale(); } // fetchStale: layers that came into view while this was out
   }
 }
 
 function clearAll() {
   clearTimeout(timer);
   timer = null;
+  busy(false);
   liveBytes = 0;
   hidePhoto();
   state.source = null;

@@ -40,6 +40,11 @@ function bestOf(r) {
 
 const SEVERAL = "Several characters side by side: draw one digit, or upload a picture of the line to read it whole";
 
+// "blank: only ruled lines, nothing written" -> "Blank: only ruled lines, nothing written."
+function blankReason(reason) {
+  return /no ink/.test(reason) ? "No ink found: the picture is blank." : `Blank: ${reason.replace(/^blank:\s*/, "")}.`;
+}
+
 export function showResult(r) {
   state.result = r;
   const refused = r.digit === null || r.digit === undefined;
@@ -53,7 +58,7 @@ export function showResult(r) {
     $("digit").textContent = r.error ? "Error" : blank ? "Blank" : several ? "Several characters" : "Not a digit";
     const [best, p] = bestOf(r);
     // NOTE: the API's reason for several characters names a CLI command; a page user gets the page's own advice.
-    const because = r.error || (blank ? "No ink found: the picture is blank." : several ? SEVERAL : r.reason || "");
+    const because = r.error || (blank ? blankReason(r.reason) : several ? SEVERAL : r.reason || "");
     $("confidence").textContent = best !== null && p !== null && !r.error && !blank
       ? `${because}. The bars show what the network would have said (${best}: ${pct(p)}), refused.`
       : because;
