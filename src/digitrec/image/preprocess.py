@@ -497,8 +497,9 @@ def count_characters(ink: np.ndarray, box: tuple[int, int, int, int]) -> int:
     chars = [p for p, c in zip(parts, is_char) if c]
     separate = [w for h, w, _ in chars if w <= ONE_WIDE * h]
     unit = float(np.median(separate)) if len(separate) >= 2 else CHAR_WIDTH * tallest
-    count = sum(max(2, round(w / unit)) if w > ONE_WIDE * h >= ONE_WIDE * STROKES_TALL * stroke else 1
-                for h, w, _ in chars)
+    count = sum(
+        max(2, round(w / unit)) if w > ONE_WIDE * h >= ONE_WIDE * STROKES_TALL * stroke else 1 for h, w, _ in chars
+    )
     inside = np.flatnonzero(is_char)
     between = range(int(inside[0]) + 1, int(inside[-1])) if inside.size else range(0)
     count += sum(1 for i in between if not is_char[i] and parts[i][2] >= SEPARATOR_AREA * heaviest)
