@@ -616,8 +616,24 @@ def _crossings(rulings: Rulings, keep: np.ndarray) -> np.ndarray:
             line[s.y0 : s.y1, s.x0 : s.x1] |= rulings.mask[s.y0 : s.y1, s.x0 : s.x1]
         line = _grow(line, FRINGE, 0 if axis == 0 else 1)
         before, after = _reach(keep, axis, span)  # ink up to `span` pixels before (above / left of) and after
+        side = 1 - axis
         # NOTE: a slanted stroke enters and leaves the line a pixel or two apart: allow that much sideways.
-        out |= line & _grow(before, 1, 1 - axis) & _grow(after, 1, 1 - axis)
+        out |= line & _grow(before, 1, side) & _grow(after, 1, side)
+        # A steeper one (or one half eaten by a line along it) leaves further along: keep the pixels midway
+        # between where it enters and where it leaves, its path, never a stub beside it.
+        for d in range(2, span + 1):
+            out |= line & _shifted(before, d, side) & _shifted(after, -d, side)
+            out |= line & _shifted(before, -d, side) & _shifted(after, d, side)
+    return out
+
+
+def _shifted(on: np.ndarray, d: int, axis: int) -> np.ndarray:
+    """bool (H, W) `on` moved `d` pixels along `axis` (0 rows, 1 columns; d > 0: down / right), zeros let in."""
+    out = np.zeros_like(on)
+    src = [slice(None), slice(None)]
+    dst = [slice(None), slice(None)]
+    src[axis], dst[axis] = (slice(None, -d), slice(d, None)) if d > 0 else (slice(-d, None), slice(None, d))
+    out[tuple(dst)] = on[tuple(src)]
     return out
 
 
