@@ -219,4 +219,3 @@ def test_a_narrow_box_round_a_one_is_taken_out(margin):
     assert not ink[:, : left + 3].any() and not ink[:, right - 2 :].any(), "a side of the box is left"
     assert ink[30:80, 31:39].any(axis=1).all(), "the 1 lost its stem"
     assert Recognizer.load().predict(gray).digit == 1
-
