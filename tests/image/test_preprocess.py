@@ -368,3 +368,21 @@ def test_the_documented_preprocess_paths_both_work():
     prepared = digitrec.image.preprocess.prepare(IMAGES / "mnist-7.png")
     assert prepared.box is not None and np.array_equal(prepared.image, image)
     assert prepare is digitrec.image.preprocess.prepare and "preprocess" in digitrec.__all__
+
+
+def test_thinning_a_blot_keeps_it_whole():
+    # A 0 a marker filled in to a pinhole measures very wide on average; thinned to MNIST's width by that measure
+    # it shrank towards a dot or fell apart into specks (a comb cell's blotted 0 read as 8). It is thinned only as
+    # far as it stays in one piece, at nearly its height and width.
+    import cv2
+
+    from digitrec.image.preprocess import KEPT_EXTENT, MNIST_STROKE, normalize_stroke
+
+    yy, xx = np.mgrid[:200, :160]
+    ring = ((yy - 100) / 90) ** 2 + ((xx - 80) / 70) ** 2
+    blot = ((ring <= 1) & (ring >= 0.03)).astype(np.float32)
+    out = normalize_stroke(blot, MNIST_STROKE * 10) > 0.5  # a 200 px picture: 10 px per MNIST pixel
+    assert cv2.connectedComponents(out.astype(np.uint8), connectivity=8)[0] - 1 == 1
+    rows, cols = np.flatnonzero(out.any(1)), np.flatnonzero(out.any(0))
+    assert rows[-1] - rows[0] + 1 >= KEPT_EXTENT * 180 and cols[-1] - cols[0] + 1 >= KEPT_EXTENT * 140
+    assert out.sum() < blot.sum(), "thinned some"

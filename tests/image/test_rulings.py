@@ -219,3 +219,19 @@ def test_a_narrow_box_round_a_one_is_taken_out(margin):
     assert not ink[:, : left + 3].any() and not ink[:, right - 2 :].any(), "a side of the box is left"
     assert ink[30:80, 31:39].any(axis=1).all(), "the 1 lost its stem"
     assert Recognizer.load().predict(gray).digit == 1
+
+
+def test_a_comb_field_with_a_refused_cell_has_no_value(test_digits):
+    # A comb field's value joins its cells: a cell refused (here an X) once left "" in it, so "01234" came back as
+    # a confident "0134". The field has no value then; the cell says why.
+    from PIL import Image, ImageDraw
+
+    cross = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(cross).line([(5, 5), (22, 22)], fill=255, width=3)
+    ImageDraw.Draw(cross).line([(22, 5), (5, 22)], fill=255, width=3)
+    digits = [test_digits.images[i] for i in (3, 2)] + [np.asarray(cross)] + [test_digits.images[i] for i in (1, 18)]
+    reading = read_cells(_recognizer(), formsynth.comb(digits, np.random.default_rng(3)))
+    assert [f.kind for f in reading.fields] == ["comb"] and reading.fields[0].value is None
+    refused = [c for c in reading.cells if c.reason]
+    assert [c.column for c in refused] == [2] and refused[0].value == ""
+    assert [c.value for c in reading.cells if c.column != 2] == [str(int(test_digits.labels[i])) for i in (3, 2, 1, 18)]

@@ -45,6 +45,7 @@ PART_AREA = 0.12  # ... and holds at least this share of the largest part's ink
 SEPARATOR_AREA = 0.03  # a shorter part between two characters with this share of it is a separator (. , - :)
 ONE_WIDE = 1.6  # a single part wider than this is several touching characters (MNIST digits: 95% under 1.1)
 STROKES_TALL = 3.0  # a wide part under this many stroke widths tall is one stroke (a dash, a bar), not characters
+KEPT_EXTENT = 0.85  # thinning a marker stroke may shrink the digit's height or width to this share, no more
 CHAR_WIDTH = 0.6  # the width of one of several touching characters when no separate one shows it (MNIST: 0.7)
 # A border (or a clean image's one tone) darker than DARK_TONE is a board or MNIST's black, lighter than
 # LIGHT_TONE is paper; in between the polarity is left to the ink itself.
@@ -376,8 +377,29 @@ def normalize_stroke(ink: np.ndarray, target: float, width: float | None = None)
     steps = int(round((target - width) / 2))  # a (2k+1)-square max/min filter changes the width by 2k px
     if width == 0 or steps == 0:
         return ink
-    out = square_filter(ink, 2 * min(abs(steps), 40) + 1, grow=steps > 0)
-    return out if out.max() > 0 else ink
+    if steps > 0:
+        return square_filter(ink, 2 * min(steps, 40) + 1, grow=True)
+    # NOTE: a blot (a 0 filled to a pinhole, a marker's pooled ink) measures wide on average; thinned to that
+    # width it leaves specks, or loses its thinner strokes. Thin it less, as far as it stays whole.
+    before = _shape_of(ink)
+    for k in range(min(-steps, 40), 0, -max(1, -steps // 4)):
+        out = square_filter(ink, 2 * k + 1, grow=False)
+        after = _shape_of(out)
+        if after[0] <= before[0] and min(a / b for a, b in zip(after[1:], before[1:])) >= KEPT_EXTENT:
+            return out
+    return ink
+
+
+def _shape_of(ink: np.ndarray) -> tuple[int, int, int]:
+    """(pieces, height, width) of float32 (H, W) ink's strong pixels: 8-connected parts and their joint extent."""
+    import cv2
+
+    on = ink > 0.5
+    if not on.any():
+        return 0, 0, 0
+    rows, cols = np.flatnonzero(on.any(1)), np.flatnonzero(on.any(0))
+    count = cv2.connectedComponents(on.astype(np.uint8), connectivity=8)[0] - 1
+    return count, int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
 
 
 def fit_box(ink: np.ndarray, box: int = MNIST_BOX) -> np.ndarray:
@@ -722,6 +744,21 @@ def prepare(source: ImageSource, name: str | None = None, fast_png: bool = False
         min(w, int(np.ceil((x0 + right * scale) * decoded))), min(h, int(np.ceil((y0 + bottom * scale) * decoded))),
     )  # fmt: skip
     return Prepared(image, False, full_box, parts, line)
+
+
+def prepare_ink(ink: np.ndarray) -> Prepared:
+    """Soft ink float32 (H, W) in [0, 1], ink bright, rulings already taken out (a form's cell) -> `Prepared`.
+
+    `box` is in `ink`'s pixels. No ruling search and no photo clean-up: a thick
+    digit's straight sides would be taken for a box's edges a second time.
+    """
+    box = ink_box(ink)
+    if box is None:
+        return Prepared(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None)
+    parts = count_characters(ink, box)
+    left, top, right, bottom = box
+    line = character_band(ink, box) if parts > 1 else None
+    return Prepared(to_mnist(ink[top:bottom, left:right]), False, box, parts, line)
 
 
 def preprocess(source: ImageSource) -> np.ndarray:

@@ -19,6 +19,7 @@ values joined ("34748"); any other grid is a table, one value per cell.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from ..image.rulings import Rulings, Segment
 from ..io.decode import ImageSource
 
 if TYPE_CHECKING:
-    from .digits import Recognizer
+    from .digits import Prediction, Recognizer
     from .lines import LineReader
 
 MIN_CELL = 10  # px at read size: a cell narrower or lower than this is two lines drawn close, not a cell
@@ -248,31 +249,66 @@ def read_cells(
     out = CellReading(path)
     sx, sy = page.scale
     k = skew(page.rulings)
+    inset = INSET + int(np.ceil(max((s.thickness for s in page.rulings.segments), default=1) / 2))
     for g, grid in enumerate(group_grids(find_cells(page.rulings))):
         rows = {c[0] for c in grid}
-        first = min(rows)
-        for band, column, left, top, right, bottom in grid:
-            left, top, right, bottom = unlevel((left, top, right, bottom), k)
-            cell = Cell(g, band - first, column, _file_box((left, top, right, bottom), page.scale, page.size))
-            inset = INSET + int(np.ceil(max((s.thickness for s in page.rulings.segments), default=1) / 2))
+        comb = len(rows) == 1 and len(grid) > 1 and max((c[4] - c[2]) / (c[5] - c[3]) for c in grid) <= COMB_ASPECT
+        cells, inks = [], []
+        for band, column, *box in grid:
+            left, top, right, bottom = unlevel(tuple(box), k)
+            cells.append(
+                Cell(g, band - min(rows), column, _file_box((left, top, right, bottom), page.scale, page.size))
+            )
             y0, y1 = max(0, int(top) + inset), int(np.ceil(bottom)) - inset
             x0, x1 = max(0, int(left) + inset), int(np.ceil(right)) - inset
-            text, confidence, reason = read_ink(reader, page.ink[y0:y1, x0:x1], floor, cell_pattern)
-            cell.value, cell.confidence, cell.reason = text, confidence, reason
-            out.cells.append(cell)
-        widths = [c[4] - c[2] for c in grid]
-        heights = [c[5] - c[3] for c in grid]
-        comb = len(rows) == 1 and len(grid) > 1 and max(w / h for w, h in zip(widths, heights)) <= COMB_ASPECT
-        cells = [c for c in out.cells if c.grid == g]
+            inks.append(page.ink[y0:y1, x0:x1])
+        singles = _single_digits(recognizer, inks, reject) if comb else [None] * len(inks)
+        for cell, ink, single in zip(cells, inks, singles):
+            cell.value, cell.confidence, cell.reason = _cell_reading(
+                single, lambda ink=ink: read_ink(reader, ink, floor, cell_pattern)
+            )
+        out.cells += cells
         value = "".join(c.value for c in cells) if comb or len(grid) == 1 else None
-        if value is not None and field_pattern not in (None, DIGITS_ONLY) and not field_pattern.matches(value):
-            value = None  # NOTE: read, but not the expected form: no guess
-        columns = max(c.column for c in cells) + 1
+        if any(c.reason for c in cells) or (
+            value is not None and field_pattern not in (None, DIGITS_ONLY) and not field_pattern.matches(value)
+        ):
+            value = None  # NOTE: a cell refused, or read but not the expected form: no guess at the whole
         kind = "box" if len(grid) == 1 else "comb" if comb else "table"
-        out.fields.append(Field(g, kind, len(rows), columns, value))
+        out.fields.append(Field(g, kind, len(rows), max(c.column for c in cells) + 1, value))
     if not out.cells:
         out.text = read_ink(reader, page.ink, floor, field_pattern)[0]
     return out
+
+
+def _single_digits(recognizer: Recognizer, inks: list[np.ndarray], reject: str | None) -> list[Prediction | None]:
+    """The digit model's answer for each cell's float32 (h, w) ink, in one batch; None for a cell with no pixels.
+
+    A comb field holds one character per cell: what the digit model reads best, and more surely than the line
+    model, which answers a thick or blotted digit alone in its cell with no character at all.
+    """
+    from ..image.preprocess import prepare_ink
+
+    at = [i for i, ink in enumerate(inks) if min(ink.shape) > 0]
+    found = recognizer.predict_items([(None, prepare_ink(inks[i]), None) for i in at], reject)
+    out: list[Prediction | None] = [None] * len(inks)
+    for i, pred in zip(at, found):
+        out[i] = pred
+    return out
+
+
+def _cell_reading(single: Prediction | None, line: Callable[[], tuple[str, float, str | None]]) -> tuple:
+    """(value, confidence, reason) of a cell from the digit model's answer (`single`, comb cells) and the line
+    model's reading `line()`: the surer of the two when both read one digit, else whichever answers."""
+    if single is not None and single.error is None and single.probabilities is None:  # blank: an empty cell
+        return "", 1.0, None
+    text, confidence, reason = line()
+    if single is None or single.digit is None:
+        return text, confidence, reason
+    # NOTE: each model misses blots the other reads: a thick 5 is no character to the line model, a 0 filled
+    # to a pinhole loses its shape in the digit model's stroke thinning. Their confidences are both calibrated.
+    if reason or len(text) != 1 or single.confidence >= confidence:
+        return str(single.digit), float(single.confidence), None
+    return text, confidence, reason
 
 
 def _file_box(box: tuple[float, float, float, float], scale: tuple[float, float], size: tuple[int, int]) -> tuple:
