@@ -235,3 +235,14 @@ def test_a_comb_field_with_a_refused_cell_has_no_value(test_digits):
     refused = [c for c in reading.cells if c.reason]
     assert [c.column for c in refused] == [2] and refused[0].value == ""
     assert [c.value for c in reading.cells if c.column != 2] == [str(int(test_digits.labels[i])) for i in (3, 2, 1, 18)]
+
+
+@pytest.mark.parametrize("index", [156, 174, 231, 459])
+def test_a_box_whose_edge_a_stroke_hides_is_still_a_box(index, test_digits):
+    # MNIST test digits in a box they touch, where the ink left differed from the digit alone by 40-68% before:
+    # a stroke along an edge hid it as a line, and the box, wider than tall, was not found by its two short sides;
+    # or a thick stroke from the top edge to the bottom one was taken for a ruling those edges frame.
+    digit = test_digits.images[index]
+    ruled = _ink(formsynth.single("boxed-touching", digit, np.random.default_rng(index))) > 0.35
+    alone = _ink(formsynth.single("boxed-touching", digit, np.random.default_rng(index), rulings=False)) > 0.35
+    assert np.count_nonzero(ruled != alone) <= TOLERANCE * np.count_nonzero(alone)

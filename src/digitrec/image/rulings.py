@@ -53,6 +53,9 @@ WOBBLE_SHARE = 0.25  # ... or this share of its thickness (a thick line's middle
 STRAIGHT_PCT = 80  # percentile of the columns held to that (a stroke joining the line shifts a few middles)
 REMNANT_REACH = 2  # px: ink left wholly this close to a removed ruling is a remnant of it (a corner, its blur)
 COVER = 0.9  # a ruling's pixels cover at least this share of the columns (rows) it spans
+# A box found by two sides: at most this much wider than they are long (a comb cell or an amount's box, found by
+# its short sides when a digit's stroke along its long edge hides that edge as a line).
+PAIR_ASPECT = 2.5
 ALIKE = 1.5  # lines found together are at most this much thicker than the first of them (and a pixel)
 MAX_LINES = 12  # lines taken out of one group of candidates at most (a digit on graph paper joins several)
 NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may be a faint ruling
@@ -185,8 +188,8 @@ def _level_pair(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, axis: int, fai
     if rows.size > MAX_PAIR_RUNS:
         return True
     level = (np.abs(x0[:, None] - x0[None]) <= END_REACH) & (np.abs(x1[:, None] - x1[None]) <= END_REACH)
-    apart = rows[:, None] - rows[None]  # NOTE: as `_joins` asks: sides apart, but no wider than long
-    level &= (apart > max(2 * END_REACH, 2 * width)) & (apart <= np.minimum(x1 - x0, (x1 - x0)[:, None]))
+    apart = rows[:, None] - rows[None]  # NOTE: as `_joins` asks: sides apart, not PAIR_ASPECT wider than long
+    level &= (apart > max(2 * END_REACH, 2 * width)) & (apart <= PAIR_ASPECT * np.minimum(x1 - x0, (x1 - x0)[:, None]))
     for i, j in zip(*np.nonzero(level)):
         sides = [
             Segment(axis, int(x0[k]), int(rows[k]), int(x1[k]), int(rows[k]) + 1, width)
@@ -470,7 +473,10 @@ def find_rulings(ink: np.ndarray) -> Rulings:
             if _reaches_past(s, other, width, crossed):
                 free.append(s)
             elif _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other):
-                framed.append(s)
+                # NOTE: a digit's stroke from a box's top edge to its bottom one is framed too, and far thicker
+                thickest = max(p.thickness for p in found[1 - axis][0])
+                if s.thickness <= ALIKE * thickest + 1:
+                    framed.append(s)
     kept = free + _mutual_frames(framed, free, found)
     boxes, edges = _joined_pairs([s for s in found[0][0] + found[1][0] if s not in kept], faint, found)
     kept += boxes
@@ -529,19 +535,22 @@ def _joins(a: Segment, b: Segment, faint: np.ndarray, inner: np.ndarray) -> tupl
     gap = bx0 - ax1
     length = min(ay1 - ay0, by1 - by0)
     thick = int(np.ceil(max(a.thickness, b.thickness)))
-    if gap < 2 * thick or abs(ay0 - by0) > END_REACH or abs(ay1 - by1) > END_REACH or gap > length:
+    if gap < 2 * thick or abs(ay0 - by0) > END_REACH or abs(ay1 - by1) > END_REACH or gap > PAIR_ASPECT * length:
         return None
     top, bottom = max(ay0, by0), min(ay1, by1)
     dx, dy = round(INSIDE_MARGIN * gap), round(INSIDE_MARGIN * (bottom - top))
     if not inner[top + dy : bottom - dy, ax1 + dx : bx0 - dx].any():
         return None  # NOTE: nothing inside: a printed 0's straight sides and round ends, not a box round a digit
     found = []
-    for end in (min(ay0, by0), max(ay1, by1) - 1):
+    for outer, end in ((0, min(ay0, by0)), (-1, max(ay1, by1) - 1)):
         # NOTE: corner to corner, over the sides too: a box's corners are square, a 0's or an 8's ends are round
         rows = t[max(0, end - END_REACH) : end + END_REACH + 1, ax0:bx1]
         full = np.flatnonzero(rows.all(1))
-        if full.size == 0 or full[-1] - full[0] + 1 > thick + 2:  # NOTE: a thin run across, not a filled blob
+        if full.size == 0 or full.size == rows.shape[0]:  # NOTE: a thin run across, not a filled blob
             return None
+        if full[-1] - full[0] + 1 > thick + 2:
+            # A stroke lying along the edge inside the box (a 2's base): the edge is the outermost rows.
+            full = full[:thick] if outer == 0 else full[-thick:]
         r0 = max(0, end - END_REACH) + int(full[0])
         found.append((ax1, r0, bx0, r0 + int(full.size)))
     return tuple(
