@@ -38,6 +38,20 @@ def test_predict_json_lines_have_the_documented_keys():
     assert rows[0]["path"] == str(ROOT / "images" / "mnist-7.png")
 
 
+@pytest.mark.parametrize("cells", [False, True])
+def test_read_json_gives_a_bad_file_its_error_row_and_reads_the_rest(tmp_path, cells):
+    # `read --cells --json` told a bad file on stderr only: a pipe reading the JSON lost that file without a trace.
+    (tmp_path / "text.png").write_text("hello")
+    result = run("read", "--json", *(["--cells"] if cells else []), tmp_path / "text.png", IMAGES / "multi-2026.png")
+    assert result.exit_code == 1
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "text.png: not an image" in errors[0], result.stderr
+    bad, good = [json.loads(line) for line in result.stdout.splitlines()]
+    assert bad["path"] == str(tmp_path / "text.png") and "not an image" in bad["error"]
+    assert good["path"] == str(IMAGES / "multi-2026.png") and "error" not in good
+    assert (good["text"] if cells else good["digits"]) == "2026"
+
+
 def test_predict_top_k_lists_k_digits():
     result = run("predict", "--top-k", "3", "--model", "seed", ROOT / "images" / "mnist-7.png")
     assert result.exit_code == 0 and result.output.count(":") == 3

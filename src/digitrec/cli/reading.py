@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -152,22 +153,21 @@ def _read_each(
     mark_below: float, crops: CropWriter | None,
 ) -> int:  # fmt: skip
     """read without --output: a line (or JSON object) per image on stdout, errors on stderr; returns failures."""
-    from ..io.decode import iter_image_paths
     from ..read.strings import read_digits
 
     rec = _line_recognizer(model, reject)
+
+    def read(source: str | bytes, path: str) -> Reading:
+        return read_digits(rec, source, name=path, expect=expect, digits_only=digits_only)
+
     failed = done = 0
     try:
-        for path in iter_image_paths(targets):
+        for path, reading, error in _readings(targets, read):
             done += 1
-            try:
-                source = stdin_bytes() if path == "-" else path
-                reading = read_digits(rec, source, name=path, expect=expect, digits_only=digits_only)
-            except DigitrecError as e:
+            if error is not None:
                 failed += 1
-                click.echo(f"error: {e}", err=True)
                 if as_json:
-                    click.echo(json.dumps({"path": path, "digits": None, "error": str(e)}))
+                    click.echo(json.dumps({"path": path, "digits": None, "error": error}))
                 continue
             for k, box in enumerate(reading.boxes if crops else []):
                 crops.write(path, box.image, f".{k}")
@@ -183,18 +183,19 @@ def _read_cells(
     targets: list[str], model: str | None, reject: str, as_json: bool, expect: str | None, digits_only: bool
 ) -> int:
     """`read --cells` to stdout: per image its fields and cells (JSON) or one line per grid row; returns failures."""
-    from ..io.decode import iter_image_paths
-    from ..read.cells import read_cells
+    from ..read.cells import CellReading, read_cells
 
     rec = _line_recognizer(model, reject)
+
+    def read(source: str | bytes, path: str) -> CellReading:
+        return read_cells(rec, source, name=path, expect=expect, digits_only=digits_only)
+
     failed = 0
-    for path in iter_image_paths(targets):
-        try:
-            source = stdin_bytes() if path == "-" else path
-            reading = read_cells(rec, source, name=path, expect=expect, digits_only=digits_only)
-        except DigitrecError as e:
+    for path, reading, error in _readings(targets, read):
+        if error is not None:
             failed += 1
-            click.echo(f"error: {e}", err=True)
+            if as_json:
+                click.echo(json.dumps({"path": path, "fields": None, "cells": None, "text": None, "error": error}))
             continue
         if as_json:
             click.echo(json.dumps(reading.as_dict()))
@@ -210,6 +211,21 @@ def _read_cells(
         if not reading.fields:
             click.echo(f"{path}\tno cells\t{reading.text or '-'}")
     return failed
+
+
+def _readings(targets: list[str], read: Callable[[str | bytes, str], Any]) -> Iterator[tuple[str, Any, str | None]]:
+    """(path, read(source, path), None) for each image of `targets` (- is stdin), or (path, None, error) for one
+    that cannot be read: the error is also told on stderr in one line, and the rest still run."""
+    from ..io.decode import iter_image_paths
+
+    for path in iter_image_paths(targets):
+        try:
+            reading = read(stdin_bytes() if path == "-" else path, path)
+        except DigitrecError as e:
+            click.echo(f"error: {e}", err=True)
+            yield path, None, str(e)
+            continue
+        yield path, reading, None
 
 
 def _marked_text(reading: Reading, mark_below: float) -> str:
