@@ -49,6 +49,23 @@ class DigitrecGroup(click.Group):
             raise click.exceptions.Exit(130) from None
 
 
+def reject_option(help: str):  # noqa: A002 - click's own keyword
+    """`--reject strict|normal|off` (default normal), as predict and read take it."""
+    return click.option(
+        "--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help=help
+    )
+
+
+def workers_option(help: str):  # noqa: A002
+    """`--workers N` (at least 1; default None: the command decides)."""
+    return click.option("--workers", type=click.IntRange(1), default=None, help=help)
+
+
+def show_preprocessed_option(help: str):  # noqa: A002
+    """`--show-preprocessed DIRECTORY`: where to write what the network saw."""
+    return click.option("--show-preprocessed", type=click.Path(file_okay=False), default=None, help=help)
+
+
 def interrupted(message: str) -> click.exceptions.Exit:
     """Say what an interrupted command left behind; the caller raises the result (exit status 130)."""
     click.echo(f"interrupted: {message}", err=True)

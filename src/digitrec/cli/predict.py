@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 import click
 
 from .bulk import BulkJob, bulk_options, check_flags, ray_takes_defaults, run_bulk
-from .common import MODEL_HELP, REJECT_HELP, find_targets, interrupted, stdin_bytes
+from .common import (
+    MODEL_HELP,
+    REJECT_HELP,
+    find_targets,
+    interrupted,
+    reject_option,
+    show_preprocessed_option,
+    stdin_bytes,
+    workers_option,
+)
 from .crops import CropWriter
 
 if TYPE_CHECKING:
@@ -31,21 +40,13 @@ if TYPE_CHECKING:
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per line per image; fields in docs/cli.md 'JSON output'."
 )
-@click.option(
-    "--show-preprocessed",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Write the 28x28 image the network saw for each input into this directory (NAME.28x28.png; NAME~2... when names repeat).",
+@show_preprocessed_option(
+    "Write the 28x28 image the network saw for each input into this directory (NAME.28x28.png; NAME~2... when names repeat)."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1),
-    default=None,
-    help="Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs).",
+@workers_option(
+    "Processes for decoding and preprocessing (default: all cores); with --engine ray, recognizer actors (default: one per 32 CPUs)."
 )
-@click.option(
-    "--reject", type=click.Choice(["strict", "normal", "off"]), default="normal", show_default=True, help=REJECT_HELP
-)
+@reject_option(REJECT_HELP)
 @bulk_options
 # NOTE: over 60 lines only through its one-option-per-line signature and its --help text; the logic is short.
 def predict(

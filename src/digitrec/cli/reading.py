@@ -11,7 +11,15 @@ import click
 
 from ..errors import DigitrecError
 from .bulk import BulkJob, bulk_options, check_flags, ray_takes_defaults, run_bulk
-from .common import LINE_MODEL_HELP, find_targets, interrupted, stdin_bytes
+from .common import (
+    LINE_MODEL_HELP,
+    find_targets,
+    interrupted,
+    reject_option,
+    show_preprocessed_option,
+    stdin_bytes,
+    workers_option,
+)
 from .crops import CropWriter
 
 if TYPE_CHECKING:
@@ -39,12 +47,8 @@ WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence
 @click.option(
     "--digits-only", is_flag=True, help="Never read a separator: a mark between digits is read as its likeliest digit."
 )
-@click.option(
-    "--reject",
-    type=click.Choice(["strict", "normal", "off"]),
-    default="normal",
-    show_default=True,
-    help="When to refuse a line as 'not digits': normal refuses lines that read as nothing or mostly unsure (letters, scribble), strict also refuses lines read with under 80% confidence, off answers every line in which the line model reads a digit (a line where it reads none still has no answer).",
+@reject_option(
+    "When to refuse a line as 'not digits': normal refuses lines that read as nothing or mostly unsure (letters, scribble), strict also refuses lines read with under 80% confidence, off answers every line in which the line model reads a digit (a line where it reads none still has no answer).",
 )
 @click.option(
     "--mark-below",
@@ -53,11 +57,8 @@ WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence
     show_default=True,
     help="Text output: a character read with less confidence than this is shown in brackets, e.g. 12/[0]5.",
 )
-@click.option(
-    "--show-preprocessed",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order).",
+@show_preprocessed_option(
+    "Write each character's ink as the reader saw it into this directory (NAME.K.28x28.png, K from 0 in reading order)."
 )
 @click.option(
     "--cells",
@@ -65,12 +66,7 @@ WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence
     help="Read forms cell by cell: one result per cell of each grid (comb field, table, boxed field) with its row, column, box and value; a comb field's cells also joined into one value; an empty cell is an empty value.",
 )
 @bulk_options
-@click.option(
-    "--workers",
-    type=click.IntRange(1),
-    default=None,
-    help="With --output or --engine ray: reading processes (default: all cores) or Ray actors.",
-)
+@workers_option("With --output or --engine ray: reading processes (default: all cores) or Ray actors.")
 # NOTE: over 60 lines only through its one-option-per-line signature and its --help text; the logic is short.
 def read(
     paths: tuple[str, ...],
