@@ -121,7 +121,16 @@ def write_report(
     import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    errors = _errors_figure(plt, images, labels, probabilities, max_errors)
+    paths = [out_dir / name for name in REPORT_FILES]
+    for path, fig in zip(paths, (_confusion_figure(plt, evaluation, title), errors)):
+        atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png"))
+        plt.close(fig)
+    return paths
 
+
+def _confusion_figure(plt: Any, evaluation: Evaluation, title: str) -> Any:
+    """The confusion matrix as a matplotlib figure: counts in every cell, the errors coloured."""
     fig, ax = plt.subplots(figsize=(7, 6), dpi=120)
     cm = evaluation.confusion
     shown = np.where(np.eye(10, dtype=bool), 0, cm)  # colour the errors; the diagonal would swamp them
@@ -134,12 +143,13 @@ def write_report(
     ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit")
     ax.set_title(f"{title} confusion matrix — accuracy {evaluation.accuracy:.2%}".strip())
     fig.tight_layout()
-    cm_path = out_dir / REPORT_FILES[0]
-    atomic_write(cm_path, lambda tmp: fig.savefig(tmp, format="png"))
-    plt.close(fig)
+    return fig
 
+
+def _errors_figure(plt: Any, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, most: int) -> Any:
+    """A gallery of up to `most` misread images uint8 (N, 28, 28), each titled true→predicted confidence."""
     predicted = probabilities.argmax(1)
-    wrong = np.flatnonzero(predicted != labels)[:max_errors]
+    wrong = np.flatnonzero(predicted != labels)[:most]
     cols = 10
     rows = max(1, int(np.ceil(len(wrong) / cols)))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.45), dpi=110, squeeze=False)
@@ -151,7 +161,4 @@ def write_report(
     n_wrong = int((predicted != labels).sum())
     fig.suptitle(f"misclassified: true→predicted confidence ({len(wrong)} of {n_wrong} shown)", fontsize=10)
     fig.tight_layout()
-    gallery_path = out_dir / REPORT_FILES[1]
-    atomic_write(gallery_path, lambda tmp: fig.savefig(tmp, format="png"))
-    plt.close(fig)
-    return [cm_path, gallery_path]
+    return fig

@@ -164,7 +164,6 @@ def _setup(config: TrainConfig, data: tuple[Split, Split], world, device: str, g
     """Prepare the data (uint8 tensors on the device, scaled per batch) and build the model and its optimizer."""
     torch = require_torch()
     from . import distributed
-    from .models import build
 
     train, test = data
     n = training_size(config, len(train))
@@ -174,16 +173,7 @@ def _setup(config: TrainConfig, data: tuple[Split, Split], world, device: str, g
     x_test = torch.from_numpy(np.ascontiguousarray(test.images[world.rank :: world.size])).to(device)
     y_test = torch.from_numpy(test.labels[world.rank :: world.size].astype(np.int64)).to(device)
 
-    model = build(config.arch, **config.hparams)
-    if config.init:
-        from safetensors.torch import load_file
-
-        from ..store import model_files, resolve
-
-        model.load_state_dict(load_file(str(model_files(resolve(config.init))["safetensors"])))
-    model = model.to(device)
-    if config.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = _model(config, device)
     net = model
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -207,22 +197,24 @@ def _setup(config: TrainConfig, data: tuple[Split, Split], world, device: str, g
     extras = _extra_banks(config, world, device, (train.images[:n], train.labels[:n]))
     for name, (_, _, _, gen) in extras.items():
         generators[name] = gen
-    return _Run(
-        model,
-        net,
-        optimizer,
-        scheduler,
-        augment,
-        extras,
-        generators,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
-        world,
-        device,
-        steps,
-    )
+    return _Run(model, net, optimizer, scheduler, augment, extras, generators, x_train, y_train, x_test, y_test,
+                world, device, steps)  # fmt: skip
+
+
+def _model(config: TrainConfig, device: str):
+    """The network to train, on `device`: fresh, or with the weights of `config.init` (fine-tuning)."""
+    torch = require_torch()
+    from .models import build
+
+    model = build(config.arch, **config.hparams)
+    if config.init:
+        from safetensors.torch import load_file
+
+        from ..store import model_files, resolve
+
+        model.load_state_dict(load_file(str(model_files(resolve(config.init))["safetensors"])))
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last) if config.channels_last else model
 
 
 def _batch(run: _Run, config: TrainConfig, order: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -293,6 +285,17 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tu
 
 
 # NOTE: just over 60 lines: splitting it further would scatter one linear sequence of steps.
+def _resumed(stem: Path, config: TrainConfig, run: _Run) -> tuple[int, list[EpochResult]]:
+    """(epochs done, their results) of the run checkpointed at `stem`, its state loaded into `run`; (0, [])
+    without a checkpoint."""
+    from . import checkpoint as ckpt
+
+    if not ckpt.paths(stem)[1].exists():
+        return 0, []
+    done, rows = ckpt.load(stem, config, run.world.size, run.model, run.optimizer, run.scheduler, run.generators)
+    return done, [EpochResult(**r) for r in rows]
+
+
 def fit(
     config: TrainConfig = TrainConfig(),
     data: tuple[Split, Split] | None = None,
@@ -324,13 +327,9 @@ def fit(
     generator = torch.Generator().manual_seed(config.seed)  # the shuffle: the same in every process
     run = _setup(config, data if data is not None else load_mnist(data_dir), world, device, generator)
 
-    history: list[EpochResult] = []
     stem = stem_of(checkpoint) if checkpoint is not None else None
-    first = 1
-    if resume and stem is not None and ckpt.paths(stem)[1].exists():
-        done, rows = ckpt.load(stem, config, world.size, run.model, run.optimizer, run.scheduler, run.generators)
-        history = [EpochResult(**r) for r in rows]
-        first = done + 1
+    done, history = _resumed(stem, config, run) if resume and stem is not None else (0, [])
+    first = done + 1
     snaps = snapshot.start(config.snapshots, run.model, stem, first)
 
     show = progress and world.is_main
