@@ -70,7 +70,7 @@ class Prepared:
     `parts` is how many characters stand side by side in it (`count_characters`);
     `ink` is the band of the picture's soft ink those characters stand in, at work size (float32, ink
     bright), when `parts` > 1: the line reader reads it (`Recognizer` says whether they are digits); else None.
-    `ruled` is True for a blank picture whose only ink was ruled lines (an empty box, ruled paper).
+    `ruled` is True for a blank picture whose only ink was lines taken for rulings (lines framing each other).
     """
 
     image: np.ndarray
