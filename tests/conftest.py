@@ -62,3 +62,18 @@ def two_images(tmp_path):
     for name in ("mnist-7.png", "multi-2026.png"):
         shutil.copy(IMAGES / name, d / name)
     return d
+
+
+class Crash(Exception):
+    """A training run killed after its first epoch (`crash_after_first_epoch`)."""
+
+
+def crash_after_first_epoch(fit, config, data, stem) -> None:
+    """Run `fit` (`digitrec.train.loop.fit`) checkpointing at `stem`, killed by Crash once epoch 1 is saved."""
+
+    def crash(epoch_result):
+        if epoch_result.epoch == 1:
+            raise Crash
+
+    with pytest.raises(Crash):
+        fit(config, data=data, progress=False, checkpoint=stem, on_epoch=crash)

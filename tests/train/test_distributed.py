@@ -10,6 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import crash_after_first_epoch  # noqa: E402
+
 from digitrec.errors import DigitrecError  # noqa: E402
 from digitrec.io.mnist import load_mnist  # noqa: E402
 from digitrec.train import distributed  # noqa: E402
@@ -43,22 +45,13 @@ def test_misconfigured_world_is_a_clear_error(monkeypatch):
         distributed.world_from_env()
 
 
-class Crash(Exception):
-    pass
-
-
 @pytest.mark.slow
 def test_resume_after_a_crash_gives_the_same_model_as_an_uninterrupted_run(mnist, tmp_path):
     config = training.TrainConfig(epochs=2, limit=1500, batch_size=100, seed=5, schedule="onecycle", lr=3e-3)
     whole = training.fit(config, data=mnist, progress=False)
 
-    def crash_after_first(e):
-        if e.epoch == 1:
-            raise Crash
-
     stem = tmp_path / "run"
-    with pytest.raises(Crash):
-        training.fit(config, data=mnist, progress=False, checkpoint=stem, on_epoch=crash_after_first)
+    crash_after_first_epoch(training.fit, config, mnist, stem)
     assert json.loads((tmp_path / "run.ckpt.json").read_text())["epoch"] == 1
     resumed = training.fit(config, data=mnist, progress=False, checkpoint=stem, resume=True)
     assert [h.epoch for h in resumed.history] == [1, 2]

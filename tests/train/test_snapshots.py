@@ -7,15 +7,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import crash_after_first_epoch  # noqa: E402
+
 from digitrec.io.mnist import load_mnist  # noqa: E402
 from digitrec.train import loop as training  # noqa: E402
 from digitrec.train.models import build  # noqa: E402
 
 CONFIG = training.TrainConfig(epochs=2, limit=600, batch_size=100, seed=4, snapshots=True)
-
-
-class Crash(Exception):
-    pass
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +53,8 @@ def test_snapshots_are_saved_in_the_model_metadata_only_when_asked(run, mnist, t
 
 @pytest.mark.slow
 def test_snapshots_survive_a_crash_and_resume(run, mnist, tmp_path):
-    def crash_after_first(e):
-        if e.epoch == 1:
-            raise Crash
-
     stem = tmp_path / "run"
-    with pytest.raises(Crash):
-        training.fit(CONFIG, data=mnist, progress=False, checkpoint=stem, on_epoch=crash_after_first)
+    crash_after_first_epoch(training.fit, CONFIG, mnist, stem)
     assert json.loads((tmp_path / "run.ckpt.snapshots.json").read_text())["epochs"] == [0, 1]
     resumed = training.fit(CONFIG, data=mnist, progress=False, checkpoint=stem, resume=True)
     assert resumed.snapshots == run.snapshots
@@ -71,13 +64,7 @@ def test_snapshots_survive_a_crash_and_resume(run, mnist, tmp_path):
 def test_resume_without_saved_snapshots_says_they_restart(mnist, tmp_path):
     stem = tmp_path / "run"
     first = training.TrainConfig(epochs=2, limit=300, batch_size=100, seed=4)
-
-    def crash_after_first(e):
-        if e.epoch == 1:
-            raise Crash
-
-    with pytest.raises(Crash):
-        training.fit(first, data=mnist, progress=False, checkpoint=stem, on_epoch=crash_after_first)
+    crash_after_first_epoch(training.fit, first, mnist, stem)
     with pytest.warns(UserWarning, match="snapshots restart at epoch 1"):
         resumed = training.fit(
             training.TrainConfig(epochs=2, limit=300, batch_size=100, seed=4, snapshots=True),
