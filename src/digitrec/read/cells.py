@@ -247,7 +247,6 @@ def read_cells(
     reader = reader or recognizer.line_reader()
     floor = LINE_MIN_CONFIDENCE[reject or recognizer.reject]
     out = CellReading(path)
-    sx, sy = page.scale
     k = skew(page.rulings)
     inset = INSET + int(np.ceil(max((s.thickness for s in page.rulings.segments), default=1) / 2))
     for g, grid in enumerate(group_grids(find_cells(page.rulings))):
