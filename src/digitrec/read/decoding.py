@@ -23,9 +23,11 @@ import numpy as np
 
 from ..formats import settle_separators
 from .ctc import DIGITS_ONLY, MIN_MATCH_RATIO, Pattern, beam_search, best_path
+from .glyphs import check_line
 from .lines import ALPHABET, STRIDE, LineChar, ctc_greedy, normalize_line, to_ink_columns
 
 if TYPE_CHECKING:
+    from .digits import Recognizer
     from .lines import LineReader
 
 DECODERS = ("beam", "greedy")
@@ -53,18 +55,26 @@ class LineDecoding:
 
 
 def read_line(
-    reader: LineReader, ink: np.ndarray, pattern: Pattern | None = None, decoder: str = "beam", refuse: bool = True
-) -> LineDecoding:
+    reader: LineReader, ink: np.ndarray, pattern: Pattern | None = None, decoder: str = "beam", refuse: bool = True,
+    recognizer: Recognizer | None = None,
+) -> LineDecoding:  # fmt: skip
     """Float32 (h, w) ink of one line, ink bright -> its answer, characters' columns in `ink`'s pixels.
 
     With `refuse`, a line whose steps are mostly unsure is refused as not
-    digits, whatever the pattern (see `not_digits`).
+    digits, whatever the pattern (see `not_digits`). With a `recognizer`
+    (a digit model), the reading is checked glyph by glyph against the ink
+    (`digitrec.read.glyphs`).
     """
     line, scale = normalize_line(ink)
     probs = reader.step_probabilities(line)
     if refuse and not_digits(probs):
         return LineDecoding([], None, 0.0, "not digits: most of this line reads as no character surely")
     decoded = decode_line(probs, pattern, decoder)
+    checked = None if recognizer is None else check_line(decoded.chars, probs, ink, scale, recognizer, pattern)
+    if checked:
+        text = "".join(c.char for c in checked)
+        confidence = line_confidence(decoded.posterior, min(c.confidence for c in checked))
+        decoded = LineDecoding(checked, text, confidence, posterior=decoded.posterior)
     decoded.chars = to_ink_columns(decoded.chars, ink, scale)
     return decoded
 

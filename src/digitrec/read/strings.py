@@ -14,7 +14,11 @@ threshold), then:
    (`digitrec.read.lines`: a CNN + CTC, no cutting into digits), so touching
    and overlapping digits and the separators of dates, decimals and phone
    numbers (`. , - / :`) are read as written;
-3. each character's box comes from the columns the CTC alignment gave it and
+3. the reading is checked against the line's glyphs (`digitrec.read.glyphs`):
+   a digit the line model read unsurely on a glyph one digit wide is read by
+   the digit model too, a digit given no step is put back, a clear mark that
+   stands apart is read as that mark where the line fits a format;
+4. each character's box comes from the columns the CTC alignment gave it and
    the ink rows within them.
 
 Each line is decoded by a CTC prefix beam search (`digitrec.read.decoding`):
@@ -121,13 +125,16 @@ class Reading:
 def read_digits(
     recognizer: Recognizer, source: ImageSource, name: str | None = None, reject: str | None = None,
     reader: LineReader | None = None, expect: str | None = None, digits_only: bool = False, decoder: str = "beam",
+    check: bool = True,
 ) -> Reading:  # fmt: skip
     """Read all digit strings in an image (path, bytes, file object, Pillow image or array).
 
     `reader` defaults to the recognizer's line reader (the shipped line
     model); `reject` to the recognizer's rejection mode. `expect` is a
     pattern every line must match (see `expectation`), `digits_only` forbids
-    separators, `decoder` is "beam" or "greedy" (for comparison). Raises
+    separators, `decoder` is "beam" or "greedy" (for comparison), `check`
+    whether each line is checked against its glyphs by the digit model
+    (`digitrec.read.glyphs`; off only to compare). Raises
     BadImage if the image cannot be read, ConfigError for a bad pattern. A
     blank image gives an empty reading.
     """
@@ -141,7 +148,9 @@ def read_digits(
     mode = reject or recognizer.reject
     reading = Reading(path, "", [], [], expect=expect, digits_only=digits_only)
     for n, (box, line_ink) in enumerate(find_lines(ink)):
-        decoded = read_line(reader, line_ink, pattern, decoder, refuse=mode != "off")
+        decoded = read_line(
+            reader, line_ink, pattern, decoder, refuse=mode != "off", recognizer=recognizer if check else None
+        )
         reason = _refusal(decoded, LINE_MIN_CONFIDENCE[mode])
         reading.lines.append(None if decoded.no_match else "" if reason else decoded.text)
         reading.line_confidence.append(decoded.confidence)

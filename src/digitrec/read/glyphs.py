@@ -1,0 +1,348 @@
+"""A read line checked against the shapes of its ink: marks where the ink says a mark, digits the digit model is sure of.
+
+The line model reads a whole line at once and needs no cuts, but its few
+errors are of kinds the ink itself can settle:
+
+- a clear dash, dot or colon read as a digit, or lost (`783-807` as `7832807`);
+- a digit it misreads where the single-digit model, trained on far more
+  shapes, reads it surely (`711` as `741`);
+- a narrow digit beside a wide one given no step of its own (`8014` as `804`).
+
+So the line's ink is cut into glyphs: connected strokes, with the small pieces
+above or below a stroke (a 5's hat, a colon's second dot) joined to it. A glyph
+nearly as tall as the line's digits is a digit or a `/`; one far shorter is a
+mark: a dash across the middle, a dot at the foot, two dots stacked a colon.
+Each character the line model read goes to the glyph its CTC steps fall on, and
+
+- a mark glyph is its mark: a digit read there becomes the mark, a lost one is
+  put back, but only when separators are allowed and the line then fits a
+  known format (`digitrec.formats.KNOWN_FORMATS`) or the asked pattern;
+- a digit-tall glyph of one stroke, no wider than one digit, with one digit
+  read on it, is read by both models and the digit with the largest product
+  of their probabilities is kept (two independent experts);
+- such a glyph with no character read on it gets the digit model's digit when
+  that model is sure (DIGIT_SURE) and the line model gives it some chance.
+
+Numpy and OpenCV (imported inside the functions that use it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..formats import KNOWN_FORMATS
+from .ctc import DIGITS_ONLY, Pattern
+from .lines import ALPHABET, MARGIN, STRIDE, LineChar
+
+if TYPE_CHECKING:
+    from .digits import Recognizer
+
+INK_LEVEL = 0.35  # soft-ink level that counts as a stroke (as `strings.INK_LEVEL`)
+SPECK = 0.02  # a component with less ink than this share of the 90th-percentile one is dust
+DIGIT_TALL = 0.6  # a glyph at least this share of the line's digit height is a digit (or a slash)
+MARK_TALL = 0.35  # a dot, or each dot of a colon, is at most this share of the digit height
+DASH_TALL = 0.3  # a dash is at most this share of the digit height ...
+DASH_LONG = 1.5  # ... and at least this many times as wide as it is tall
+ONE_WIDE = 1.4  # a glyph wider than this many times its height is several digits: left to the line model
+ONE_NARROW = 1.0  # a digit is put back only on a glyph at most this many times as wide as tall
+JOIN_SHORT = 0.5  # a short piece overlapping a glyph's columns by this share of its own width joins it
+JOIN_TALL = 0.8  # two tall strokes join only when they overlap by this share of the narrower's width
+LINE_UNSURE = 0.95  # a digit the line model reads less surely than this is decided by both models together
+NOT_ONE = 0.5  # a glyph the digit model gives this chance of not being a digit may be two touching: not checked
+DIGIT_SURE = 0.9  # the digit model's probability that puts back a digit the line model gave no step
+LINE_CHANCE = 0.01  # ... while the line model gives that digit at least this probability at the glyph's steps
+EMPTY_COST = 3.0  # steps of distance an alignment pays for leaving a digit glyph without a character
+EXTRA_COST = 3.0  # ... and for each second character on a glyph one digit wide
+MARKS = True
+MARK_CHANCE = 0.2  # a lost mark is put back only where the line model gives it at least this probability
+MARK_CONFIDENCE = 0.9  # the confidence of a mark the ink shows (dash, dot, colon), for the line's weakest char
+
+
+@dataclass
+class Glyph:
+    """Ink that stands apart in a line: (x0, x1) columns and (y0, y1) rows of the line's ink, `kind` ("digit",
+    "-", ".", ":" or "other"), its component labels `members` in `labels` (the line's int32 (h, w) labels),
+    and `line` the line's float32 (h, w) ink."""
+
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+    kind: str
+    members: list[int] = field(repr=False)
+    labels: np.ndarray = field(repr=False)
+    line: np.ndarray = field(repr=False)
+
+    @property
+    def single(self) -> bool:
+        """A digit-tall glyph of one stroke no wider than ONE_WIDE heights: what the digit model can read alone."""
+        return self.kind == "digit" and len(self.members) == 1 and self.x1 - self.x0 <= ONE_WIDE * (self.y1 - self.y0)
+
+    @property
+    def ink(self) -> np.ndarray:
+        """float32 (h, w): the glyph's own strokes (and their soft fringe) cut to its box, other glyphs' ink dark."""
+        import cv2
+
+        labels = self.labels[self.y0 : self.y1, self.x0 : self.x1]
+        own = np.isin(labels, np.asarray(self.members) + 1)
+        near = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        return np.where(near & ((labels == 0) | own), self.line[self.y0 : self.y1, self.x0 : self.x1], 0.0).astype(
+            np.float32
+        )
+
+
+def find_glyphs(ink: np.ndarray) -> list[Glyph]:
+    """Glyphs of one line's float32 (h, w) ink in [0, 1] (ink bright), left to right."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > INK_LEVEL).astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return []
+    stats = stats[1:, :5].astype(int)  # left, top, width, height, area per component
+    big = float(np.percentile(stats[:, 4], 90))
+    keep = [i for i in range(len(stats)) if stats[i, 4] >= max(4.0, SPECK * big)]
+    if not keep:
+        return []
+    heights = stats[keep, 3]
+    tall_height = float(np.median(heights[heights >= DIGIT_TALL * heights.max()]))
+    groups = _join(stats, keep, tall_height)
+    band = _band(stats, groups, tall_height)
+    out = []
+    for members in groups:
+        x0 = min(stats[k, 0] for k in members)
+        x1 = max(stats[k, 0] + stats[k, 2] for k in members)
+        y0 = min(stats[k, 1] for k in members)
+        y1 = max(stats[k, 1] + stats[k, 3] for k in members)
+        out.append(Glyph(x0, x1, y0, y1, _kind(stats, members, tall_height, band), members, labels, ink))
+    return out
+
+
+def _join(stats: np.ndarray, keep: list[int], tall_height: float) -> list[list[int]]:
+    """Components grouped into glyphs, left to right: pieces that share most of their columns join."""
+    groups: list[list[int]] = []
+    spans: list[list[int]] = []
+    for k in sorted(keep, key=lambda k: stats[k, 0]):
+        a, b = stats[k, 0], stats[k, 0] + stats[k, 2]
+        tall = stats[k, 3] >= DIGIT_TALL * tall_height
+        for g, (s0, s1) in enumerate(spans):
+            overlap = min(b, s1) - max(a, s0)
+            group_tall = any(stats[m, 3] >= DIGIT_TALL * tall_height for m in groups[g])
+            need = JOIN_TALL if tall and group_tall else JOIN_SHORT
+            if overlap > 0 and overlap >= need * min(b - a, s1 - s0):
+                groups[g].append(k)
+                spans[g] = [min(s0, a), max(s1, b)]
+                break
+        else:
+            groups.append([k])
+            spans.append([a, b])
+    return groups
+
+
+def _band(stats: np.ndarray, groups: list[list[int]], tall_height: float) -> tuple[float, float]:
+    """(top, bottom) rows of the line's digits: the medians over digit-tall components."""
+    tall = [k for g in groups for k in g if stats[k, 3] >= DIGIT_TALL * tall_height]
+    return float(np.median(stats[tall, 1])), float(np.median(stats[tall, 1] + stats[tall, 3]))
+
+
+def _kind(stats: np.ndarray, members: list[int], tall_height: float, band: tuple[float, float]) -> str:
+    """ "digit", "-", ".", ":" or "other" for a glyph made of component indices `members`."""
+    x0 = min(stats[k, 0] for k in members)
+    x1 = max(stats[k, 0] + stats[k, 2] for k in members)
+    y0 = min(stats[k, 1] for k in members)
+    y1 = max(stats[k, 1] + stats[k, 3] for k in members)
+    h, w = y1 - y0, x1 - x0
+    if h >= DIGIT_TALL * tall_height:
+        return (
+            "digit"
+            if len(members) == 1 or max(stats[k, 3] for k in members) >= DIGIT_TALL * tall_height
+            else (":" if _colon(stats, members, tall_height) else "other")
+        )
+    top, bottom = band
+    middle = (y0 + y1) / 2
+    low = (middle - top) / max(bottom - top, 1.0)  # 0 at the digits' top, 1 at their foot
+    if len(members) == 2 and _colon(stats, members, tall_height):
+        return ":"
+    if len(members) > 1:
+        return "other"
+    if h <= DASH_TALL * tall_height and w >= DASH_LONG * h and w <= tall_height and 0.25 <= low <= 0.8:
+        return "-"
+    if h <= MARK_TALL * tall_height and w <= MARK_TALL * tall_height and low >= 0.65:
+        return "."
+    return "other"
+
+
+def _colon(stats: np.ndarray, members: list[int], tall_height: float) -> bool:
+    """Two dots, one above the other with a gap between them."""
+    if len(members) != 2:
+        return False
+    a, b = sorted(members, key=lambda k: stats[k, 1])
+    small = all(stats[k, 3] <= MARK_TALL * tall_height and stats[k, 2] <= MARK_TALL * tall_height for k in (a, b))
+    return small and stats[b, 1] > stats[a, 1] + stats[a, 3]
+
+
+# ---------------------------------------------------------------- the check
+
+
+def check_line(
+    chars: list[LineChar], probs: np.ndarray, ink: np.ndarray, scale: float, recognizer: Recognizer,
+    pattern: Pattern | None = None,
+) -> list[LineChar] | None:  # fmt: skip
+    """A read line's characters (columns in the normalized line) corrected by the glyphs of its float32 (h, w) ink.
+
+    `probs` are the line model's (T, 1 + len(ALPHABET)) step probabilities,
+    `scale` the normalized line's pixels per ink pixel. Returns None when
+    nothing changes; a changed reading still fits the pattern.
+    """
+    glyphs = find_glyphs(ink)
+    if not chars or not glyphs:
+        return None
+    left = int(np.flatnonzero(ink.max(0) > 0.05)[0])
+    steps = [_steps(g, left, scale, len(probs)) for g in glyphs]
+    checked = _checked_digits(chars, _owners(chars, glyphs, steps), glyphs, steps, probs, recognizer)
+    if MARKS and pattern is not DIGITS_ONLY and (pattern is None or pattern.has_separators):
+        marked = _marks(checked, _owners(checked, glyphs, steps), glyphs, steps, probs)
+        if _fits("".join(c.char for c in marked), pattern):
+            checked = marked
+    text = "".join(c.char for c in checked)
+    if text == "".join(c.char for c in chars) or not _fits(text, pattern, digits_ok=True):
+        return None
+    return checked
+
+
+def _fits(text: str, pattern: Pattern | None, digits_ok: bool = False) -> bool:
+    """Whether a line may read `text`: it matches the pattern, or (none asked) is digits or a known format."""
+    if pattern is not None:
+        return pattern.matches(text)
+    return (digits_ok and text.isdigit()) or KNOWN_FORMATS.matches(text)
+
+
+def _steps(g: Glyph, left: int, scale: float, count: int) -> tuple[int, int]:
+    """The line model's steps [t0, t1) over a glyph's columns (`normalize_line`'s geometry)."""
+    a = (g.x0 - left) * scale + MARGIN
+    b = (g.x1 - left) * scale + MARGIN
+    return max(0, int(a // STRIDE)), min(count, max(int(np.ceil(b / STRIDE)), int(a // STRIDE) + 1))
+
+
+def _owners(chars: list[LineChar], glyphs: list[Glyph], steps: list[tuple[int, int]]) -> list[int]:
+    """For each character (left to right), its glyph: a monotone alignment of characters to glyphs.
+
+    The cost is each character's distance in steps from its glyph's centre,
+    plus EMPTY_COST for a digit glyph left without a character and EXTRA_COST
+    for each character beyond the first on a glyph one digit wide (glyphs'
+    step spans overlap at their ends, so nearest-centre alone gives two 1s of
+    "11" to one glyph).
+    """
+    centres = np.array([(a + b) / 2 for a, b in steps])
+    where = np.array([(c.x0 + c.x1) / 2 / STRIDE for c in chars])
+    n, m = len(chars), len(glyphs)
+    # far[i, j]: the summed distance of characters 0 .. i-1 from glyph j's centre
+    far = np.vstack([np.zeros(m), np.cumsum(np.abs(where[:, None] - centres[None, :]), 0)]).tolist()
+    cost = [[np.inf] * (m + 1) for _ in range(n + 1)]
+    back = [[0] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for j in range(1, m + 1):
+        empty = EMPTY_COST if glyphs[j - 1].kind == "digit" else 0.0
+        extra = EXTRA_COST if glyphs[j - 1].single else 0.0
+        for i in range(n + 1):
+            for k in range(i + 1):  # characters k .. i-1 go to glyph j-1
+                spent = (
+                    cost[k][j - 1] + far[i][j - 1] - far[k][j - 1] + (empty if k == i else extra * max(0, i - k - 1))
+                )
+                if spent < cost[i][j]:
+                    cost[i][j], back[i][j] = spent, k
+    owners, i = [0] * n, n
+    for j in range(m, 0, -1):
+        k = back[i][j]
+        owners[k:i] = [j - 1] * (i - k)
+        i = k
+    return owners
+
+
+def _checked_digits(
+    chars: list[LineChar], owners: list[int], glyphs: list[Glyph], steps: list[tuple[int, int]],
+    probs: np.ndarray, recognizer: Recognizer,
+) -> list[LineChar]:  # fmt: skip
+    """Characters with each doubtful glyph's digit read by both models (`_doubtful`), a missed one put back."""
+    from ..image.preprocess import prepare_ink
+
+    held = [[j for j, o in enumerate(owners) if o == i] for i in range(len(glyphs))]
+    doubt = [i for i, g in enumerate(glyphs) if _doubtful(g, [chars[j] for j in held[i]], steps[i], probs)]
+    if not doubt:
+        return chars
+    verdicts = recognizer.classify(np.stack([prepare_ink(glyphs[i].ink).image for i in doubt])[:, None], "off")
+    out = list(chars)
+    for i, p, nondigit in zip(doubt, verdicts.probabilities, verdicts.nondigit):
+        if nondigit >= NOT_ONE:
+            continue
+        if held[i]:
+            j = held[i][0]
+            both = _own(probs, chars[j]) * p  # NOTE: two independent experts: the product of their probabilities
+            best = int(both.argmax())
+            if str(best) != chars[j].char:
+                out[j] = replace(chars[j], char=str(best), confidence=float(both[best] / both.sum()))
+            continue
+        t0, t1 = steps[i]
+        best = int(p.argmax())
+        if p[best] >= DIGIT_SURE and probs[t0:t1, 1 + best].max() >= LINE_CHANCE:
+            out.append(LineChar(str(best), float(p[best]), t0 * STRIDE, t1 * STRIDE))
+    return sorted(out, key=lambda c: c.x0 + c.x1)
+
+
+def _doubtful(g: Glyph, mine: list[LineChar], steps: tuple[int, int], probs: np.ndarray) -> bool:
+    """Whether a glyph needs the digit model: one digit wide, and a digit the line model read unsurely or not at all."""
+    if not g.single:
+        return False
+    if not mine:
+        return g.x1 - g.x0 <= ONE_NARROW * (g.y1 - g.y0)
+    return len(mine) == 1 and _on(mine[0], steps) and float(_own(probs, mine[0]).max()) < LINE_UNSURE
+
+
+def _own(probs: np.ndarray, c: LineChar) -> np.ndarray:
+    """The line model's digit probabilities (10,) at a character's own steps, summing to 1.
+
+    Its own steps, not its glyph's: a glyph's steps overlap its neighbours' digits.
+    """
+    t0 = c.x0 // STRIDE
+    p = probs[t0 : max(c.x1 // STRIDE, t0 + 1), 1:11].max(0)
+    return p / max(float(p.sum()), 1e-12)
+
+
+def _on(c: LineChar, steps: tuple[int, int]) -> bool:
+    """Whether a character is a digit read at steps within the glyph's."""
+    return c.char.isdigit() and steps[0] <= (c.x0 + c.x1) / 2 / STRIDE <= steps[1]
+
+
+def _marks(
+    chars: list[LineChar], owners: list[int], glyphs: list[Glyph], steps: list[tuple[int, int]], probs: np.ndarray
+) -> list[LineChar]:
+    """Characters with each mark glyph read as its mark: a digit read there replaced, a lost mark put back."""
+    out: list[LineChar] = []
+    for i, g in enumerate(glyphs):
+        mine = [chars[j] for j, o in enumerate(owners) if o == i]
+        if g.kind not in ("-", ".", ":"):
+            out += mine
+            continue
+        mark = _which_mark(g.kind, probs, steps[i])
+        t0, t1 = steps[i]
+        lost = not mine and float(probs[t0:t1, ALPHABET.index(mark) + 1].max()) >= MARK_CHANCE
+        misread = len(mine) == 1 and _on(mine[0], steps[i])  # a digit read on a mark: the ink has no digit there
+        if lost or misread:
+            out.append(LineChar(mark, MARK_CONFIDENCE, t0 * STRIDE, t1 * STRIDE))
+        else:
+            out += mine
+    return out
+
+
+def _which_mark(kind: str, probs: np.ndarray, steps: tuple[int, int]) -> str:
+    """The mark a glyph of `kind` is: a dot is "." or "," by the line model's odds at its steps."""
+    if kind != ".":
+        return kind
+    t0, t1 = steps
+    point, comma = (float(probs[t0:t1, ALPHABET.index(ch) + 1].max()) for ch in ".,")
+    return "," if comma > point else "."
+
+
+__all__ = ["Glyph", "check_line", "find_glyphs"]
