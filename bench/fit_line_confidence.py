@@ -8,7 +8,8 @@ dates, times, decimals, phone numbers with plausible values, half of them put
 through `linesynth.capture` (paper, shading, blur, JPEG, ink recovered), and,
 for the other half, the bench's own generator (`synth.digit_line` on paper or
 photographed, found by `segment.find_lines`), on training digits. Each
-is read by `linedecode.read_line` (beam search, separators on evidence), and
+is read by `decoding.read_line` (beam search, separators on evidence, the
+glyph check by the default digit model, which held the same digits out), and
 a logistic regression of "the whole line is right" on the logits of the
 beam's posterior and of the weakest character's confidence gives the three
 numbers to paste into `digitrec.read.decoding.CONFIDENCE_FIT`.
@@ -21,6 +22,7 @@ import math
 
 import numpy as np
 
+from digitrec import Recognizer
 from digitrec.formats import KNOWN_FORMATS
 from digitrec.io.mnist import load_split
 from digitrec.read.decoding import _logit, line_confidence, read_line
@@ -89,11 +91,12 @@ def main() -> None:
     held = slice(int(LINE_TRAIN_DIGITS), None)  # digits the line model never saw: its confidence on those is honest
     train = type(train)(train.images[held], train.labels[held])
     reader = LineReader.load(threads=2)
+    digits = Recognizer.load(threads=2)  # the default digit model checks each reading, as `digitrec read` does
     rng = np.random.default_rng(args.seed)
     rows, right = [], []
     for _ in range(args.n):
         text, ink = line_of(train, rng)
-        got = read_line(reader, ink)
+        got = read_line(reader, ink, recognizer=digits)
         if got.text is None or not got.chars:
             continue
         rows.append(features(got.posterior, min(c.confidence for c in got.chars)))

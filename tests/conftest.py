@@ -77,3 +77,16 @@ def crash_after_first_epoch(fit, config, data, stem) -> None:
 
     with pytest.raises(Crash):
         fit(config, data=data, progress=False, checkpoint=stem, on_epoch=crash)
+
+
+def printed(text: str, font: str = "DejaVuSans.ttf", size: int = 48, pad: int = 20) -> Image.Image:
+    """`text` printed black on white in one of matplotlib's own fonts (no font from the system)."""
+    from PIL import ImageFont
+
+    from digitrec.synth.fonts import font_dir
+
+    f = ImageFont.truetype(str(font_dir() / font), size)
+    left, top, right, bottom = f.getbbox(text)
+    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, fill=0, font=f)
+    return img

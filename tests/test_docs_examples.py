@@ -98,7 +98,7 @@ def test_what_the_docs_say_of_a_blank_image_is_what_read_prints(tmp_path):
 
 
 def test_reject_off_on_read_is_described_as_it_behaves(tmp_path):
-    from test_reasons import printed
+    from conftest import printed
 
     path = tmp_path / "hello.png"
     printed("hello").save(path)

@@ -10,27 +10,18 @@ import re
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import IMAGES
-from PIL import Image, ImageDraw, ImageFont
+from conftest import IMAGES, printed
+from PIL import Image, ImageDraw
 
 from digitrec import Recognizer
 from digitrec.cli import cli
 from digitrec.read.strings import read_digits
 from digitrec.synth import paper as synth
-from digitrec.synth.fonts import font_dir
 
 
 @pytest.fixture(scope="module")
 def rec() -> Recognizer:
     return Recognizer.load()
-
-
-def printed(text: str, font: str = "DejaVuSans.ttf", size: int = 48, pad: int = 20) -> Image.Image:
-    f = ImageFont.truetype(str(font_dir() / font), size)
-    left, top, right, bottom = f.getbbox(text)
-    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
-    ImageDraw.Draw(img).text((pad - left, pad - top), text, fill=0, font=f)
-    return img
 
 
 def count_said(reason: str | None) -> int:

@@ -264,7 +264,7 @@ def read_cells(
         singles = _single_digits(recognizer, inks, reject) if comb else [None] * len(inks)
         for cell, ink, single in zip(cells, inks, singles):
             cell.value, cell.confidence, cell.reason = _cell_reading(
-                single, lambda ink=ink: read_ink(reader, ink, floor, cell_pattern)
+                single, lambda ink=ink: read_ink(reader, ink, floor, cell_pattern, recognizer=recognizer)
             )
         out.cells += cells
         value = "".join(c.value for c in cells) if comb or len(grid) == 1 else None
@@ -275,7 +275,7 @@ def read_cells(
         kind = "box" if len(grid) == 1 else "comb" if comb else "table"
         out.fields.append(Field(g, kind, len(rows), max(c.column for c in cells) + 1, value))
     if not out.cells:
-        out.text = read_ink(reader, page.ink, floor, field_pattern)[0]
+        out.text = read_ink(reader, page.ink, floor, field_pattern, recognizer=recognizer)[0]
     return out
 
 

@@ -296,7 +296,7 @@ class Recognizer:
         if prepared.ink is None:
             return several_characters(count)
         try:
-            decoded = read_line(self.line_reader(), prepared.ink)
+            decoded = read_line(self.line_reader(), prepared.ink, recognizer=self)
         except ModelError:  # NOTE: no usable line model: say what the picture shows, not what it says
             return several_characters(count)
         text = "" if decoded.reason else decoded.text or ""

@@ -194,7 +194,8 @@ def check_line(
 
     `probs` are the line model's (T, 1 + len(ALPHABET)) step probabilities,
     `scale` the normalized line's pixels per ink pixel. Returns None when
-    nothing changes; a changed reading still fits the pattern.
+    nothing changes; a changed reading still fits the pattern. A digit both
+    models read gets their joint confidence.
     """
     glyphs = find_glyphs(ink)
     if not chars or not glyphs:
@@ -207,7 +208,7 @@ def check_line(
         if _fits("".join(c.char for c in marked), pattern):
             checked = marked
     text = "".join(c.char for c in checked)
-    if text == "".join(c.char for c in chars) or not _fits(text, pattern, digits_ok=True):
+    if checked == chars or (text != "".join(c.char for c in chars) and not _fits(text, pattern, digits_ok=True)):
         return None
     return checked
 
@@ -281,8 +282,8 @@ def _checked_digits(
             j = held[i][0]
             both = _own(probs, chars[j]) * p  # NOTE: two independent experts: the product of their probabilities
             best = int(both.argmax())
-            if str(best) != chars[j].char:
-                out[j] = replace(chars[j], char=str(best), confidence=float(both[best] / both.sum()))
+            # NOTE: kept or changed, the digit's confidence is now the two models' joint belief in it
+            out[j] = replace(chars[j], char=str(best), confidence=float(both[best] / max(float(both.sum()), 1e-12)))
             continue
         t0, t1 = steps[i]
         best = int(p.argmax())

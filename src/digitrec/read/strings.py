@@ -199,17 +199,19 @@ def read_page(source: ImageSource, name: str | None = None) -> Page:
 
 
 def read_ink(
-    reader: LineReader, ink: np.ndarray, floor: float, pattern: Pattern | None = None, refuse: bool = True
-) -> tuple[str, float, str | None]:
+    reader: LineReader, ink: np.ndarray, floor: float, pattern: Pattern | None = None, refuse: bool = True,
+    recognizer: Recognizer | None = None,
+) -> tuple[str, float, str | None]:  # fmt: skip
     """(text, confidence, reason refused or None) of float32 (h, w) ink: its lines read and joined by spaces.
 
-    No ink at all gives ("", 1.0, None): an empty cell is an empty value.
+    No ink at all gives ("", 1.0, None): an empty cell is an empty value. With
+    a `recognizer`, each line is checked against its glyphs (`read_digits`).
     """
     texts, confidence, reasons = [], 1.0, []
     if ink.size == 0:  # a cell no wider than its lines
         return "", 1.0, None
     for _, line_ink in find_lines(ink):
-        decoded = read_line(reader, line_ink, pattern, "beam", refuse=refuse)
+        decoded = read_line(reader, line_ink, pattern, "beam", refuse=refuse, recognizer=recognizer)
         reason = _refusal(decoded, floor) or ("no reading matches the expected pattern" if decoded.no_match else None)
         if reason:
             reasons.append(reason)
