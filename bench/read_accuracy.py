@@ -19,6 +19,10 @@ vertical jitter, then:
               (MNIST test 1s with slant >= 0.3), 2 px overlapping to 6 px apart
     dates, phones, amounts  dd/dd/dddd, ddd-dddd or ddd-ddd-dddd, d+.dd by
               `linesynth.compose`, also read with --expect set to that pattern
+    writers   clean, but each digit first redrawn as other writers and scans
+              give it (`synth.writers`: low-resolution and binarised scans,
+              box-filled, pens, broken strokes, European 1s and crossed 7s),
+              which the digit model trained on and the line model did not
 
 Reports, per kind, exact-string accuracy (the whole string right) with greedy
 CTC decoding, with the beam search (the default), and with --expect where the
@@ -49,7 +53,9 @@ KINDS = {
     "clean": ("spaced", False), "photo": ("spaced", True), "touching": ("touching", False),
     "touching-photo": ("touching", True), "separators": ("formats", False), "slanted-ones": ("ones", False),
     "dates": ("dd/dd/dddd", False), "phones": ("ddd-dddd|ddd-ddd-dddd", False), "amounts": ("d+.dd", False),
+    "writers": ("spaced", False),
 }  # fmt: skip
+WRITER_POOL = 3000  # digits redrawn by `synth.writers` for the writers kind
 EXPECT = {"dates": "dd/dd/dddd", "phones": "ddd-dddd|ddd-ddd-dddd", "amounts": "d+.dd"}  # read with --expect
 FORMATS = ("dd/dd", "dd/dd/dddd", "dd.dd.dddd", "d.dd", "dd.dd", "ddd-dddd", "ddd-ddd-dddd", "dd:dd", "d,ddd")
 SLANTED = 0.3  # a 1 leaning at least this much (columns per row) reads like a "/" (linesynth.slant)
@@ -127,6 +133,11 @@ def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0, which: str
     """Read `n` generated strings of `kind` greedily, with the beam search, and (formats) with --expect."""
     test = digits(which)
     rng = np.random.default_rng([seed, list(KINDS).index(kind)])
+    if kind == "writers":
+        from digitrec.synth import writers
+
+        images, labels, _ = writers.make(test.images, test.labels, WRITER_POOL, seed)
+        test = Split(images, labels)
     cases = [make_string(test, kind, rng) for _ in range(n)]
     out: dict[str, Any] = {}
     runs = (

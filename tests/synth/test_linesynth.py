@@ -31,6 +31,27 @@ def test_slanted_style_draws_only_slanted_ones(test_split):
     assert len(upright) and len(slanted)
 
 
+def test_warped_digits_keep_their_ink_whole_and_change_shape(test_split):
+    rng = np.random.default_rng(0)
+    for image in test_split.images[:20]:
+        warped = linesynth.warp_digit(image, rng)
+        room = linesynth.WARP_ROOM
+        assert warped.shape == (28 + 2 * room, 28 + 2 * room)
+        edge = np.concatenate([warped[0], warped[-1], warped[:, 0], warped[:, -1]])
+        assert edge.max() == 0  # nothing pushed off the picture
+        assert 0.7 < warped.astype(float).sum() / image.astype(float).sum() < 1.4  # the same strokes, reshaped
+        assert not np.array_equal(linesynth._digit_crop(warped), linesynth._digit_crop(image))
+
+
+def test_lines_without_warp_are_drawn_as_before(test_split):
+    """The shipped model's seeded recipe: warp 0 makes no extra random draw, so the same seed draws the same line."""
+    images, labels = test_split.images[:3000], test_split.labels[:3000]
+    plain, _ = linesynth.compose(images, labels, np.random.default_rng(5))
+    again, _ = linesynth.compose(images, labels, np.random.default_rng(5), warp=0.0)
+    warped, _ = linesynth.compose(images, labels, np.random.default_rng(5), warp=1.0)
+    assert np.array_equal(plain, again) and not np.array_equal(plain, warped)
+
+
 def test_flag_adds_ink_at_the_top_of_a_one(test_split):
     for i in np.flatnonzero(test_split.labels == 1)[:10]:
         crop = linesynth._digit_crop(test_split.images[i])

@@ -58,7 +58,7 @@ def test_an_existing_line_model_is_refused_before_training(tmp_path):
 
 def test_train_lines_help_names_the_line_options_and_the_recipe():
     out = run("train", "--help").output
-    for option in ("--lines", "--steps", "--capture", "--hard", "--workers", "--validate"):
+    for option in ("--lines", "--steps", "--capture", "--hard", "--warp", "--workers", "--validate"):
         assert option in out
     assert "digitrec train --lines --out src/digitrec/weights/line" in out
 

@@ -146,6 +146,13 @@ from .common import DATA_HELP, MODEL_HELP, interrupted, resume_command
     "1-3 characters (default 0).",
 )
 @click.option(
+    "--warp",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="--lines: share of digits turned, stretched, sheared and elastically bent as other writers write them "
+    "(default 0).",
+)
+@click.option(
     "--workers", type=click.IntRange(0), default=None, help="--lines: processes drawing training lines (default 1)."
 )
 @click.option(
@@ -180,6 +187,7 @@ def train(
     steps: int | None,
     capture: float | None,
     hard: float | None,
+    warp: float | None,
     workers: int | None,
     validate: int | None,
 ) -> None:
@@ -248,7 +256,7 @@ def train(
         click.echo("dry run: nothing saved (pass --out to save the model)")
 
 
-LINE_ONLY = ("steps", "capture", "hard", "workers", "validate")
+LINE_ONLY = ("steps", "capture", "hard", "warp", "workers", "validate")
 DIGIT_ONLY = (
     "arch", "epochs", "schedule", "augment", "printed", "styles", "holdout", "limit", "data_dir", "min_accuracy",
     "dry_run", "resume", "snapshots",

@@ -35,6 +35,8 @@ REAL_FORMATS = (  # formats people write, drawn with plausible values by format_
     "dddd-dd-dd", "dd:dd", "d:dd", "dd:dd:dd", "ddd-dddd", "ddd-ddd-dddd", "dd-dddd-dddd", "d.dd", "dd.dd",
     "ddd.dd", "dddd.dd", "d,ddd", "dd,ddd", "d,ddd.dd", "dd,dd", ".dd", "d/d", "dd/dd",
 )  # fmt: skip
+WARP = (12.0, 0.18, 0.3, 1.6, 4.0)  # turn (degrees), log aspect, shear, elastic pixels, its smoothing (sigma, px)
+WARP_ROOM = 4  # pixels of margin a warped digit may grow into
 SHORT_FORMATS = ("d", "d", "dd", "dd", "ddd", "ddd", "d.d", "d/d", "-d", "d:d", "d,d", "dd.", ".d")
 
 
@@ -161,20 +163,23 @@ def compose(
     rng: np.random.Generator,
     text: str | None = None,
     style: Style | None = None,
+    warp: float = 0.0,
 ) -> tuple[np.ndarray, str]:
     """One handwritten line: uint8 (ROW, W) white on black, and its text.
 
     `pool` is uint8 (N, 28, 28) MNIST digits with labels int (N,); each digit
     of `text` (default: 1-10 random digits, or a separator format) is drawn
-    from the digits of its class. Without `style` the random draws are those
-    the shipped line model was first trained on (seeded lines stay the same).
+    from the digits of its class, and with probability `warp` reshaped as
+    another writer might have written it (`warp_digit`). Without `style` and
+    `warp` the random draws are those the shipped line model was first
+    trained on (seeded lines stay the same).
     """
     text = text if text is not None else _text(rng, int(rng.integers(1, 11)))
     height = rng.uniform(20, 26)
     parts: list[np.ndarray] = []
     for ch in text:
         if ch.isdigit():
-            parts.append(_digit_part(pool, pool_labels, int(ch), height, rng, style))
+            parts.append(_digit_part(pool, pool_labels, int(ch), height, rng, style, warp))
         else:
             parts.append(_separator(ch, height, rng, thin=style is not None and style.thin)[0])
     if style is not None and style.tight:  # touching to 3.5 MNIST pixels overlapping, as people crowd digits
@@ -193,17 +198,19 @@ def compose(
 
 
 def _digit_part(
-    pool: np.ndarray, labels: np.ndarray, digit: int, height: float, rng: np.random.Generator, style: Style | None
-) -> np.ndarray:
+    pool: np.ndarray, labels: np.ndarray, digit: int, height: float, rng: np.random.Generator, style: Style | None,
+    warp: float = 0.0,
+) -> np.ndarray:  # fmt: skip
     """One digit of class `digit` from `pool`, scaled to `height` and jittered: uint8 (ROW, w)."""
     import cv2
 
     one = style is not None and digit == 1
     if one and style.slanted is not None and len(style.slanted) and rng.random() < style.slanted_share:
-        crop = _digit_crop(pool[style.slanted[rng.integers(len(style.slanted))]])
+        image = pool[style.slanted[rng.integers(len(style.slanted))]]
     else:
         choices = np.flatnonzero(labels == digit)
-        crop = _digit_crop(pool[choices[rng.integers(len(choices))]])
+        image = pool[choices[rng.integers(len(choices))]]
+    crop = _digit_crop(warp_digit(image, rng) if warp > 0 and rng.random() < warp else image)
     if one and rng.random() < style.flag:
         crop = _flag(crop, rng)
     s = height / 20 * rng.uniform(0.85, 1.12)
@@ -215,6 +222,32 @@ def _digit_part(
     y = int(np.clip((ROW - img.shape[0]) / 2 + rng.uniform(-2, 2), 0, ROW - img.shape[0]))
     row[y : y + img.shape[0]] = img[: ROW - y]
     return row
+
+
+def warp_digit(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """uint8 (28, 28) MNIST digit -> the same digit as another hand might write it: uint8 (36, 36).
+
+    A random affine (turn, aspect, shear; WARP) and a smooth elastic
+    displacement (Simard et al. 2003), the magnitudes the `strong` model
+    trains with (`train.augment.AugmentConfig`), so the line model meets the
+    variety of writers the digit model does.
+    """
+    import cv2
+
+    turn, aspect, shear, elastic_px, smooth = WARP
+    a = np.deg2rad(rng.uniform(-turn, turn))
+    stretch = np.exp(rng.uniform(-aspect, aspect))
+    k = rng.uniform(-shear, shear)
+    m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.array([[stretch, k], [0.0, 1 / stretch]])
+    image = np.pad(image, WARP_ROOM)  # NOTE: room for a stretched or sheared digit, so no stroke is cut off
+    side = image.shape[0]
+    centre = np.full(2, (side - 1) / 2)
+    affine = np.hstack([m, (centre - m @ centre)[:, None]]).astype(np.float32)
+    out = cv2.warpAffine(image, affine, (side, side), flags=cv2.INTER_LINEAR)
+    field = cv2.GaussianBlur(rng.uniform(-1, 1, (side, side, 2)).astype(np.float32), (0, 0), smooth)
+    field *= elastic_px / max(float(np.abs(field).max()), 1e-6)
+    gy, gx = np.mgrid[0:side, 0:side].astype(np.float32)
+    return cv2.remap(out, gx + field[..., 0], gy + field[..., 1], cv2.INTER_LINEAR)
 
 
 def _flag(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:

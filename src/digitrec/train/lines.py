@@ -42,6 +42,7 @@ class LineConfig:
     capture: float = 0.3  # share of lines passed through the photo/scan simulation
     nondigit: float = 0.05  # share of lines holding no digits (target: empty)
     hard: float = 0.0  # share of hard lines (linesynth.hard_line: 1s by 4s, 7s and separators, formats, short lines)
+    warp: float = 0.0  # share of digits reshaped as other writers might write them (linesynth.warp_digit)
     workers: int = 1
     device: str = "auto"
     validate: int = 1000  # validation lines
@@ -51,6 +52,7 @@ class LineConfig:
 OPTION_HELP = {
     "init": "fine-tune: start from this line model's weights (a shipped name such as 'line', or a path)",
     "hard": "share of hard lines: 1s beside 4s, 7s and separators, flagged and slanted 1s, formats, 1-3 characters",
+    "warp": "share of digits turned, stretched, sheared and elastically bent as other writers write them",
     "lr": "peak learning rate of the one-cycle schedule (fine-tuning wants less than from scratch)",
 }
 
@@ -81,7 +83,7 @@ class LineStream:
         elif c.hard > 0 and rng.random() < c.hard:  # no extra draw without hard lines: seeded streams stay as they were
             line, text = linesynth.hard_line(self.images, self.labels, rng, self.slanted)
         else:
-            line, text = linesynth.compose(self.images, self.labels, rng)
+            line, text = linesynth.compose(self.images, self.labels, rng, warp=c.warp)
         ink = linesynth.capture(line, rng) if rng.random() < c.capture else line.astype(np.float32) / 255
         return normalize_line(ink)[0], text
 
