@@ -12,16 +12,18 @@ So the line's ink is cut into glyphs: connected strokes, with the small pieces
 above or below a stroke (a 5's hat, a colon's second dot) joined to it. A glyph
 nearly as tall as the line's digits is a digit or a `/`; one far shorter is a
 mark: a dash across the middle, a dot at the foot, two dots stacked a colon.
-Each character the line model read goes to the glyph its CTC steps fall on, and
+The line model's characters are aligned to the glyphs, left to right (`_owners`), and
 
-- a mark glyph is its mark: a digit read there becomes the mark, a lost one is
-  put back, but only when separators are allowed and the line then fits a
-  known format (`digitrec.formats.KNOWN_FORMATS`) or the asked pattern;
-- a digit-tall glyph of one stroke, no wider than one digit, with one digit
-  read on it, is read by both models and the digit with the largest product
-  of their probabilities is kept (two independent experts);
-- such a glyph with no character read on it gets the digit model's digit when
-  that model is sure (DIGIT_SURE) and the line model gives it some chance.
+- a digit-tall glyph of one stroke, about one digit wide, with one digit the
+  line model read unsurely (LINE_UNSURE), is read by the digit model too, and
+  the digit with the largest product of the two models' probabilities is kept
+  (two independent experts);
+- such a glyph with no character gets the digit model's digit when that model
+  is sure (DIGIT_SURE) and the line model gives it some chance (LINE_CHANCE);
+- a mark glyph is its mark: a digit read on it becomes the mark, a lost one is
+  put back where the line model gave it some chance (MARK_CHANCE), but only
+  when separators are allowed and the line then fits a known format
+  (`digitrec.formats.KNOWN_FORMATS`) or the asked pattern.
 
 Numpy and OpenCV (imported inside the functions that use it).
 """
@@ -45,7 +47,9 @@ SPECK = 0.02  # a component with less ink than this share of the 90th-percentile
 DIGIT_TALL = 0.6  # a glyph at least this share of the line's digit height is a digit (or a slash)
 MARK_TALL = 0.35  # a dot, or each dot of a colon, is at most this share of the digit height
 DASH_TALL = 0.3  # a dash is at most this share of the digit height ...
-DASH_LONG = 1.5  # ... and at least this many times as wide as it is tall
+DASH_LONG = 1.5  # ... and at least this many times as wide as it is tall (and no wider than a digit is tall)
+MIDDLE = (0.25, 0.8)  # a dash's centre lies this far down the digits' band (0 its top, 1 its foot)
+FOOT = 0.65  # a dot's centre lies at least this far down
 ONE_WIDE = 1.4  # a glyph wider than this many times its height is several digits: left to the line model
 ONE_NARROW = 1.0  # a digit is put back only on a glyph at most this many times as wide as tall
 JOIN_SHORT = 0.5  # a short piece overlapping a glyph's columns by this share of its own width joins it
@@ -56,7 +60,6 @@ DIGIT_SURE = 0.9  # the digit model's probability that puts back a digit the lin
 LINE_CHANCE = 0.01  # ... while the line model gives that digit at least this probability at the glyph's steps
 EMPTY_COST = 3.0  # steps of distance an alignment pays for leaving a digit glyph without a character
 EXTRA_COST = 3.0  # ... and for each second character on a glyph one digit wide
-MARKS = True
 MARK_CHANCE = 0.2  # a lost mark is put back only where the line model gives it at least this probability
 MARK_CONFIDENCE = 0.9  # the confidence of a mark the ink shows (dash, dot, colon), for the line's weakest char
 
@@ -154,22 +157,17 @@ def _kind(stats: np.ndarray, members: list[int], tall_height: float, band: tuple
     y0 = min(stats[k, 1] for k in members)
     y1 = max(stats[k, 1] + stats[k, 3] for k in members)
     h, w = y1 - y0, x1 - x0
-    if h >= DIGIT_TALL * tall_height:
-        return (
-            "digit"
-            if len(members) == 1 or max(stats[k, 3] for k in members) >= DIGIT_TALL * tall_height
-            else (":" if _colon(stats, members, tall_height) else "other")
-        )
-    top, bottom = band
-    middle = (y0 + y1) / 2
-    low = (middle - top) / max(bottom - top, 1.0)  # 0 at the digits' top, 1 at their foot
-    if len(members) == 2 and _colon(stats, members, tall_height):
+    if max(stats[k, 3] for k in members) >= DIGIT_TALL * tall_height:
+        return "digit"  # NOTE: one stroke as tall as a digit, with whatever small pieces joined it
+    if _colon(stats, members, tall_height):
         return ":"
     if len(members) > 1:
         return "other"
-    if h <= DASH_TALL * tall_height and w >= DASH_LONG * h and w <= tall_height and 0.25 <= low <= 0.8:
+    top, bottom = band
+    low = ((y0 + y1) / 2 - top) / max(bottom - top, 1.0)  # 0 at the digits' top, 1 at their foot
+    if h <= DASH_TALL * tall_height and DASH_LONG * h <= w <= tall_height and MIDDLE[0] <= low <= MIDDLE[1]:
         return "-"
-    if h <= MARK_TALL * tall_height and w <= MARK_TALL * tall_height and low >= 0.65:
+    if h <= MARK_TALL * tall_height and w <= MARK_TALL * tall_height and low >= FOOT:
         return "."
     return "other"
 
@@ -203,7 +201,7 @@ def check_line(
     left = int(np.flatnonzero(ink.max(0) > 0.05)[0])
     steps = [_steps(g, left, scale, len(probs)) for g in glyphs]
     checked = _checked_digits(chars, _owners(chars, glyphs, steps), glyphs, steps, probs, recognizer)
-    if MARKS and pattern is not DIGITS_ONLY and (pattern is None or pattern.has_separators):
+    if pattern is not DIGITS_ONLY and (pattern is None or pattern.has_separators):
         marked = _marks(checked, _owners(checked, glyphs, steps), glyphs, steps, probs)
         if _fits("".join(c.char for c in marked), pattern):
             checked = marked
