@@ -85,6 +85,14 @@ def test_glyph_kinds_digits_dash_dot_and_colon(sure_digits):
     assert [g.kind for g in find_glyphs(ink)] == ["digit", "-", "digit", ".", "digit", ":", "digit"]
 
 
+def test_pieces_of_a_broken_digit_are_no_marks(sure_digits, strong):
+    ink = draw_line([1, 2, 3, 4], sure_digits)
+    ink[:, 200:204] = 0  # the 3 broken in two: a short piece beside the rest
+    found = find_glyphs(ink)
+    marks = [i for i, g in enumerate(found) if g.kind in "-.:"]
+    assert all(glyphs._beside_piece(i, found, [(g.x0 // 8, g.x1 // 8) for g in found]) for i in marks)
+
+
 def test_a_fives_detached_hat_joins_its_body():
     ink = np.zeros((60, 60), np.float32)
     cv2.line(ink, (14, 4), (40, 4), 1.0, 5)  # the hat, apart from the body
@@ -118,19 +126,19 @@ def test_a_digit_given_no_step_is_put_back_only_with_some_line_evidence(sure_dig
 
 def test_a_clear_dash_is_a_dash_where_the_line_fits_a_format(sure_digits, strong):
     ink = draw_line([1, 2, "-", 3, 4], sure_digits)
-    reads = [{"1": 0.99}, {"2": 0.99}, {"2": 0.9}, {"3": 0.99}, {"4": 0.99}]  # the dash misread as a 2
+    reads = [{"1": 0.99}, {"2": 0.99}, {"2": 0.4, "-": 0.55}, {"3": 0.99}, {"4": 0.99}]  # too doubtful alone: a 2
     assert checked(ink, made_probs(ink, reads), strong) == "12-34"
-    lost = [{"1": 0.99}, {"2": 0.99}, {"": 0.7, "-": 0.3}, {"3": 0.99}, {"4": 0.99}]
-    assert checked(ink, made_probs(ink, lost), strong) == "12-34"
+    unseen = [{"1": 0.99}, {"2": 0.99}, {"2": 0.9}, {"3": 0.99}, {"4": 0.99}]  # the line model sees no dash at all
+    assert checked(ink, made_probs(ink, unseen), strong) is None  # (a broken stroke's piece looks like one)
     assert checked(ink, made_probs(ink, reads), strong, DIGITS_ONLY) is None  # no separators asked: none added
 
 
 def test_a_mark_that_breaks_every_format_or_the_pattern_is_not_added(sure_digits, strong):
     ink = draw_line([1, "-", 2, 3, 4], sure_digits)  # "1-234" is no known format
-    reads = [{"1": 0.99}, {"2": 0.9}, {"2": 0.99}, {"3": 0.99}, {"4": 0.99}]
+    reads = [{"1": 0.99}, {"2": 0.4, "-": 0.55}, {"2": 0.99}, {"3": 0.99}, {"4": 0.99}]
     assert checked(ink, made_probs(ink, reads), strong) is None
     ink = draw_line([1, 2, "-", 3, 4], sure_digits)
-    reads = [{"1": 0.99}, {"2": 0.99}, {"2": 0.9}, {"3": 0.99}, {"4": 0.99}]
+    reads = [{"1": 0.99}, {"2": 0.99}, {"2": 0.4, "-": 0.55}, {"3": 0.99}, {"4": 0.99}]
     assert checked(ink, made_probs(ink, reads), strong, Pattern.parse("ddddd")) is None
 
 

@@ -3,7 +3,7 @@
 The line model reads a whole line at once and needs no cuts, but its few
 errors are of kinds the ink itself can settle:
 
-- a clear dash, dot or colon read as a digit, or lost (`783-807` as `7832807`);
+- a clear dash, dot or colon read as a digit (`783-807` as `7832807`);
 - a digit it misreads where the single-digit model, trained on far more
   shapes, reads it surely (`711` as `741`);
 - a narrow digit beside a wide one given no step of its own (`8014` as `804`).
@@ -20,9 +20,11 @@ The line model's characters are aligned to the glyphs, left to right (`_owners`)
   (two independent experts);
 - such a glyph with no character gets the digit model's digit when that model
   is sure (DIGIT_SURE) and the line model gives it some chance (LINE_CHANCE);
-- a mark glyph is its mark: a digit read on it becomes the mark, a lost one is
-  put back where the line model gave it some chance (MARK_CHANCE), but only
-  when separators are allowed and the line then fits a known format
+- a digit read on a mark glyph becomes the mark where the line model gives
+  that mark a fair chance too (MARK_CHANCE: its separator rules read it as a
+  digit for want of odds) and no shapeless piece lies right beside it (a
+  broken stroke's pieces look like dots and dashes), but only when
+  separators are allowed and the line then fits a known format
   (`digitrec.formats.KNOWN_FORMATS`) or the asked pattern.
 
 Numpy and OpenCV (imported inside the functions that use it).
@@ -60,7 +62,7 @@ DIGIT_SURE = 0.9  # the digit model's probability that puts back a digit the lin
 LINE_CHANCE = 0.01  # ... while the line model gives that digit at least this probability at the glyph's steps
 EMPTY_COST = 3.0  # steps of distance an alignment pays for leaving a digit glyph without a character
 EXTRA_COST = 3.0  # ... and for each second character on a glyph one digit wide
-MARK_CHANCE = 0.2  # a lost mark is put back only where the line model gives it at least this probability
+MARK_CHANCE = 0.5  # a mark replaces a digit only where the line model gives it at least this probability
 MARK_CONFIDENCE = 0.9  # the confidence of a mark the ink shows (dash, dot, colon), for the line's weakest char
 
 
@@ -317,22 +319,33 @@ def _on(c: LineChar, steps: tuple[int, int]) -> bool:
 def _marks(
     chars: list[LineChar], owners: list[int], glyphs: list[Glyph], steps: list[tuple[int, int]], probs: np.ndarray
 ) -> list[LineChar]:
-    """Characters with each mark glyph read as its mark: a digit read there replaced, a lost mark put back."""
+    """Characters with the digit read on each mark glyph replaced by the mark, where the line model sees it too."""
     out: list[LineChar] = []
     for i, g in enumerate(glyphs):
         mine = [chars[j] for j, o in enumerate(owners) if o == i]
-        if g.kind not in ("-", ".", ":"):
+        if (
+            g.kind not in ("-", ".", ":")
+            or len(mine) != 1
+            or not _on(mine[0], steps[i])
+            or _beside_piece(i, glyphs, steps)
+        ):
             out += mine
             continue
         mark = _which_mark(g.kind, probs, steps[i])
         t0, t1 = steps[i]
-        lost = not mine and float(probs[t0:t1, ALPHABET.index(mark) + 1].max()) >= MARK_CHANCE
-        misread = len(mine) == 1 and _on(mine[0], steps[i])  # a digit read on a mark: the ink has no digit there
-        if lost or misread:
-            out.append(LineChar(mark, MARK_CONFIDENCE, t0 * STRIDE, t1 * STRIDE))
-        else:
-            out += mine
+        # NOTE: the line model must give the mark a fair chance: a broken stroke's pieces look like dots and dashes
+        seen = float(probs[t0:t1, ALPHABET.index(mark) + 1].max()) >= MARK_CHANCE
+        out.append(LineChar(mark, MARK_CONFIDENCE, t0 * STRIDE, t1 * STRIDE) if seen else mine[0])
     return out
+
+
+def _beside_piece(i: int, glyphs: list[Glyph], steps: list[tuple[int, int]]) -> bool:
+    """Whether glyph i has a neighbour of no kind ("other") within a step: the two are pieces of a broken digit."""
+    return any(
+        glyphs[j].kind == "other" and steps[j][0] <= steps[i][1] and steps[i][0] <= steps[j][1]
+        for j in (i - 1, i + 1)
+        if 0 <= j < len(glyphs)
+    )
 
 
 def _which_mark(kind: str, probs: np.ndarray, steps: tuple[int, int]) -> str:
