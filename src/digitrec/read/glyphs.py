@@ -44,7 +44,7 @@ from .lines import ALPHABET, MARGIN, STRIDE, LineChar
 if TYPE_CHECKING:
     from .digits import Recognizer
 
-INK_LEVEL = 0.35  # soft-ink level that counts as a stroke (as `strings.INK_LEVEL`)
+INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity
 SPECK = 0.02  # a component with less ink than this share of the 90th-percentile one is dust
 DIGIT_TALL = 0.6  # a glyph at least this share of the line's digit height is a digit (or a slash)
 MARK_TALL = 0.35  # a dot, or each dot of a colon, is at most this share of the digit height
@@ -89,38 +89,69 @@ class Glyph:
     @property
     def ink(self) -> np.ndarray:
         """float32 (h, w): the glyph's own strokes (and their soft fringe) cut to its box, other glyphs' ink dark."""
-        import cv2
+        return own_ink(self.line, self.labels, self.members, (self.x0, self.y0, self.x1, self.y1))
 
-        labels = self.labels[self.y0 : self.y1, self.x0 : self.x1]
-        own = np.isin(labels, np.asarray(self.members) + 1)
-        near = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        return np.where(near & ((labels == 0) | own), self.line[self.y0 : self.y1, self.x0 : self.x1], 0.0).astype(
-            np.float32
-        )
+
+# ---------------------------------------------------------------- components (lines and glyphs alike)
+
+
+def components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Connected strokes of float32 (H, W) ink in [0, 1], ink bright: (labels int32 (H, W), component k labelled
+    k + 1; stats int (n, 5): left, top, width, height, area of each; the indices of those that are not dust)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > INK_LEVEL).astype(np.uint8), connectivity=8)
+    stats = stats[1:, :5].astype(int)  # row 0 is the background
+    if count <= 1:
+        return labels, stats, []
+    big = float(np.percentile(stats[:, 4], 90))
+    return labels, stats, [i for i in range(len(stats)) if stats[i, 4] >= max(4.0, SPECK * big)]
+
+
+def typical_height(heights: np.ndarray) -> float:
+    """A digit's height from component heights: the median of those not much shorter than the tallest.
+
+    Detached bars and specks are short; whole digits of one hand are about equally tall.
+    """
+    heights = np.asarray(heights, np.float64)
+    return float(np.median(heights[heights >= DIGIT_TALL * heights.max()]))
+
+
+def box_of(stats: np.ndarray, members: list[int]) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) around the components `members` (rows of `components`' stats)."""
+    rows = stats[members]
+    return (
+        int(rows[:, 0].min()), int(rows[:, 1].min()),
+        int((rows[:, 0] + rows[:, 2]).max()), int((rows[:, 1] + rows[:, 3]).max()),
+    )  # fmt: skip
+
+
+def own_ink(ink: np.ndarray, labels: np.ndarray, members: list[int], box: tuple[int, int, int, int]) -> np.ndarray:
+    """float32 ink cut to `box` (left, top, right, bottom) with only the components `members` and their soft fringe:
+    everything that belongs to other components is dark."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    cut = labels[y0:y1, x0:x1]
+    own = np.isin(cut, np.asarray(members) + 1)
+    near = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.where(near & ((cut == 0) | own), ink[y0:y1, x0:x1], 0.0).astype(np.float32)
+
+
+# ---------------------------------------------------------------- glyphs
 
 
 def find_glyphs(ink: np.ndarray) -> list[Glyph]:
     """Glyphs of one line's float32 (h, w) ink in [0, 1] (ink bright), left to right."""
-    import cv2
-
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > INK_LEVEL).astype(np.uint8), connectivity=8)
-    if count <= 1:
-        return []
-    stats = stats[1:, :5].astype(int)  # left, top, width, height, area per component
-    big = float(np.percentile(stats[:, 4], 90))
-    keep = [i for i in range(len(stats)) if stats[i, 4] >= max(4.0, SPECK * big)]
+    labels, stats, keep = components(ink)
     if not keep:
         return []
-    heights = stats[keep, 3]
-    tall_height = float(np.median(heights[heights >= DIGIT_TALL * heights.max()]))
+    tall_height = typical_height(stats[keep, 3])
     groups = _join(stats, keep, tall_height)
     band = _band(stats, groups, tall_height)
     out = []
     for members in groups:
-        x0 = min(stats[k, 0] for k in members)
-        x1 = max(stats[k, 0] + stats[k, 2] for k in members)
-        y0 = min(stats[k, 1] for k in members)
-        y1 = max(stats[k, 1] + stats[k, 3] for k in members)
+        x0, y0, x1, y1 = box_of(stats, members)
         out.append(Glyph(x0, x1, y0, y1, _kind(stats, members, tall_height, band), members, labels, ink))
     return out
 
@@ -154,10 +185,7 @@ def _band(stats: np.ndarray, groups: list[list[int]], tall_height: float) -> tup
 
 def _kind(stats: np.ndarray, members: list[int], tall_height: float, band: tuple[float, float]) -> str:
     """ "digit", "-", ".", ":" or "other" for a glyph made of component indices `members`."""
-    x0 = min(stats[k, 0] for k in members)
-    x1 = max(stats[k, 0] + stats[k, 2] for k in members)
-    y0 = min(stats[k, 1] for k in members)
-    y1 = max(stats[k, 1] + stats[k, 3] for k in members)
+    x0, y0, x1, y1 = box_of(stats, members)
     h, w = y1 - y0, x1 - x0
     if max(stats[k, 3] for k in members) >= DIGIT_TALL * tall_height:
         return "digit"  # NOTE: one stroke as tall as a digit, with whatever small pieces joined it
@@ -357,4 +385,4 @@ def _which_mark(kind: str, probs: np.ndarray, steps: tuple[int, int]) -> str:
     return "," if comma > point else "."
 
 
-__all__ = ["Glyph", "check_line", "find_glyphs"]
+__all__ = ["Glyph", "box_of", "check_line", "components", "find_glyphs", "own_ink", "typical_height"]

@@ -48,6 +48,7 @@ from ..image.rulings import Rulings, find_rulings, remove_rulings, with_faint_li
 from ..io.decode import ImageSource, load_gray
 from .ctc import DIGITS_ONLY, Pattern
 from .decoding import DECODERS, LineDecoding, read_line
+from .glyphs import INK_LEVEL, box_of, components, own_ink, typical_height
 from .lines import LineChar
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ if TYPE_CHECKING:
     from .lines import LineReader
 
 READ_SIDE = 768  # longer side for analysis: a line of ten digits keeps each ~60 px tall (the reader needs 24)
-INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity
-SPECK = 0.02  # components with less ink than this share of a big one are dust
 LINE_MIN_CONFIDENCE = {"strict": 0.8, "normal": 0.0, "off": 0.0}  # a line read less surely than this is refused
 
 
@@ -283,44 +282,21 @@ def find_lines(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], np.ndar
     """Text lines of float32 (H, W) ink in [0, 1] (ink bright), top to bottom.
 
     Returns, per line, its (left, top, right, bottom) box in `ink` and its ink
-    cut to that box, with the ink of other lines' components removed.
+    cut to that box, with the ink of other lines' components removed (their
+    soft fringe kept: `glyphs.own_ink`).
     """
-    import cv2
-
-    mask = (ink > INK_LEVEL).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if count <= 1:
-        return []
-    stats = stats[1:]  # row 0 is the background
-    areas = stats[:, cv2.CC_STAT_AREA]
-    big = float(np.percentile(areas, 90))
-    keep = [i for i in range(len(stats)) if areas[i] >= max(4.0, SPECK * big)]
+    labels, stats, keep = components(ink)
     if not keep:
         return []
-    height = _typical_height(stats[keep, cv2.CC_STAT_HEIGHT])
+    height = typical_height(stats[keep, 3])
     out = []
     for members in _group_lines(stats, keep, height):
-        x0 = int(min(stats[k, cv2.CC_STAT_LEFT] for k in members))
-        y0 = int(min(stats[k, cv2.CC_STAT_TOP] for k in members))
-        x1 = int(max(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH] for k in members))
-        y1 = int(max(stats[k, cv2.CC_STAT_TOP] + stats[k, cv2.CC_STAT_HEIGHT] for k in members))
-        own = np.isin(labels[y0:y1, x0:x1], np.asarray(members) + 1)
-        # NOTE: keep the soft fringe around this line's strokes, drop everything that belongs to other components
-        near = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        out.append(((x0, y0, x1, y1), np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0)))
+        box = box_of(stats, members)
+        out.append((box, own_ink(ink, labels, members, box)))
     return out
 
 
 # ---------------------------------------------------------------- lines
-
-
-def _typical_height(heights: np.ndarray) -> float:
-    """A digit's height from component heights: the median of those not much shorter than the tallest.
-
-    Detached bars and specks are short; whole digits of one hand are about equally tall.
-    """
-    heights = np.asarray(heights, np.float64)
-    return float(np.median(heights[heights >= 0.6 * heights.max()]))
 
 
 def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list[int]]:
