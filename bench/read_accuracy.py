@@ -14,7 +14,8 @@ vertical jitter, then:
     touching-photo  both
     separators  dates, decimals, times and phone numbers (12/05, 3.14, 555-0199;
               dates and times with values people write) with pen-drawn
-              separators, by `linesynth.compose` (another generator), on paper
+              separators, by `linesynth.compose` (another generator), on paper;
+              each mark clear of its neighbours (--overlapping-marks: as before)
     slanted-ones  digits only, about half of them 1s that lean like a "/"
               (MNIST test 1s with slant >= 0.3), 2 px overlapping to 6 px apart
     dates, phones, amounts  dd/dd/dddd, ddd-dddd or ddd-ddd-dddd, d+.dd by
@@ -61,8 +62,11 @@ FORMATS = ("dd/dd", "dd/dd/dddd", "dd.dd.dddd", "d.dd", "dd.dd", "ddd-dddd", "dd
 SLANTED = 0.3  # a 1 leaning at least this much (columns per row) reads like a "/" (linesynth.slant)
 
 
-def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
-    """One generated image of 3-6 MNIST test digits and its true digit string."""
+def make_string(test, kind: str, rng: np.random.Generator, clear_marks: bool = True) -> tuple[str, Image.Image]:
+    """One generated image of 3-6 MNIST test digits and its true digit string.
+
+    `clear_marks`: separators keep clear of the digits beside them (see `--overlapping-marks`).
+    """
     spacing, photo = KINDS[kind]
     if spacing == "ones":
         return _slanted_ones(test, rng)
@@ -72,7 +76,7 @@ def make_string(test, kind: str, rng: np.random.Generator) -> tuple[str, Image.I
         if "d+" in fmt:
             fmt = fmt.replace("d+", "d" * int(rng.integers(1, 5)))
         text = linesynth.format_text(fmt, rng)  # dates and times with values people write
-        line, _ = linesynth.compose(test.images, test.labels, rng, text)
+        line, _ = linesynth.compose(test.images, test.labels, rng, text, clear_marks=clear_marks)
         return text, synth.on_paper(line, rng.uniform(2, 4))
     k = int(rng.integers(3, 7))
     idx = rng.integers(0, len(test), k)
@@ -129,7 +133,9 @@ def digits(which: str) -> Split:
     return Split(train.images[HELDOUT:], train.labels[HELDOUT:])
 
 
-def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0, which: str = "test") -> dict[str, Any]:
+def run(
+    rec: Recognizer, kind: str, n: int, seed: int, show: int = 0, which: str = "test", clear_marks: bool = True
+) -> dict[str, Any]:
     """Read `n` generated strings of `kind` greedily, with the beam search, and (formats) with --expect."""
     test = digits(which)
     rng = np.random.default_rng([seed, list(KINDS).index(kind)])
@@ -138,7 +144,7 @@ def run(rec: Recognizer, kind: str, n: int, seed: int, show: int = 0, which: str
 
         images, labels, _ = writers.make(test.images, test.labels, WRITER_POOL, seed)
         test = Split(images, labels)
-    cases = [make_string(test, kind, rng) for _ in range(n)]
+    cases = [make_string(test, kind, rng, clear_marks) for _ in range(n)]
     out: dict[str, Any] = {}
     runs = (
         ("greedy", {"decoder": "greedy", "check": False}), ("line", {"check": False}), ("beam", {}),
@@ -187,12 +193,17 @@ def main() -> None:
         "--digits", default="test", choices=["test", "heldout"],
         help="MNIST test (the reported figures) or train[55000:], which no shipped model trained on (diagnosis)",
     )  # fmt: skip
+    parser.add_argument(
+        "--overlapping-marks", action="store_true",
+        help="separators as the bench drew them before 2026-12-03: overlapping the next digit by up to a quarter "
+        "of its width, so a dot or colon could hide inside its stroke (unreadable to a person too)",
+    )  # fmt: skip
     parser.add_argument("--reject", default="normal", choices=["strict", "normal", "off"], help="line refusal mode")
     args = parser.parse_args()
     rec = Recognizer.load(args.model, threads=2, reject=args.reject, line_model=args.line_model)
     print(
         f"line model {rec.line_reader().meta['name']}, {args.n} strings per kind, seed {args.seed}, "
-        f"--reject {args.reject}, {args.digits} digits"
+        f"--reject {args.reject}, {args.digits} digits{', overlapping marks' if args.overlapping_marks else ''}"
     )
     print(
         f"{'kind':<16}{'greedy':>8}{'beam':>8}{'+glyphs':>9}{'expect':>8}{'per char':>10}{'refused':>9}{'+sep':>6}"
@@ -200,7 +211,7 @@ def main() -> None:
     )
     results = {}
     for kind in args.kinds.split(","):
-        r = results[kind] = run(rec, kind, args.n, args.seed, args.show, args.digits)
+        r = results[kind] = run(rec, kind, args.n, args.seed, args.show, args.digits, not args.overlapping_marks)
         best = r.get("expect", r["beam"])
         expect = f"{r['expect']['exact']:>8.1%}" if "expect" in r else f"{'':>8}"
         gained = f"{r['beam']['gained']:>6}" if r["beam"]["plain"] else f"{'':>6}"

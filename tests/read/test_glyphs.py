@@ -12,6 +12,7 @@ from digitrec.read.ctc import DIGITS_ONLY, Pattern
 from digitrec.read.decoding import decode_line, read_line
 from digitrec.read.glyphs import Glyph, check_line, find_glyphs
 from digitrec.read.lines import ALPHABET, LineChar, normalize_line
+from digitrec.read.strings import find_lines
 
 BIG = 3  # MNIST digits drawn 3x (84 px tall boxes, ink about 60 px)
 
@@ -83,6 +84,34 @@ def checked(ink, probs, strong, pattern=None) -> str | None:
 def test_glyph_kinds_digits_dash_dot_and_colon(sure_digits):
     ink = draw_line([4, "-", 7, ".", 1, ":", 2], sure_digits)
     assert [g.kind for g in find_glyphs(ink)] == ["digit", "-", "digit", ".", "digit", ":", "digit"]
+
+
+def small_dot_line(digits: dict, radius: int, level: float, above: int = 0) -> np.ndarray:
+    """The line 1.28 with its dot redrawn small and faint (`radius`, `level`), `above` px higher, on a margin."""
+    line = np.pad(draw_line([1, ".", 2, 8], digits), 60)
+    labels, stats, _ = glyphs.components(line)
+    dot = int(np.argmin(stats[:, 4]))
+    x, y, w, h, _ = stats[dot]
+    line[labels == dot + 1] = 0
+    cv2.circle(line, (int(x + w / 2), int(y + h / 2) - above), radius, level, -1)
+    return line
+
+
+def test_a_small_faint_dot_is_a_mark_not_dust(sure_digits, strong):
+    ink = small_dot_line(sure_digits, 2, 0.6)  # 13 px of ink at 0.6: 1% of a digit's, dust by area alone
+    ((_, line),) = find_lines(ink)
+    assert read_line(strong.line_reader(), line, recognizer=strong).text == "1.28"
+
+
+def test_specks_off_the_digits_rows_or_tiny_stay_dust(sure_digits):
+    for ink in (small_dot_line(sure_digits, 2, 0.6, above=90), small_dot_line(sure_digits, 1, 1.0)):
+        labels, stats, keep = glyphs.components(ink)
+        speck = int(np.argmin(stats[:, 4]))
+        assert len(keep) == 3 and speck not in keep
+        (((x0, y0, x1, y1), line),) = find_lines(ink)
+        ys, xs = np.nonzero(labels == speck + 1)
+        inside = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
+        assert not line[ys[inside] - y0, xs[inside] - x0].any()  # cut out of the line's ink, or outside its box
 
 
 def test_pieces_of_a_broken_digit_are_no_marks(sure_digits, strong):

@@ -100,3 +100,23 @@ def test_init_loads_the_shipped_line_model_and_refuses_a_digit_model():
     model.load_state_dict(load_line_weights("line", 32))  # strict: every weight fits
     with pytest.raises(ModelError, match="line model"):
         load_line_weights("seed", 32)
+
+
+def test_clear_marks_keep_every_dot_apart_from_the_digits(test_split):
+    import cv2
+
+    def merged(clear: bool, seed: int) -> bool:
+        """Whether the dot of "0.5" shares a connected stroke with a digit (3 strokes or more when apart)."""
+        line, _ = linesynth.compose(
+            test_split.images, test_split.labels, np.random.default_rng(seed), "0.5", clear_marks=clear
+        )
+        count, *_ = cv2.connectedComponentsWithStats((line > 60).astype(np.uint8), connectivity=8)
+        return count - 1 < 3
+
+    assert any(merged(False, seed) for seed in range(40))  # the usual gaps overlap: a dot can hide in a digit
+    assert not any(merged(True, seed) for seed in range(40))
+    same = [
+        linesynth.compose(test_split.images, test_split.labels, np.random.default_rng(1), "12", clear_marks=c)[0]
+        for c in (False, True)
+    ]
+    assert np.array_equal(*same)  # digits only: drawn as before

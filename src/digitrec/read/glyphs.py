@@ -45,7 +45,10 @@ if TYPE_CHECKING:
     from .digits import Recognizer
 
 INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity
-SPECK = 0.02  # a component with less ink than this share of the 90th-percentile one is dust
+SPECK = 0.02  # a component with less ink than this share of the 90th-percentile one is dust ...
+MARK_SIDE = 0.06  # ... unless it is a pen mark: this share of the digits' height long or tall at least ...
+MARK_BELOW = 0.2  # ... with its centre in the rows of a digit within a digit's height of it (a comma: a little below)
+MARK_DARK = 0.4  # ... and darker than INK_LEVEL by a margin somewhere (a small dot blurs to ~0.5)
 DIGIT_TALL = 0.6  # a glyph at least this share of the line's digit height is a digit (or a slash)
 MARK_TALL = 0.35  # a dot, or each dot of a colon, is at most this share of the digit height
 DASH_TALL = 0.3  # a dash is at most this share of the digit height ...
@@ -105,7 +108,27 @@ def components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
     if count <= 1:
         return labels, stats, []
     big = float(np.percentile(stats[:, 4], 90))
-    return labels, stats, [i for i in range(len(stats)) if stats[i, 4] >= max(4.0, SPECK * big)]
+    keep = [i for i in range(len(stats)) if stats[i, 4] >= max(4.0, SPECK * big)]
+    if not keep:
+        return labels, stats, []
+    # NOTE: a dot, a colon's dots or a thin dash are far smaller than digits: dust by area alone
+    height = typical_height(stats[keep, 3])
+    marks = [i for i in range(len(stats)) if i not in keep and _mark(i, ink, labels, stats, keep, height)]
+    return labels, stats, sorted(keep + marks)
+
+
+def _mark(i: int, ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, keep: list[int], height: float) -> bool:
+    """Whether small component i is a pen mark, not dust: long enough, dark enough, beside a digit in its rows."""
+    x, y, w, h, area = stats[i]
+    if area < 4 or max(w, h) < MARK_SIDE * height:
+        return False
+    cx, cy = x + w / 2, y + h / 2
+    beside = any(
+        max(stats[k, 0] - cx, cx - stats[k, 0] - stats[k, 2], 0) <= height
+        and stats[k, 1] <= cy <= stats[k, 1] + stats[k, 3] + MARK_BELOW * height
+        for k in keep
+    )
+    return beside and float(ink[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i + 1].max()) >= MARK_DARK
 
 
 def typical_height(heights: np.ndarray) -> float:

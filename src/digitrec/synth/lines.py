@@ -26,6 +26,7 @@ FORMATS = (  # how people group digits with separators; d is a digit
 PEN = (1.2, 3.2)  # stroke width in pixels at digit height 28
 THIN_PEN = (0.6, 1.6)  # a fine pen for thin separators
 FAINT = (0.45, 0.95)  # ink strength of a faint separator
+MARK_CLEARANCE = 2  # px a separator keeps from its neighbours in `compose(clear_marks=True)`
 ROW = 44  # canvas height while composing; digits are about 20-26 px tall in it
 SLANTED = 0.3  # a 1 leaning at least this much (columns per row, `slant`) reads like a "/"
 FLAG_REACH = (0.15, 0.3)  # how far a 1's flag reaches left, in digit heights
@@ -164,6 +165,7 @@ def compose(
     text: str | None = None,
     style: Style | None = None,
     warp: float = 0.0,
+    clear_marks: bool = False,
 ) -> tuple[np.ndarray, str]:
     """One handwritten line: uint8 (ROW, W) white on black, and its text.
 
@@ -172,7 +174,9 @@ def compose(
     from the digits of its class, and with probability `warp` reshaped as
     another writer might have written it (`warp_digit`). Without `style` and
     `warp` the random draws are those the shipped line model was first
-    trained on (seeded lines stay the same).
+    trained on (seeded lines stay the same). With `clear_marks` a separator
+    keeps MARK_CLEARANCE px from its neighbours: overlapped, a dot or a colon
+    hides in the next digit's stroke, and no reader could see it.
     """
     text = text if text is not None else _text(rng, int(rng.integers(1, 11)))
     height = rng.uniform(20, 26)
@@ -186,6 +190,8 @@ def compose(
         gaps = [int(round(rng.uniform(-3.5, 1.5) * height / 20)) for _ in parts[1:]]
     else:
         gaps = [_gap(rng, p.shape[1]) for p in parts[1:]]
+    if clear_marks:
+        gaps = [max(g, MARK_CLEARANCE) if not (a + b).isdigit() else g for g, a, b in zip(gaps, text, text[1:])]
     width = sum(p.shape[1] for p in parts) + sum(gaps) + 16
     line = np.zeros((ROW, max(width, 16)), np.uint8)
     x = 8
