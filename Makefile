@@ -54,4 +54,5 @@ strong-model: $(VENV)/.installed-dev
 # trained with this command plus --device cuda --workers 5 on one H200 (7.4 minutes, shared with other jobs); on 2 CPU
 # cores an estimated 1 to 2.5 hours, not timed end to end (docs/accuracy.md).
 line-model: $(VENV)/.installed-dev
-	$(BIN)/digitrec train --lines --out src/digitrec/weights/line --steps 6000 --batch-size 64 --lr 0.002 --seed 0 --force
+	$(BIN)/digitrec train --lines --out models/line-base --steps 6000 --batch-size 64 --lr 0.002 --seed 0 --force
+	$(BIN)/digitrec train --lines --init models/line-base --out src/digitrec/weights/line --styles 0.22 --clear-marks --steps 1500 --lr 0.0003 --seed 3 --force

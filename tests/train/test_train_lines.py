@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT
@@ -30,6 +31,7 @@ def test_train_lines_saves_a_line_model_once_that_reads(tmp_path):
     meta = json.loads((tmp_path / "tiny.json").read_text())
     assert meta["kind"] == "line" and meta["training"]["steps"] == 2 and meta["training"]["width"] == 4
     assert meta["training"]["batch_size"] == 4 and meta["training"]["lr"] == 0.002  # the line recipe's own default
+    assert meta["training"]["styles"] == 0.0 and meta["training"]["clear_marks"] is False
     command = meta["training"]["command"].split()
     assert command[:2] == ["digitrec", "train"] and "--lines" in command
     assert command[command.index("--steps") + 1] == "2" and command[command.index("--out") + 1] == str(
@@ -69,3 +71,20 @@ def test_the_module_alias_still_answers():
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )  # fmt: skip
     assert result.returncode == 0 and "--out" in result.stdout and "--steps" in result.stdout
+
+
+def test_styles_and_clear_marks_reach_the_lines_and_the_recipe(tmp_path, test_split):
+    pytest.importorskip("torch")
+    from digitrec.train.lines import with_styles
+
+    images, labels = test_split.images[:1000], test_split.labels[:1000]
+    assert with_styles(images, labels, 0.0)[0] is images  # the old recipes draw from the digits as they are
+    mixed, mixed_labels = with_styles(images, labels, 0.2)
+    assert mixed.shape == images.shape and mixed.dtype == np.uint8
+    redrawn = ~np.array([any(np.array_equal(m, im) for im in images[labels == y]) for m, y in zip(mixed, mixed_labels)])
+    assert 0.15 <= redrawn.mean() <= 0.25  # a fifth of the pool redrawn as other writers and scans give them
+    result = run("train", "--lines", *TINY, "--styles", "0.01", "--clear-marks", "--quiet", "--out", tmp_path / "s")
+    assert result.exit_code == 0, result.output
+    training = json.loads((tmp_path / "s.json").read_text())["training"]
+    assert training["styles"] == 0.01 and training["clear_marks"] is True
+    assert "--styles 0.01" in training["command"] and "--clear-marks" in training["command"]

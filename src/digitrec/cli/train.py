@@ -55,7 +55,8 @@ from .common import DATA_HELP, MODEL_HELP, interrupted, resume_command
     type=click.FloatRange(0, 1),
     default=0.0,
     show_default=True,
-    help="Add printed digits rendered from the training fonts, this fraction of each batch (strong network only), so typed numbers read too.",
+    help="Add printed digits rendered from the training fonts, this fraction of each batch (strong network only), "
+    "so typed numbers read too. With --lines: this share of the lines is printed digit strings and formats.",
 )
 @click.option(
     "--styles",
@@ -64,7 +65,8 @@ from .common import DATA_HELP, MODEL_HELP, interrupted, resume_command
     show_default=True,
     help="Add digits as other writers and scans give them (black-and-white 12-16 px scans, digits filling their box, "
     "8x8 counts, marker and fine pens, broken strokes, European 1s, crossed 7s, slashed 0s), made from the training "
-    "digits, this fraction of each batch (strong network only).",
+    "digits, this fraction of each batch (strong network only). With --lines: this share of the digits lines are "
+    "drawn from is redrawn so.",
 )
 @click.option(
     "--init",
@@ -128,7 +130,8 @@ from .common import DATA_HELP, MODEL_HELP, interrupted, resume_command
     is_flag=True,
     help="Train a line model (reads whole lines for `digitrec read`) instead of a digit network: CTC on synthetic "
     "lines of MNIST training digits. Takes --batch-size (default 64), --lr (default 0.002), --width (default 32), "
-    "--nondigit (share of lines without digits, default 0.05), --init (a line model to fine-tune), --seed, --out "
+    "--nondigit (share of lines without digits, default 0.05), --styles and --printed (default 0), --init (a line model to "
+    "fine-tune), --seed, --out "
     "(default models/digitrec-line), --force, --device, --quiet and the options below.",
 )
 @click.option("--steps", type=click.IntRange(1), default=None, help="--lines: training batches (default 6000).")
@@ -151,6 +154,12 @@ from .common import DATA_HELP, MODEL_HELP, interrupted, resume_command
     default=None,
     help="--lines: share of digits turned, stretched, sheared and elastically bent as other writers write them "
     "(default 0).",
+)
+@click.option(
+    "--clear-marks",
+    is_flag=True,
+    default=None,
+    help="--lines: draw separators clear of the digits beside them (overlapping, a point can hide in a stroke).",
 )
 @click.option(
     "--workers", type=click.IntRange(0), default=None, help="--lines: processes drawing training lines (default 1)."
@@ -188,6 +197,7 @@ def train(
     capture: float | None,
     hard: float | None,
     warp: float | None,
+    clear_marks: bool | None,
     workers: int | None,
     validate: int | None,
 ) -> None:
@@ -205,8 +215,11 @@ def train(
     --batch-size is the global batch (split across processes), so --lr needs no change.
 
     \b
-    The shipped line model's recipe:
-      digitrec train --lines --out src/digitrec/weights/line --steps 6000 --workers 5 --device cuda
+    The shipped line model's recipe: a base, then a fine-tune on other writers' digits (the base is
+    recorded in line.json as fine_tuned_from; --init takes its path):
+      digitrec train --lines --out line-base --steps 6000 --workers 5 --device cuda
+      digitrec train --lines --out src/digitrec/weights/line --init line-base --styles 0.22 --clear-marks
+        --steps 1500 --lr 0.0003 --seed 3 --device cpu
     """
     from ..errors import require_torch
 
@@ -256,12 +269,15 @@ def train(
         click.echo("dry run: nothing saved (pass --out to save the model)")
 
 
-LINE_ONLY = ("steps", "capture", "hard", "warp", "workers", "validate")
+LINE_ONLY = ("steps", "capture", "hard", "warp", "clear_marks", "workers", "validate")
 DIGIT_ONLY = (
-    "arch", "epochs", "schedule", "augment", "printed", "styles", "holdout", "limit", "data_dir", "min_accuracy",
+    "arch", "epochs", "schedule", "augment", "holdout", "limit", "data_dir", "min_accuracy",
     "dry_run", "resume", "snapshots",
 )  # fmt: skip
-LINE_SHARED = {"batch_size": "batch_size", "lr": "lr", "seed_": "seed", "width": "width", "nondigit": "nondigit"}
+LINE_SHARED = {
+    "batch_size": "batch_size", "lr": "lr", "seed_": "seed", "width": "width", "nondigit": "nondigit", "styles": "styles",
+    "printed": "printed",
+}  # fmt: skip
 LINE_OUT = "models/digitrec-line"
 
 

@@ -34,7 +34,7 @@ DECODERS = ("beam", "greedy")
 # NOTE: fitted by bench/fit_line_confidence.py on lines of MNIST train[55000:] digits (unseen by the line model;
 # never test): a logistic regression of "the line is exactly right" on the logits of the beam's posterior and of
 # the weakest character's confidence.
-CONFIDENCE_FIT = (0.084, 0.764, 0.128)  # intercept, weight of logit(posterior), weight of logit(weakest character)
+CONFIDENCE_FIT = (0.166, 0.652, 0.174)  # intercept, weight of logit(posterior), weight of logit(weakest character)
 UNSURE_STEP = 0.6  # a step whose likeliest class has less than this is unsure (letters and scribble are mostly so)
 NOT_DIGITS_SHARE = 0.5  # a line whose inked steps are more than this share unsure is not digits
 

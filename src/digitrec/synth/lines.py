@@ -290,13 +290,13 @@ def hard_text(rng: np.random.Generator) -> str:
 
 
 def hard_line(
-    pool: np.ndarray, pool_labels: np.ndarray, rng: np.random.Generator, slanted: np.ndarray
+    pool: np.ndarray, pool_labels: np.ndarray, rng: np.random.Generator, slanted: np.ndarray, clear_marks: bool = False
 ) -> tuple[np.ndarray, str]:
     """A line of the kinds the shipped model misread: `hard_text` in a random `Style`; uint8 (ROW, W) and its text."""
     style = Style(
         slanted=slanted, slanted_share=0.5, flag=0.25, narrow=0.3, tight=rng.random() < 0.4, thin=rng.random() < 0.4
     )
-    return compose(pool, pool_labels, rng, hard_text(rng), style)
+    return compose(pool, pool_labels, rng, hard_text(rng), style, clear_marks=clear_marks)
 
 
 def _slant_and_pen(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -348,6 +348,18 @@ def capture(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     gray = np.asarray(Image.open(buf), np.float32) / 255
     ink, _ = recover_ink(gray)  # NOTE: the one recovery `digitrec read` uses, so training matches reading
     return ink[pad : pad + h, pad : pad + w]  # the reader cuts a line to its own ink the same way
+
+
+def printed_line(rng: np.random.Generator, fonts: list) -> tuple[np.ndarray, str]:
+    """A printed line of digits or a format (`_text`) in one of `fonts`: uint8 (ROW, W) white on black, its text."""
+    from PIL import ImageDraw
+
+    text = _text(rng, int(rng.integers(1, 11)))
+    font = fonts[rng.integers(len(fonts))]
+    left, top, right, bottom = font.getbbox(text)
+    img = Image.new("L", (right - left + 16, ROW), 0)
+    ImageDraw.Draw(img).text((8 - left, (ROW - (bottom - top)) / 2 - top), text, fill=255, font=font)
+    return _slant_and_pen(np.asarray(img), rng), text
 
 
 def nondigit_line(rng: np.random.Generator, fonts: list) -> np.ndarray:

@@ -43,6 +43,9 @@ class LineConfig:
     nondigit: float = 0.05  # share of lines holding no digits (target: empty)
     hard: float = 0.0  # share of hard lines (linesynth.hard_line: 1s by 4s, 7s and separators, formats, short lines)
     warp: float = 0.0  # share of digits reshaped as other writers might write them (linesynth.warp_digit)
+    printed: float = 0.0  # share of lines printed in the training fonts (synth.fonts.PRINTED_TRAIN)
+    styles: float = 0.0  # share of the training digits redrawn as other writers and scans give them (synth.writers)
+    clear_marks: bool = False  # separators keep clear of their digits (overlapped, a point can hide in a stroke)
     workers: int = 1
     device: str = "auto"
     validate: int = 1000  # validation lines
@@ -53,6 +56,8 @@ OPTION_HELP = {
     "init": "fine-tune: start from this line model's weights (a shipped name such as 'line', or a path)",
     "hard": "share of hard lines: 1s beside 4s, 7s and separators, flagged and slanted 1s, formats, 1-3 characters",
     "warp": "share of digits turned, stretched, sheared and elastically bent as other writers write them",
+    "styles": "share of the training digits redrawn as other writers and scans give them (synth.writers)",
+    "clear_marks": "separators drawn clear of the digits beside them (overlapped, a point hides in a stroke)",
     "lr": "peak learning rate of the one-cycle schedule (fine-tuning wants less than from scratch)",
 }
 
@@ -65,12 +70,13 @@ class LineStream:
     """An endless, seeded stream of (line float32 (32, W), text) for one worker."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, config: LineConfig, seed: int) -> None:
-        from ..synth.fonts import LETTERS_TRAIN, load_fonts
+        from ..synth.fonts import LETTERS_TRAIN, PRINTED_TRAIN, load_fonts
         from ..synth.lines import SLANTED, slant
 
         self.images, self.labels, self.config = images, labels, config
         self.rng = np.random.default_rng(seed)
         self.fonts = load_fonts(LETTERS_TRAIN, sizes=(20, 26, 32))
+        self.printed = load_fonts(PRINTED_TRAIN, sizes=(22, 28, 34)) if config.printed > 0 else []
         ones = np.flatnonzero(labels == 1)
         self.slanted = ones[slant(images[ones]) >= SLANTED] if config.hard > 0 else ones[:0]
 
@@ -80,10 +86,12 @@ class LineStream:
         rng, c = self.rng, self.config
         if rng.random() < c.nondigit:
             line, text = linesynth.nondigit_line(rng, self.fonts), ""
+        elif c.printed > 0 and rng.random() < c.printed:  # no extra draw without printed lines, as for hard ones
+            line, text = linesynth.printed_line(rng, self.printed)
         elif c.hard > 0 and rng.random() < c.hard:  # no extra draw without hard lines: seeded streams stay as they were
-            line, text = linesynth.hard_line(self.images, self.labels, rng, self.slanted)
+            line, text = linesynth.hard_line(self.images, self.labels, rng, self.slanted, c.clear_marks)
         else:
-            line, text = linesynth.compose(self.images, self.labels, rng, warp=c.warp)
+            line, text = linesynth.compose(self.images, self.labels, rng, warp=c.warp, clear_marks=c.clear_marks)
         ink = linesynth.capture(line, rng) if rng.random() < c.capture else line.astype(np.float32) / 255
         return normalize_line(ink)[0], text
 
@@ -122,10 +130,11 @@ def collate(samples: list[tuple[np.ndarray, str]]):
 
 
 def validation_set(
-    images: np.ndarray, labels: np.ndarray, n: int, seed: int, hard: float = 0.0
+    images: np.ndarray, labels: np.ndarray, n: int, seed: int, hard: float = 0.0, clear_marks: bool = False
 ) -> list[tuple[np.ndarray, str]]:
     """`n` fixed lines (half captured) from the given digits, for exact-line accuracy; `hard`: share of hard lines."""
-    stream = LineStream(images, labels, LineConfig(capture=0.5, nondigit=0.0, hard=hard), seed)
+    config = LineConfig(capture=0.5, nondigit=0.0, hard=hard, clear_marks=clear_marks)
+    stream = LineStream(images, labels, config, seed)
     return [stream.sample() for _ in range(n)]
 
 
@@ -142,6 +151,21 @@ def exact_rate(model: Any, lines: list[tuple[np.ndarray, str]], device: str) -> 
     return right / max(len(lines), 1)
 
 
+STYLES_SEED = 7  # the draw of the digits redrawn by `styles` (fixed: a recipe's pool is the same on every run)
+
+
+def with_styles(images: np.ndarray, labels: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 (N, 28, 28) training digits and labels (N,) with `share` of them replaced by digits redrawn as other
+    writers and scans give them (`synth.writers.make`, from the same digits); N stays. No change at share 0."""
+    if share <= 0:
+        return images, labels
+    from ..synth import writers
+
+    drawn, drawn_labels, _ = writers.make(images, labels, int(share * len(images)), seed=STYLES_SEED)
+    keep = np.random.default_rng(STYLES_SEED).permutation(len(images))[: len(images) - len(drawn)]
+    return np.concatenate([drawn, images[keep]]), np.concatenate([drawn_labels, labels[keep]])
+
+
 def fit_lines(config: LineConfig, progress: bool = True, train: Any = None) -> tuple[Any, dict[str, Any]]:
     """Train a line model on `train` (MNIST's training split, loaded when None); returns (torch model on CPU in
     eval mode, metrics)."""
@@ -155,10 +179,10 @@ def fit_lines(config: LineConfig, progress: bool = True, train: Any = None) -> t
     device = pick_device(config.device)
     torch.manual_seed(config.seed)
     train = load_split("train") if train is None else train
-    images, labels = train.images[:TRAIN_DIGITS], train.labels[:TRAIN_DIGITS]
+    images, labels = with_styles(train.images[:TRAIN_DIGITS], train.labels[:TRAIN_DIGITS], config.styles)
     held = train.images[TRAIN_DIGITS:], train.labels[TRAIN_DIGITS:]
-    val = validation_set(*held, config.validate, config.seed + 99)
-    val_hard = validation_set(*held, config.validate, config.seed + 98, hard=1.0)
+    val = validation_set(*held, config.validate, config.seed + 99, clear_marks=config.clear_marks)
+    val_hard = validation_set(*held, config.validate, config.seed + 98, hard=1.0, clear_marks=config.clear_marks)
     model = build("line", classes=len(ALPHABET) + 1, width=config.width)
     before = {}
     if config.init:
