@@ -50,9 +50,9 @@ strong-model: $(VENV)/.installed-dev
 	$(BIN)/digitrec train --arch strong --init models/strong-base --nondigit 0.12 --printed 0.08 --styles 0.25 --holdout 5000 \
 		--augment --epochs 10 --batch-size 128 --lr 0.001 --schedule onecycle --seed 1 --out src/digitrec/weights/strong --force
 
-# The shipped line reader (digitrec read): CTC on synthetic lines of MNIST training digits. The shipped weights were
-# trained with this command plus --device cuda --workers 5 on one H200 (7.4 minutes, shared with other jobs); on 2 CPU
-# cores an estimated 1 to 2.5 hours, not timed end to end (docs/accuracy.md).
+# The shipped line reader (digitrec read): CTC on synthetic lines of MNIST training digits. The base was trained with
+# the first command plus --device cuda --workers 5 on one H200 (7.4 minutes, shared with other jobs; on 2 CPU cores an
+# estimated 1 to 2.5 hours, not timed end to end); the fine-tune (second command) took 25 minutes on 2 CPU cores.
 line-model: $(VENV)/.installed-dev
 	$(BIN)/digitrec train --lines --out models/line-base --steps 6000 --batch-size 64 --lr 0.002 --seed 0 --force
 	$(BIN)/digitrec train --lines --init models/line-base --out src/digitrec/weights/line --styles 0.22 --clear-marks --steps 1500 --lr 0.0003 --seed 3 --force

@@ -120,3 +120,15 @@ def test_clear_marks_keep_every_dot_apart_from_the_digits(test_split):
         for c in (False, True)
     ]
     assert np.array_equal(*same)  # digits only: drawn as before
+
+
+def test_printed_lines_draw_their_text_in_a_training_font():
+    from digitrec.synth.fonts import PRINTED_TRAIN, load_fonts
+
+    fonts = load_fonts(PRINTED_TRAIN[:2], sizes=(28,))
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        line, text = linesynth.printed_line(rng, fonts)
+        assert text and set(text) <= set(ALPHABET) and line.dtype == np.uint8 and line.shape[0] == linesynth.ROW
+        cols = np.flatnonzero(line.max(0) > 128)
+        assert cols.size and cols[-1] - cols[0] >= 8 * len(text)  # every character takes room: none was dropped
