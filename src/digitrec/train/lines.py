@@ -57,6 +57,7 @@ OPTION_HELP = {
     "hard": "share of hard lines: 1s beside 4s, 7s and separators, flagged and slanted 1s, formats, 1-3 characters",
     "warp": "share of digits turned, stretched, sheared and elastically bent as other writers write them",
     "styles": "share of the training digits redrawn as other writers and scans give them (synth.writers)",
+    "printed": "share of lines printed in the training fonts (digit strings and formats)",
     "clear_marks": "separators drawn clear of the digits beside them (overlapped, a point hides in a stroke)",
     "lr": "peak learning rate of the one-cycle schedule (fine-tuning wants less than from scratch)",
 }
@@ -359,7 +360,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True, help="model stem to write (STEM.onnx, STEM.safetensors, STEM.json)")
     p.add_argument("--force", action="store_true", help="overwrite an existing model at --out")
     for name, value in asdict(LineConfig()).items():
-        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, help=OPTION_HELP.get(name))
+        flag, info = f"--{name.replace('_', '-')}", OPTION_HELP.get(name)
+        if isinstance(value, bool):  # NOTE: type=bool would read "--clear-marks False" as True
+            p.add_argument(flag, action="store_true", help=info)
+        else:
+            p.add_argument(flag, type=type(value), default=value, help=info)
     args = p.parse_args(argv)
     config = LineConfig(**{k: getattr(args, k) for k in asdict(LineConfig())})
     command = shlex.join(["python", "-m", "digitrec.train.lines", *(sys.argv[1:] if argv is None else argv)])
