@@ -350,27 +350,25 @@ def capture(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ink[pad : pad + h, pad : pad + w]  # the reader cuts a line to its own ink the same way
 
 
-def printed_line(rng: np.random.Generator, fonts: list) -> tuple[np.ndarray, str]:
-    """A printed line of digits or a format (`_text`) in one of `fonts`: uint8 (ROW, W) white on black, its text."""
+def _typeset(text: str, font) -> np.ndarray:
+    """`text` in a Pillow font, white on black, centred in ROW rows with 8 columns each side: uint8 (ROW, W)."""
     from PIL import ImageDraw
 
-    text = _text(rng, int(rng.integers(1, 11)))
-    font = fonts[rng.integers(len(fonts))]
     left, top, right, bottom = font.getbbox(text)
     img = Image.new("L", (right - left + 16, ROW), 0)
     ImageDraw.Draw(img).text((8 - left, (ROW - (bottom - top)) / 2 - top), text, fill=255, font=font)
-    return _slant_and_pen(np.asarray(img), rng), text
+    return np.asarray(img)
+
+
+def printed_line(rng: np.random.Generator, fonts: list) -> tuple[np.ndarray, str]:
+    """A printed line of digits or a format (`_text`) in one of `fonts`: uint8 (ROW, W) white on black, its text."""
+    text = _text(rng, int(rng.integers(1, 11)))
+    return _slant_and_pen(_typeset(text, fonts[rng.integers(len(fonts))]), rng), text
 
 
 def nondigit_line(rng: np.random.Generator, fonts: list) -> np.ndarray:
     """A line that holds no digits: a handwritten-looking word in a font, or a scribble; uint8 (ROW, W)."""
-    from PIL import ImageDraw
-
     from .nondigits import LETTERS
 
     word = "".join(LETTERS[i] for i in rng.integers(len(LETTERS), size=int(rng.integers(2, 8))))
-    font = fonts[rng.integers(len(fonts))]
-    left, top, right, bottom = font.getbbox(word)
-    img = Image.new("L", (right - left + 16, ROW), 0)
-    ImageDraw.Draw(img).text((8 - left, (ROW - (bottom - top)) / 2 - top), word, fill=255, font=font)
-    return np.asarray(img)
+    return _typeset(word, fonts[rng.integers(len(fonts))])
