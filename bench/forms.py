@@ -23,11 +23,12 @@ import time
 import numpy as np
 
 from digitrec import Recognizer
-from digitrec.io.mnist import load_split
+from digitrec.io.mnist import Split, load_split
 from digitrec.read.cells import read_cells
 from digitrec.read.strings import read_digits
 from digitrec.synth import forms as formsynth
 
+HELDOUT = 55000  # train[55000:]: training digits neither shipped model trained on (both held them out)
 SINGLE = ("boxed", "boxed-touching", "underlined", "ruled", "graph")
 
 
@@ -82,6 +83,14 @@ def _plain(rec: Recognizer, n: int, rng: np.random.Generator, test) -> str:
     return f"{'plain':16s} predict right {right_p / n:6.1%}   read right {right_r / n:6.1%}   {rate:5.1f} reads/s"
 
 
+def _digits(which: str) -> Split:
+    """The digits forms are drawn with: MNIST test (the figures), or train[55000:] ("heldout", for diagnosis)."""
+    if which == "test":
+        return load_split("test")
+    train = load_split("train")
+    return Split(train.images[HELDOUT:], train.labels[HELDOUT:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=100, help="pictures per kind")
@@ -89,11 +98,15 @@ def main() -> None:
     parser.add_argument("--captured", action="store_true", help="photograph/scan every picture")
     parser.add_argument("--plain", action="store_true", help="also plain MNIST test digits (no rulings)")
     parser.add_argument("--kinds", default=",".join((*SINGLE, "comb", "table")))
+    parser.add_argument(
+        "--digits", default="test", choices=["test", "heldout"],
+        help="MNIST test (the reported figures) or train[55000:], which no shipped model trained on (diagnosis)",
+    )  # fmt: skip
     args = parser.parse_args()
-    test = load_split("test")
+    test = _digits(args.digits)
     rec = Recognizer.load(threads=2)
     rng = np.random.default_rng(args.seed)
-    print(f"{args.n} pictures per kind, seed {args.seed}{', captured' if args.captured else ''}")
+    print(f"{args.n} pictures per kind, seed {args.seed}, {args.digits} digits{', captured' if args.captured else ''}")
     for kind in args.kinds.split(","):
         if kind == "comb":
             print(_comb(rec, args.n, rng, test, args.captured), flush=True)

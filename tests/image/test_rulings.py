@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from digitrec import Recognizer
 from digitrec.cli import cli
-from digitrec.image.preprocess import find_ink
+from digitrec.image.preprocess import clean_ink, find_ink
 from digitrec.image.rulings import find_rulings, long_runs, remove_rulings
 from digitrec.io.mnist import load_split
 from digitrec.read.cells import read_cells
@@ -109,6 +109,21 @@ def test_a_thin_tilted_ruled_line_through_a_digit_is_found():
         cv2.line(lines, (0, y), (154, y - 5), 255, 1, cv2.LINE_AA)
     ink = np.maximum(ring / 255, 0.3 * lines / 255).astype(np.float32)  # the lines faint: over LINE_ON only
     assert len(find_rulings(ink).horizontal) == 2
+
+
+def test_a_thin_ruled_line_across_a_thick_digits_straight_strokes_goes():
+    """A marker 7 is straight strokes thick enough to be taken for lines themselves; they are ink beside a thin
+    ruled line crossing the stem (which reaches past them at both ends), not lines like it."""
+    gray = np.full((120, 110), 255, np.uint8)
+    gray[30:38, 30:72] = 0  # the 7's bar, 8 px thick
+    gray[30:92, 62:71] = 0  # its stem, 9 px
+    gray[75, :] = 0  # a 1 px ruled line across the stem, edge to edge
+    ink = clean_ink(gray.astype(np.float32) / 255)  # the ink as found, rulings still in
+    found = find_rulings(ink).horizontal
+    assert len(found) == 1 and found[0].y0 <= 75 < found[0].y1 and found[0].length == 110
+    left = remove_rulings(ink) > 0.35
+    assert not left[75, :55].any() and not left[75, 80:].any()
+    assert left[30:38, 32:70].all() and left[40:92, 64:69].all()  # the 7 whole, its stem across the line too
 
 
 def test_a_box_around_a_one_goes_and_the_one_stays():

@@ -469,6 +469,11 @@ def find_rulings(ink: np.ndarray) -> Rulings:
                 continue
             ending = [p for p in found[1 - axis][0] if not _crosses(p, s, on.shape)]
             other = other_ink | (_mask_of(ending, found[1 - axis][1]) & on) if ending else other_ink
+            # NOTE: a thick digit's straight strokes (a 7's bar and stem) are long segments too, far thicker than a
+            # thin line across them: they are ink beside that line, not lines like it
+            strokes = [[p for p in segs_ if p.thickness > ALIKE * s.thickness + 1] for segs_, _ in found]
+            if strokes[0] or strokes[1]:
+                other = other | ((_mask_of(strokes[0], found[0][1]) | _mask_of(strokes[1], found[1][1])) & on)
             crossed = len(found[1 - axis][0]) - len(ending) >= 2
             if _reaches_past(s, other, width, crossed):
                 free.append(s)
