@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitrec.read.lines import ALPHABET, LineReader, ctc_greedy, line_confidence, normalize_line
+from digitrec.read.lines import (
+    ALPHABET,
+    INK_HEIGHT,
+    TRAIN_FILL,
+    LineReader,
+    ctc_greedy,
+    digit_fill,
+    line_confidence,
+    normalize_line,
+)
 from digitrec.read.strings import read_digits
 from digitrec.synth import lines as linesynth
 from digitrec.synth import paper as synth
@@ -54,6 +63,41 @@ def test_normalize_line_scales_ink_to_24_rows_in_32():
     assert line.shape == (32, 60 + 16) and scale == pytest.approx(0.4)
     rows = np.flatnonzero(line.max(1) > 0)
     assert rows[0] == 4 and rows[-1] == 27
+
+
+def test_a_flat_line_of_separate_digits_is_scaled_as_training_lines_are():
+    """Printed digits fill all of a line's rows; training lines' digits fill TRAIN_FILL of them (they sit at
+    different heights): a flat line is scaled down to that, a jittered one is left at INK_HEIGHT."""
+    flat = np.zeros((60, 200), np.float32)
+    for x in (10, 60, 110, 160):
+        flat[:, x : x + 30] = 1.0  # four separate "digits", each as tall as the line
+    assert digit_fill(flat) == pytest.approx(1.0)
+    line, _ = normalize_line(flat)
+    rows = np.flatnonzero(line.max(1) > 0)
+    assert rows[-1] - rows[0] + 1 == round(INK_HEIGHT * TRAIN_FILL)
+    jittered = np.zeros((60, 200), np.float32)
+    for x, y in ((10, 0), (60, 8), (110, 3), (160, 10)):
+        jittered[y : y + 50, x : x + 30] = 1.0  # 50 of 60 rows each, at different heights
+    assert digit_fill(jittered) == pytest.approx(50 / 60)
+    rows = np.flatnonzero(normalize_line(jittered)[0].max(1) > 0)
+    assert rows[-1] - rows[0] + 1 == INK_HEIGHT
+
+
+def test_touching_digits_or_one_digit_tell_nothing_of_flatness():
+    one = np.zeros((60, 200), np.float32)
+    one[:, 20:180] = 1.0  # one wide stroke: touching digits
+    assert digit_fill(one) == 0.0
+    single = np.zeros((60, 40), np.float32)
+    single[:, 5:35] = 1.0
+    assert digit_fill(single) == 0.0
+
+
+def test_printed_numbers_are_read(seed_recognizer):
+    """A screenshot's number: crisp, flat, separate digits (read as nothing before flat lines were scaled)."""
+    from conftest import printed
+
+    assert read_digits(seed_recognizer, printed("706", "DejaVuSansMono.ttf", 62)).digits == "706"
+    assert read_digits(seed_recognizer, printed("2744", "cmss10.ttf", 62)).digits == "2744"
 
 
 @pytest.fixture(scope="module")
