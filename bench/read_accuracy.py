@@ -24,6 +24,8 @@ vertical jitter, then:
               give it (`synth.writers`: low-resolution and binarised scans,
               box-filled, pens, broken strokes, European 1s and crossed 7s),
               which the digit model trained on and the line model did not
+    bitmap    clean, then scanned black and white: shrunk so the line's ink
+              is 16-48 px tall and thresholded (a fax or bitmap form scan)
 
 Reports, per kind, exact-string accuracy (the whole string right) with greedy
 CTC decoding, with the beam search (the default), and with --expect where the
@@ -54,7 +56,7 @@ KINDS = {
     "clean": ("spaced", False), "photo": ("spaced", True), "touching": ("touching", False),
     "touching-photo": ("touching", True), "separators": ("formats", False), "slanted-ones": ("ones", False),
     "dates": ("dd/dd/dddd", False), "phones": ("ddd-dddd|ddd-ddd-dddd", False), "amounts": ("d+.dd", False),
-    "writers": ("spaced", False),
+    "writers": ("spaced", False), "bitmap": ("spaced", False),
 }  # fmt: skip
 WRITER_POOL = 3000  # digits redrawn by `synth.writers` for the writers kind
 EXPECT = {"dates": "dd/dd/dddd", "phones": "ddd-dddd|ddd-ddd-dddd", "amounts": "d+.dd"}  # read with --expect
@@ -83,7 +85,18 @@ def make_string(test, kind: str, rng: np.random.Generator, clear_marks: bool = T
     lo, hi = SPACING[spacing]
     line = synth.digit_line(test.images[idx], [int(g) for g in rng.integers(lo, hi + 1, k - 1)], rng)
     img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
+    if kind == "bitmap":
+        img = _bitmap(img, rng)
     return "".join(str(d) for d in test.labels[idx]), img
+
+
+def _bitmap(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A black-and-white scan of a line: shrunk so its ink is 16-48 px tall, thresholded (no grey left)."""
+    gray = np.asarray(img.convert("L"))
+    rows = np.flatnonzero((gray < 128).any(1))
+    f = rng.uniform(16, 48) / max(rows[-1] - rows[0] + 1, 1)
+    small = img.convert("L").resize((max(1, round(img.width * f)), max(1, round(img.height * f))), Image.BOX)
+    return small.point(lambda v: 0 if v < 128 else 255)
 
 
 def _slanted_ones(test, rng: np.random.Generator) -> tuple[str, Image.Image]:

@@ -52,7 +52,7 @@ LINE_INPUT_CONTRACT = {
     "layout": "NCHW",
     "scale": "ink strength in [0, 1]",
     "polarity": "white ink on black background",
-    "preprocessing": "one line of ink cut to its rows and columns, scaled to 24 rows (aspect kept; a flat line whose separate digits fill over 97% of its rows so that they fill 88%, as training lines' digits do), centred in 32 rows, 8 columns of margin each side (digitrec.read.lines.normalize_line)",
+    "preprocessing": "one line of ink cut to its rows and columns, scaled to 24 rows (aspect kept; a flat line whose separate digits fill over 97% of its rows so that they fill 88%, as training lines' digits do; a line with no grey edges blurred by 0.7 px), centred in 32 rows, 8 columns of margin each side (digitrec.read.lines.normalize_line)",
 }
 
 
