@@ -26,6 +26,8 @@ vertical jitter, then:
               which the digit model trained on and the line model did not
     bitmap    clean, then scanned black and white: shrunk so the line's ink
               is 16-48 px tall and thresholded (a fax or bitmap form scan)
+    tilted    clean, the picture turned 5-15 degrees either way (a phone held
+              askew)
 
 Reports, per kind, exact-string accuracy (the whole string right) with greedy
 CTC decoding, with the beam search (the default), and with --expect where the
@@ -57,6 +59,7 @@ KINDS = {
     "touching-photo": ("touching", True), "separators": ("formats", False), "slanted-ones": ("ones", False),
     "dates": ("dd/dd/dddd", False), "phones": ("ddd-dddd|ddd-ddd-dddd", False), "amounts": ("d+.dd", False),
     "writers": ("spaced", False), "bitmap": ("spaced", False),
+    "tilted": ("spaced", False),
 }  # fmt: skip
 WRITER_POOL = 3000  # digits redrawn by `synth.writers` for the writers kind
 EXPECT = {"dates": "dd/dd/dddd", "phones": "ddd-dddd|ddd-ddd-dddd", "amounts": "d+.dd"}  # read with --expect
@@ -87,6 +90,10 @@ def make_string(test, kind: str, rng: np.random.Generator, clear_marks: bool = T
     img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
     if kind == "bitmap":
         img = _bitmap(img, rng)
+    if kind == "tilted":  # a phone held askew: the whole picture turned 5-15 degrees either way
+        img = img.convert("L").rotate(
+            float(rng.choice([-1, 1]) * rng.uniform(5, 15)), Image.BILINEAR, True, fillcolor=255
+        )
     return "".join(str(d) for d in test.labels[idx]), img
 
 

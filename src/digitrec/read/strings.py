@@ -48,8 +48,9 @@ from ..image.rulings import Rulings, find_rulings, remove_rulings, with_faint_li
 from ..io.decode import ImageSource, load_gray
 from .ctc import DIGITS_ONLY, Pattern
 from .decoding import DECODERS, LineDecoding, read_line
-from .glyphs import INK_LEVEL, box_of, components, own_ink, typical_height
+from .glyphs import DIGIT_TALL, INK_LEVEL, box_of, components, own_ink, typical_height
 from .lines import LineChar
+from .skew import level
 
 if TYPE_CHECKING:
     from .digits import Recognizer
@@ -57,6 +58,10 @@ if TYPE_CHECKING:
 
 READ_SIDE = 768  # longer side for analysis: a line of ten digits keeps each ~60 px tall (the reader needs 24)
 LINE_MIN_CONFIDENCE = {"strict": 0.8, "normal": 0.0, "off": 0.0}  # a line read less surely than this is refused
+NEIGHBOUR_GAP = 1.5  # digit heights: a digit's neighbour in its line is this close to its right ...
+NEIGHBOUR_DROP = 0.75  # ... and this far up or down at most (a string turned 35 degrees)
+MIN_SLOPE = 0.07  # rows per column (4 degrees): a page tilted less is grouped level, as written
+MAX_SLOPE = 0.58  # rows per column: lines are grouped along a tilt of up to 30 degrees
 
 
 @dataclass
@@ -147,18 +152,18 @@ def read_digits(
     mode = reject or recognizer.reject
     reading = Reading(path, "", [], [], expect=expect, digits_only=digits_only)
     for n, (box, line_ink) in enumerate(find_lines(ink)):
+        leveled = level(line_ink)  # NOTE: read level; characters' columns are mapped back to the line as written
         decoded = read_line(
-            reader, line_ink, pattern, decoder, refuse=mode != "off", recognizer=recognizer if check else None
+            reader, leveled.ink, pattern, decoder, refuse=mode != "off", recognizer=recognizer if check else None
         )
         reason = _refusal(decoded, LINE_MIN_CONFIDENCE[mode])
         reading.lines.append(None if decoded.no_match else "" if reason else decoded.text)
         reading.line_confidence.append(decoded.confidence)
         reading.line_reasons.append(reason)
         if not reason:
-            spans = _spans(decoded.chars, line_ink.shape[1])
-            reading.boxes += [
-                _box(c, span, line_ink, box, scale, (full_w, full_h), n) for c, span in zip(decoded.chars, spans)
-            ]
+            chars = leveled.back(decoded.chars)
+            spans = _spans(chars, line_ink.shape[1])
+            reading.boxes += [_box(c, span, line_ink, box, scale, (full_w, full_h), n) for c, span in zip(chars, spans)]
     answered = [t for t in reading.lines if t]
     reading.digits = (
         None if pattern not in (None, DIGITS_ONLY) and not answered and reading.lines else " ".join(answered)
@@ -210,7 +215,7 @@ def read_ink(
     if ink.size == 0:  # a cell no wider than its lines
         return "", 1.0, None
     for _, line_ink in find_lines(ink):
-        decoded = read_line(reader, line_ink, pattern, "beam", refuse=refuse, recognizer=recognizer)
+        decoded = read_line(reader, level(line_ink).ink, pattern, "beam", refuse=refuse, recognizer=recognizer)
         reason = _refusal(decoded, floor) or ("no reading matches the expected pattern" if decoded.no_match else None)
         if reason:
             reasons.append(reason)
@@ -299,6 +304,30 @@ def find_lines(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], np.ndar
 # ---------------------------------------------------------------- lines
 
 
+def page_slope(stats: np.ndarray, keep: list[int], height: float) -> float:
+    """Rows per column that a page's lines drop (negative: rise) to the right: the median slope from each
+    digit-tall component (rows of `components`' stats) to its nearest neighbour on the right that is within
+    NEIGHBOUR_GAP digit heights and NEIGHBOUR_DROP of a height up or down; 0 with fewer than two such pairs."""
+    tall = [k for k in keep if stats[k, 3] >= DIGIT_TALL * height]
+    x = {k: stats[k, 0] + stats[k, 2] / 2 for k in tall}
+    y = {k: stats[k, 1] + stats[k, 3] / 2 for k in tall}
+    slopes = []
+    for k in tall:
+        right = [
+            j for j in tall
+            if 0 < x[j] - x[k] and stats[j, 0] - stats[k, 0] - stats[k, 2] <= NEIGHBOUR_GAP * height
+            and abs(y[j] - y[k]) <= NEIGHBOUR_DROP * height
+        ]  # fmt: skip
+        if right:
+            j = min(right, key=lambda j: x[j])
+            slopes.append((y[j] - y[k]) / (x[j] - x[k]))
+    slope = float(np.median(slopes)) if slopes else 0.0
+    # NOTE: digits written at different heights on a level line give slopes of both signs, or small ones
+    if len(slopes) < 2 or abs(slope) < MIN_SLOPE or min(np.sign(slopes) * np.sign(slope)) < 0:
+        return 0.0
+    return float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE))
+
+
 def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list[int]]:
     """Component indices grouped into text lines, top to bottom.
 
@@ -307,7 +336,10 @@ def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list
     """
     import cv2
 
-    top = stats[:, cv2.CC_STAT_TOP]
+    # NOTE: rows are taken along the page's tilt: a string turned 15 degrees steps down half a digit every two digits
+    left, width = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_WIDTH]
+    drop = page_slope(stats, keep, height) * (left + width / 2)
+    top = stats[:, cv2.CC_STAT_TOP] - drop
     bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
     tall = sorted((k for k in keep if bottom[k] - top[k] >= 0.5 * height), key=lambda k: top[k])
     spans: list[list[float]] = []  # [top, bottom] per line
