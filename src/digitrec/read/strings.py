@@ -307,23 +307,22 @@ def find_lines(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], np.ndar
 def page_slope(stats: np.ndarray, keep: list[int], height: float) -> float:
     """Rows per column that a page's lines drop (negative: rise) to the right: the median slope from each
     digit-tall component (rows of `components`' stats) to its nearest neighbour on the right that is within
-    NEIGHBOUR_GAP digit heights and NEIGHBOUR_DROP of a height up or down; 0 with fewer than two such pairs."""
-    tall = [k for k in keep if stats[k, 3] >= DIGIT_TALL * height]
-    x = {k: stats[k, 0] + stats[k, 2] / 2 for k in tall}
-    y = {k: stats[k, 1] + stats[k, 3] / 2 for k in tall}
-    slopes = []
-    for k in tall:
-        right = [
-            j for j in tall
-            if 0 < x[j] - x[k] and stats[j, 0] - stats[k, 0] - stats[k, 2] <= NEIGHBOUR_GAP * height
-            and abs(y[j] - y[k]) <= NEIGHBOUR_DROP * height
-        ]  # fmt: skip
-        if right:
-            j = min(right, key=lambda j: x[j])
-            slopes.append((y[j] - y[k]) / (x[j] - x[k]))
-    slope = float(np.median(slopes)) if slopes else 0.0
+    NEIGHBOUR_GAP digit heights and NEIGHBOUR_DROP of a height up or down; 0 unless two or more such slopes
+    agree in sign and their median is MIN_SLOPE or steeper."""
+    tall = stats[[k for k in keep if stats[k, 3] >= DIGIT_TALL * height]]
+    x, y = tall[:, 0] + tall[:, 2] / 2, tall[:, 1] + tall[:, 3] / 2
+    dx = x[None, :] - x[:, None]  # [k, j]: from k to j
+    near = (dx > 0) & (tall[None, :, 0] - tall[:, None, 0] - tall[:, None, 2] <= NEIGHBOUR_GAP * height)
+    near &= np.abs(y[None, :] - y[:, None]) <= NEIGHBOUR_DROP * height
+    has = near.any(1)
+    if has.sum() < 2:
+        return 0.0
+    j = np.where(near, dx, np.inf).argmin(1)[has]  # each one's nearest neighbour to the right
+    k = np.flatnonzero(has)
+    slopes = (y[j] - y[k]) / (x[j] - x[k])
+    slope = float(np.median(slopes))
     # NOTE: digits written at different heights on a level line give slopes of both signs, or small ones
-    if len(slopes) < 2 or abs(slope) < MIN_SLOPE or min(np.sign(slopes) * np.sign(slope)) < 0:
+    if abs(slope) < MIN_SLOPE or (np.sign(slopes) != np.sign(slope)).any():
         return 0.0
     return float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE))
 
