@@ -112,14 +112,19 @@ def digit_fill(ink: np.ndarray) -> float:
     """The share of float32 (h, w) line ink's rows (cut to the line) that its digits fill: the median height of
     its separate digit-like strokes (nearly as tall as the tallest, no wider than tall) over h; 0 with fewer than
     two of them (one digit, or digits touching into one stroke: nothing to tell a flat line by)."""
+    strokes = digit_strokes(ink)
+    narrow = strokes[strokes[:, 2] <= strokes[:, 3]]
+    return float(np.median(narrow[:, 3])) / ink.shape[0] if len(narrow) >= 2 else 0.0
+
+
+def digit_strokes(ink: np.ndarray) -> np.ndarray:
+    """int (n, 5) left, top, width, height, area of the strokes of float32 (h, w) ink at least DIGIT_SHARE as
+    tall as the tallest: a line's digits (and slashes), without its dots, dashes and specks."""
     import cv2
 
     count, _, stats, _ = cv2.connectedComponentsWithStats((ink > STROKE_LEVEL).astype(np.uint8), connectivity=8)
-    widths, heights = stats[1:, 2], stats[1:, 3]
-    if count < 3:
-        return 0.0
-    tall = (heights >= DIGIT_SHARE * heights.max()) & (widths <= heights)
-    return float(np.median(heights[tall])) / ink.shape[0] if tall.sum() >= 2 else 0.0
+    stats = stats[1:]
+    return stats[stats[:, 3] >= DIGIT_SHARE * stats[:, 3].max()] if count > 1 else stats
 
 
 def ctc_greedy(probs: np.ndarray) -> list[LineChar]:

@@ -18,8 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .glyphs import DIGIT_TALL, components
-from .lines import LineChar
+from .lines import LineChar, digit_strokes
 
 MIN_TILT = 2.0  # degrees: a line tilted less is read as it is (jitter of level digits tips a short line this much)
 MAX_TILT = 30.0  # degrees: a steeper "line" is not one line of digits turned
@@ -57,11 +56,7 @@ class Leveled:
 
 def tilt(ink: np.ndarray) -> float:
     """Degrees float32 (h, w) line ink is turned (positive: rising to the right, as cv2 turns), 0 when unknown."""
-    _, stats, keep = components(ink)
-    heights = stats[keep, 3]
-    if len(keep) < MIN_STROKES:
-        return 0.0
-    tall = stats[keep][heights >= DIGIT_TALL * heights.max()]
+    tall = digit_strokes(ink)
     if len(tall) < MIN_STROKES:
         return 0.0
     x, y = tall[:, 0] + tall[:, 2] / 2, tall[:, 1] + tall[:, 3] / 2
