@@ -151,6 +151,34 @@ def test_a_digit_touching_its_box_is_predicted(test_digits):
     assert right >= 8
 
 
+@pytest.mark.parametrize("seed", [1, 9, 28, 44, 59])
+def test_a_photographed_comb_fields_light_rulings_are_found_on_a_second_look(seed, test_digits):
+    """Light rulings that a photo's noise broke into dashes: the first look finds no grid (so `read` is not
+    changed), the second, along rows and columns, finds the comb field (these five seeds: no cells before)."""
+    from digitrec.read.cells import find_cells
+    from digitrec.read.strings import read_page
+
+    rng = np.random.default_rng(seed)
+    picture, truth = formsynth.draw("comb", test_digits.images, test_digits.labels, rng)
+    picture = formsynth.captured(picture, rng)
+    assert not find_cells(read_page(picture).rulings)
+    reading = read_cells(_recognizer(), picture)
+    assert reading.fields and reading.fields[0].kind == "comb" and reading.fields[0].value == truth
+
+
+def test_the_second_look_lifts_a_broken_light_line_and_not_a_strokes_fringe():
+    from digitrec.image.rulings import LINE_ON, with_faint_lines
+
+    rng = np.random.default_rng(0)
+    strength = np.abs(rng.normal(0, 0.06, (80, 200))).astype(np.float32)  # paper noise
+    strength[40, 10:190] += 0.18  # a light ruled line, under the first look's noise level
+    strength[10:70, 100:106] = 0.9  # a stroke across it
+    ink = np.where(strength > 0.5, 1.0, 0.0).astype(np.float32)
+    first, second = with_faint_lines(ink, strength), with_faint_lines(ink, strength, along=True)
+    assert (first[40, 20:90] > LINE_ON).mean() < 0.5 and (second[40, 20:90] > LINE_ON).mean() > 0.9
+    assert (second[10:70, 108:112] > LINE_ON).mean() < 0.1  # beside the stroke: no fringe grows
+
+
 def _comb_and_table(test_digits, tmp_path):
     from PIL import Image
 

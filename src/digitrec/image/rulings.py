@@ -60,6 +60,8 @@ ALIKE = 1.5  # lines found together are at most this much thicker than the first
 MAX_LINES = 12  # lines taken out of one group of candidates at most (a digit on graph paper joins several)
 NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may be a faint ruling
 FAINT_SHARE = 0.3  # ... which shows at INK_ON (as strong as a stroke's edge) once this share of the ink's peak
+LINE_SMOOTH = 7  # px: a second look for faint lines averages the ink strength this far along rows and columns ...
+RIDGE_GAPS = (3, 6)  # ... and compares it with the paper this many px to either side (thin and thick lines)
 LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this far out of the paper
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
@@ -651,10 +653,17 @@ def _shifted(on: np.ndarray, d: int, axis: int) -> np.ndarray:
     return out
 
 
-def with_faint_lines(ink: np.ndarray, strength: np.ndarray) -> np.ndarray:
+def with_faint_lines(ink: np.ndarray, strength: np.ndarray, along: bool = False) -> np.ndarray:
     """float32 (H, W) soft `ink` with the faint lines of float32 (H, W) ink `strength` (before the soft threshold)
     brought up to at least LINE_ON: a light gray ruling, blurred by a scan, falls under the threshold but still
-    bounds a form's cells. Detection only: the ink read keeps its own values."""
+    bounds a form's cells. Detection only: the ink read keeps its own values.
+
+    `along`: look for them in the strength averaged along rows and columns
+    (`_along_lines`), where a light ruling that noise broke into dashes
+    shows whole; a box's blurred fringe shows too, thickening its edges, so
+    this is a second look where the first found no grid (`read_cells`).
+    """
+    strength = _along_lines(strength) if along else strength
     sample = strength[:: max(1, strength.shape[0] // 200), :: max(1, strength.shape[1] // 200)]
     med, peak = (float(v) for v in np.percentile(sample, (50, 99.5)))  # one partition for both
     noise = med + NOISE_SIGMAS * 1.4826 * float(np.median(np.abs(sample - med)))
@@ -662,6 +671,30 @@ def with_faint_lines(ink: np.ndarray, strength: np.ndarray) -> np.ndarray:
         return ink
     faint = np.clip((strength - noise) / (FAINT_SHARE * (peak - noise)), 0.0, 1.0) * INK_ON
     return np.maximum(ink, faint).astype(np.float32)
+
+
+def _along_lines(strength: np.ndarray) -> np.ndarray:
+    """float32 (H, W): how far `strength` runs on through each pixel along a row or a column above the paper
+    beside it: the smaller of its means over LINE_SMOOTH pixels before and after the pixel, less the larger of
+    that mean RIDGE_GAPS pixels to either side across; the larger of this along rows and along columns.
+
+    A light line keeps its contrast there while the paper's noise and a
+    photo's uneven light (both sides alike) fall to zero; past a stroke's
+    end one side is paper, and beside a stroke the stroke itself is the side,
+    so digits do not grow.
+    """
+    import cv2
+
+    k = LINE_SMOOTH
+    out = np.zeros_like(strength)
+    for size, before, axis in (((k, 1), (k - 1, 0), 0), ((1, k), (0, k - 1), 1)):
+        a = cv2.blur(strength, size, anchor=before, borderType=cv2.BORDER_REPLICATE)
+        b = cv2.blur(strength, size, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+        run = np.minimum(a, b)
+        for gap in RIDGE_GAPS:  # NOTE: across a row's line is along the columns, and the other way round
+            side = np.maximum(np.roll(run, gap, axis), np.roll(run, -gap, axis))
+            out = np.maximum(out, run - side)
+    return out
 
 
 def remove_rulings(ink: np.ndarray, rulings: Rulings | None = None) -> np.ndarray:

@@ -244,6 +244,10 @@ def read_cells(
     cell_pattern = DIGITS_ONLY if field_pattern is not None else None
     path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
     page = read_page(source, name)
+    if not find_cells(page.rulings):
+        # NOTE: a photographed form's light rulings break into dashes; look again along rows and columns
+        second = read_page(source, name, along_lines=True)
+        page = second if find_cells(second.rulings) else page
     reader = reader or recognizer.line_reader()
     floor = LINE_MIN_CONFIDENCE[reject or recognizer.reject]
     out = CellReading(path)

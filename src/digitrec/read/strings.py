@@ -182,9 +182,11 @@ class Page:
     size: tuple[int, int]
 
 
-def read_page(source: ImageSource, name: str | None = None) -> Page:
+def read_page(source: ImageSource, name: str | None = None, along_lines: bool = False) -> Page:
     """Decode an image and find its ink at READ_SIDE, with box edges, underlines and ruled lines taken out.
 
+    `along_lines`: faint rulings are looked for in the ink averaged along rows
+    and columns (`with_faint_lines(along=True)`: a second look for a grid).
     Raises BadImage if it cannot be read."""
     gray, decoded = load_gray(source, name)
     if gray.size == 0:
@@ -196,7 +198,7 @@ def read_page(source: ImageSource, name: str | None = None) -> Page:
     lines = ink
     if ink is None:
         ink, strength = recover_ink(gray)
-        lines = with_faint_lines(ink, strength)
+        lines = with_faint_lines(ink, strength, along_lines)
     rulings = find_rulings(lines)
     ink = remove_rulings(ink, rulings)
     return Page(ink, rulings, (full_w / gray.shape[1], full_h / gray.shape[0]), (full_w, full_h))
