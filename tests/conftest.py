@@ -90,3 +90,12 @@ def printed(text: str, font: str = "DejaVuSans.ttf", size: int = 48, pad: int = 
     img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
     ImageDraw.Draw(img).text((pad - left, pad - top), text, fill=0, font=f)
     return img
+
+
+def clean_string(split, rng: np.random.Generator, lengths: tuple[int, int] = (3, 7)) -> tuple[str, Image.Image]:
+    """A clean string of `split`'s digits on paper (gray), 2-10 px apart, its length in [lo, hi): (truth, picture)."""
+    from digitrec.synth import paper as synth
+
+    idx = rng.integers(0, len(split.images), int(rng.integers(*lengths)))
+    line = synth.digit_line(split.images[idx], [int(g) for g in rng.integers(2, 11, len(idx) - 1)], rng)
+    return "".join(str(d) for d in split.labels[idx]), synth.on_paper(line, 3.0).convert("L")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import clean_string
 from PIL import Image
 
 from digitrec.read.glyphs import components, typical_height
 from digitrec.read.lines import LineChar
 from digitrec.read.skew import level, tilt
 from digitrec.read.strings import find_lines, page_slope, read_digits
-from digitrec.synth import paper as synth
 
 
 def _strokes(positions: list[tuple[int, int]], shape=(90, 320)) -> np.ndarray:
@@ -51,9 +51,7 @@ def test_strings_photographed_askew_are_read(seed_recognizer, test_split):
     rng = np.random.default_rng(5)
     right = 0
     for _ in range(20):
-        idx = rng.integers(0, len(test_split.images), int(rng.integers(4, 7)))
-        line = synth.digit_line(test_split.images[idx], [int(g) for g in rng.integers(2, 11, len(idx) - 1)], rng)
-        img = synth.on_paper(line, 3.0).convert("L")
+        truth, img = clean_string(test_split, rng, (4, 7))
         turned = img.rotate(float(rng.choice([-1, 1]) * rng.uniform(10, 15)), Image.BILINEAR, True, fillcolor=255)
-        right += read_digits(seed_recognizer, turned).digits == "".join(str(d) for d in test_split.labels[idx])
+        right += read_digits(seed_recognizer, turned).digits == truth
     assert right >= 16, f"{right} of 20 turned strings exact"  # measured 18
