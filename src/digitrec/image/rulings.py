@@ -692,7 +692,7 @@ def _along_lines(strength: np.ndarray) -> np.ndarray:
         b = cv2.blur(strength, size, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
         run = np.minimum(a, b)
         for gap in RIDGE_GAPS:  # NOTE: across a row's line is along the columns, and the other way round
-            side = np.maximum(np.roll(run, gap, axis), np.roll(run, -gap, axis))
+            side = np.maximum(_shifted(run, gap, axis), _shifted(run, -gap, axis))  # NOTE: paper past the edge
             out = np.maximum(out, run - side)
     return out
 
