@@ -84,7 +84,8 @@ def ordered_map(
     fn = functools.partial(_guarded, fn)
     it = iter(items)
     ctx = multiprocessing.get_context(start_method(workers_run_onnx))
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(initializer, initargs)) as pool:
+    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(initializer, initargs))
+    try:
         chunk = list(islice(it, window))
         pending = pool.imap(fn, chunk, chunksize=chunksize) if chunk else None
         while pending is not None:
@@ -94,6 +95,15 @@ def ordered_map(
             queued = pool.imap(fn, chunk, chunksize=chunksize) if chunk else None
             yield from pending
             pending = queued
+    except Exception:
+        # NOTE: an item's error (or the initializer's) ends the map. terminate() now could kill a worker while it
+        # holds the results queue's lock, and the pool's own task thread then waits on that lock for ever
+        # (CPython's Pool: a hang seen in the suite); the queued items fail or finish, and the workers leave.
+        pool.close()
+        pool.join()
+        raise
+    finally:
+        pool.terminate()  # idle or gone workers by now, or Ctrl+C / an abandoned map: stop them at once
 
 
 __all__ = ["ignore_interrupts", "ordered_map", "start_method"]
