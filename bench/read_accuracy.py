@@ -28,6 +28,8 @@ vertical jitter, then:
               is 16-48 px tall and thresholded (a fax or bitmap form scan)
     tilted    clean, the picture turned 5-15 degrees either way (a phone held
               askew)
+    lowres    clean, shrunk so the line's ink is 9-16 px tall (a low-resolution
+              grey scan)
 
 Reports, per kind, exact-string accuracy (the whole string right) with greedy
 CTC decoding, with the beam search (the default), and with --expect where the
@@ -59,7 +61,7 @@ KINDS = {
     "touching-photo": ("touching", True), "separators": ("formats", False), "slanted-ones": ("ones", False),
     "dates": ("dd/dd/dddd", False), "phones": ("ddd-dddd|ddd-ddd-dddd", False), "amounts": ("d+.dd", False),
     "writers": ("spaced", False), "bitmap": ("spaced", False),
-    "tilted": ("spaced", False),
+    "tilted": ("spaced", False), "lowres": ("spaced", False),
 }  # fmt: skip
 WRITER_POOL = 3000  # digits redrawn by `synth.writers` for the writers kind
 EXPECT = {"dates": "dd/dd/dddd", "phones": "ddd-dddd|ddd-ddd-dddd", "amounts": "d+.dd"}  # read with --expect
@@ -90,6 +92,8 @@ def make_string(test, kind: str, rng: np.random.Generator, clear_marks: bool = T
     img = synth.photo(line, rng) if photo else synth.on_paper(line, rng.uniform(2, 4))
     if kind == "bitmap":
         img = _bitmap(img, rng)
+    if kind == "lowres":  # a low-resolution scan: the line's ink 9-16 px tall, grey
+        img = _shrunk(img, rng.uniform(9, 16))
     if kind == "tilted":  # a phone held askew: the whole picture turned 5-15 degrees either way
         img = img.convert("L").rotate(
             float(rng.choice([-1, 1]) * rng.uniform(5, 15)), Image.BILINEAR, True, fillcolor=255
@@ -97,13 +101,17 @@ def make_string(test, kind: str, rng: np.random.Generator, clear_marks: bool = T
     return "".join(str(d) for d in test.labels[idx]), img
 
 
-def _bitmap(img: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """A black-and-white scan of a line: shrunk so its ink is 16-48 px tall, thresholded (no grey left)."""
+def _shrunk(img: Image.Image, ink_rows: float) -> Image.Image:
+    """The picture shrunk (box filter) so that its ink is `ink_rows` px tall."""
     gray = np.asarray(img.convert("L"))
     rows = np.flatnonzero((gray < 128).any(1))
-    f = rng.uniform(16, 48) / max(rows[-1] - rows[0] + 1, 1)
-    small = img.convert("L").resize((max(1, round(img.width * f)), max(1, round(img.height * f))), Image.BOX)
-    return small.point(lambda v: 0 if v < 128 else 255)
+    f = ink_rows / max(rows[-1] - rows[0] + 1, 1)
+    return img.convert("L").resize((max(1, round(img.width * f)), max(1, round(img.height * f))), Image.BOX)
+
+
+def _bitmap(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A black-and-white scan of a line: shrunk so its ink is 16-48 px tall, thresholded (no grey left)."""
+    return _shrunk(img, rng.uniform(16, 48)).point(lambda v: 0 if v < 128 else 255)
 
 
 def _slanted_ones(test, rng: np.random.Generator) -> tuple[str, Image.Image]:

@@ -243,7 +243,7 @@ def _callers(name: str) -> set[str]:
 def test_one_ink_recovery_serves_digits_pages_and_training_lines():
     """Reading a digit, reading a page and drawing the line reader's training pictures recover ink one way."""
     assert _callers("ink_on_paper") == _callers("flatten_lighting") == {"image/preprocess.py:ink_strength"}
-    assert {"image/preprocess.py:find_ink", "read/strings.py:read_page", "synth/lines.py:capture"} <= _callers(
+    assert {"image/preprocess.py:find_ink", "read/strings.py:_page", "synth/lines.py:capture"} <= _callers(
         "recover_ink"
     )
     # on a photo without rulings, both readers see exactly the ink `recover_ink` finds

@@ -121,6 +121,19 @@ def test_black_and_white_scans_of_strings_are_read(seed_recognizer, test_split):
     assert right >= 53, f"{right} of 60 black-and-white strings exact"  # measured 55 (48 unsoftened)
 
 
+def test_low_resolution_scans_of_strings_are_read(seed_recognizer, test_split):
+    """Strings shrunk so their ink is 8 px tall: read from the picture enlarged (`strings.TINY_DIGIT`)."""
+    rng = np.random.default_rng(8)
+    right = 0
+    for _ in range(40):
+        truth, img = clean_string(test_split, rng)
+        rows = np.flatnonzero((np.asarray(img) < 128).any(1))
+        f = 8 / (rows[-1] - rows[0] + 1)
+        small = img.resize((round(img.width * f), round(img.height * f)), Image.BOX)
+        right += read_digits(seed_recognizer, small).digits == truth
+    assert right >= 34, f"{right} of 40 low-resolution strings exact"  # measured 35 (31 not enlarged)
+
+
 def test_printed_numbers_are_read(seed_recognizer):
     """A screenshot's number: crisp, flat, separate digits (read as nothing before flat lines were scaled)."""
     from conftest import printed
