@@ -49,7 +49,7 @@ from ..io.decode import ImageSource, load_gray
 from .ctc import DIGITS_ONLY, Pattern
 from .decoding import DECODERS, LineDecoding, read_line
 from .glyphs import DIGIT_TALL, INK_LEVEL, box_of, components, own_ink, typical_height
-from .lines import LineChar, hard_edged
+from .lines import LineChar, digit_strokes, hard_edged
 from .skew import level
 
 if TYPE_CHECKING:
@@ -223,12 +223,12 @@ def _page(gray: np.ndarray, along_lines: bool, size: tuple[int, int]) -> Page:
 
 
 def _enlargement(ink: np.ndarray, shape: tuple[int, int]) -> int:
-    """How many times to enlarge a picture whose float32 ink's digits are under TINY_DIGIT px tall (1: not),
-    towards DIGIT_PX and no further than READ_SIDE."""
-    _, stats, keep = components(ink)
-    if not keep:
+    """How many times to enlarge a picture whose float32 ink's digits (the median digit-tall stroke) are under
+    TINY_DIGIT px tall (1: not), towards DIGIT_PX and no further than READ_SIDE."""
+    strokes = digit_strokes(ink)
+    if not len(strokes):
         return 1
-    height = typical_height(stats[keep, 3])
+    height = float(np.median(strokes[:, 3]))
     if height >= TINY_DIGIT:
         return 1
     return max(1, min(int(np.ceil(DIGIT_PX / max(height, 1.0))), MAX_ENLARGE, READ_SIDE // max(shape)))
