@@ -39,17 +39,15 @@ import numpy as np
 
 from ..formats import KNOWN_FORMATS
 from .ctc import DIGITS_ONLY, Pattern
-from .lines import ALPHABET, MARGIN, STRIDE, LineChar
+from .lines import ALPHABET, DIGIT_TALL, INK_LEVEL, MARGIN, STRIDE, LineChar
 
 if TYPE_CHECKING:
     from .digits import Recognizer
 
-INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity
 SPECK = 0.02  # a component with less ink than this share of the 90th-percentile one is dust ...
 MARK_SIDE = 0.06  # ... unless it is a pen mark: this share of the digits' height long or tall at least ...
 MARK_BELOW = 0.2  # ... with its centre in the rows of a digit within a digit's height of it (a comma: a little below)
 MARK_DARK = 0.4  # ... and darker than INK_LEVEL by a margin somewhere (a small dot blurs to ~0.5)
-DIGIT_TALL = 0.6  # a glyph at least this share of the line's digit height is a digit (or a slash)
 MARK_TALL = 0.35  # a dot, or each dot of a colon, is at most this share of the digit height
 DASH_TALL = 0.3  # a dash is at most this share of the digit height ...
 DASH_LONG = 1.5  # ... and at least this many times as wide as it is tall (and no wider than a digit is tall)

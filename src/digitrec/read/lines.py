@@ -41,8 +41,8 @@ FLAT_FILL = 0.97
 EDGE_GREY = (0.02, 0.98)
 HARD_SHARE = 0.02
 EDGE_BLUR = 0.7
-STROKE_LEVEL = 0.35  # soft-ink level of a stroke (as glyphs.INK_LEVEL)
-DIGIT_SHARE = 0.6  # a digit-like stroke is at least this share of the tallest (as glyphs.DIGIT_TALL)
+INK_LEVEL = 0.35  # soft-ink level that counts as a stroke for connectivity (here and in `glyphs`)
+DIGIT_TALL = 0.6  # a stroke at least this share of the tallest is a digit (or a slash): here and in `glyphs`
 STRIDE = 4  # input columns per output step
 LINE_MODEL = "line"  # the shipped line model
 SEPARATORS = set(ALPHABET[10:])
@@ -118,13 +118,13 @@ def digit_fill(ink: np.ndarray) -> float:
 
 
 def digit_strokes(ink: np.ndarray) -> np.ndarray:
-    """int (n, 5) left, top, width, height, area of the strokes of float32 (h, w) ink at least DIGIT_SHARE as
+    """int (n, 5) left, top, width, height, area of the strokes of float32 (h, w) ink at least DIGIT_TALL as
     tall as the tallest: a line's digits (and slashes), without its dots, dashes and specks."""
     import cv2
 
-    count, _, stats, _ = cv2.connectedComponentsWithStats((ink > STROKE_LEVEL).astype(np.uint8), connectivity=8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats((ink > INK_LEVEL).astype(np.uint8), connectivity=8)
     stats = stats[1:]
-    return stats[stats[:, 3] >= DIGIT_SHARE * stats[:, 3].max()] if count > 1 else stats
+    return stats[stats[:, 3] >= DIGIT_TALL * stats[:, 3].max()] if count > 1 else stats
 
 
 def ctc_greedy(probs: np.ndarray) -> list[LineChar]:

@@ -48,8 +48,8 @@ from ..image.rulings import Rulings, find_rulings, remove_rulings, with_faint_li
 from ..io.decode import ImageSource, load_gray
 from .ctc import DIGITS_ONLY, Pattern
 from .decoding import DECODERS, LineDecoding, read_line
-from .glyphs import DIGIT_TALL, INK_LEVEL, box_of, components, own_ink, typical_height
-from .lines import LineChar, digit_strokes, hard_edged
+from .glyphs import box_of, components, own_ink, typical_height
+from .lines import DIGIT_TALL, INK_LEVEL, LineChar, digit_strokes, hard_edged
 from .skew import level
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def _enlargement(ink: np.ndarray, shape: tuple[int, int]) -> int:
     strokes = digit_strokes(ink)
     if not len(strokes):
         return 1
-    height = float(np.median(strokes[:, 3]))
+    height = typical_height(strokes[:, 3])
     if height >= TINY_DIGIT:
         return 1
     return max(1, min(int(np.ceil(DIGIT_PX / max(height, 1.0))), MAX_ENLARGE, READ_SIDE // max(shape)))
