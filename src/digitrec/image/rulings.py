@@ -375,9 +375,17 @@ def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float
     clean = counts[cols] <= 2 * thickness
     if clean.sum() < max(2, CLEAN_SHARE * cols.size):
         return None
+    need, reach = max(2, CLEAN_SHARE * cols.size), max(WOBBLE, thickness)
     slope, offset = _fit(cols[clean], middle[clean])
-    near = clean & (np.abs(middle - (slope * cols + offset)) <= max(WOBBLE, thickness))
-    if near.sum() >= max(2, CLEAN_SHARE * cols.size):
+    near = clean & (np.abs(middle - (slope * cols + offset)) <= reach)
+    if near.sum() < need:
+        # NOTE: a digit's stroke lying on the line's side over many columns pulls the least-squares fit off both;
+        # start again from the line's own columns: those at the clean columns' median middle
+        near = clean & (np.abs(middle - float(np.median(middle[clean]))) <= reach)
+        if near.sum() >= 2:
+            slope, offset = _fit(cols[near], middle[near])
+            near = clean & (np.abs(middle - (slope * cols + offset)) <= reach)
+    if near.sum() >= need:
         clean = near
         slope, offset = _fit(cols[clean], middle[clean])
     if abs(slope) > MAX_SLOPE:  # a 1's or a 7's slanted stroke, never a ruling
@@ -411,6 +419,23 @@ def _reaches_past(s: Segment, other: np.ndarray, width: float, crossed: bool = F
     if s.axis == 1 and not crossed:  # NOTE: a 1, or a 0's side, often stands out of its neighbours
         margin = max(margin, TALL_ONE * s.length)
     return inked[0] >= margin and inked[-1] < profile.size - margin
+
+
+def _along_longer(s: Segment, parallel: list[Segment]) -> bool:
+    """True when `s` lies right beside a longer line of `parallel` (its own direction) over all of its length.
+
+    A stroke drawn along graph paper's line merges with it and shows as a
+    short segment at its side; the grid lines crossing it everywhere make it
+    look framed, but a box's edge never runs beside a longer line.
+    """
+    lo, hi = (s.x0, s.x1) if s.axis == 0 else (s.y0, s.y1)
+    for p in parallel:
+        p_lo, p_hi = (p.x0, p.x1) if p.axis == 0 else (p.y0, p.y1)
+        if p.length <= s.length + 2 * END_REACH or not (p_lo <= lo and p_hi >= hi):
+            continue
+        if abs(p.position - s.position) <= (p.thickness + s.thickness) / 2 + END_REACH:
+            return True
+    return False
 
 
 def _ink_extent(s: Segment, other: np.ndarray) -> int:
@@ -479,13 +504,18 @@ def find_rulings(ink: np.ndarray) -> Rulings:
             crossed = len(found[1 - axis][0]) - len(ending) >= 2
             if _reaches_past(s, other, width, crossed):
                 free.append(s)
-            elif _meets_at_both_ends(s, across) and s.length >= FRAME_COVER * _ink_extent(s, other):
+            elif (
+                _meets_at_both_ends(s, across)
+                and s.length >= FRAME_COVER * _ink_extent(s, other)
+                and not _along_longer(s, segs)
+            ):
                 # NOTE: a digit's stroke from a box's top edge to its bottom one is framed too, and far thicker
                 thickest = max(p.thickness for p in found[1 - axis][0])
                 if s.thickness <= ALIKE * thickest + 1:
                     framed.append(s)
     kept = free + _mutual_frames(framed, free, found)
-    boxes, edges = _joined_pairs([s for s in found[0][0] + found[1][0] if s not in kept], faint, found)
+    rest = [s for s in found[0][0] + found[1][0] if s not in kept and not _along_longer(s, found[s.axis][0])]
+    boxes, edges = _joined_pairs(rest, faint, found)
     kept += boxes
     if not kept:
         return empty
