@@ -56,6 +56,7 @@ COVER = 0.9  # a ruling's pixels cover at least this share of the columns (rows)
 # A box found by two sides: at most this much wider than they are long (a comb cell or an amount's box, found by
 # its short sides when a digit's stroke along its long edge hides that edge as a line).
 PAIR_ASPECT = 2.5
+PAIR_GAP = 5  # ... its sides this many times their thickness apart to be joined past a stroke touching them
 ALIKE = 1.5  # lines found together are at most this much thicker than the first of them (and a pixel)
 MAX_LINES = 12  # lines taken out of one group of candidates at most (a digit on graph paper joins several)
 NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may be a faint ruling
@@ -578,10 +579,27 @@ def _joins(a: Segment, b: Segment, faint: np.ndarray, inner: np.ndarray) -> tupl
     dx, dy = round(INSIDE_MARGIN * gap), round(INSIDE_MARGIN * (bottom - top))
     if not inner[top + dy : bottom - dy, ax1 + dx : bx0 - dx].any():
         return None  # NOTE: nothing inside: a printed 0's straight sides and round ends, not a box round a digit
+    ends = (min(ay0, by0), max(ay1, by1) - 1)
+    found = _edges(t, ends, (ax0, bx1), thick)
+    if found is None and gap >= PAIR_GAP * thick:
+        # NOTE: a stroke touching a side widens its box, not its line: side's middle to side's middle then (a
+        # thick 0's or 9's loop is as square there, so only for sides far apart for their thickness)
+        found = _edges(t, ends, ((ax0 + ax1 - 1) // 2, (bx0 + bx1) // 2 + 1), thick)
+    if found is None:
+        return None
+    boxes = [(ax1, r0, bx0, r1) for r0, r1 in found]
+    return tuple(
+        Segment(1 - a.axis, *(box if a.axis == 1 else (box[1], box[0], box[3], box[2])), float(thick)) for box in boxes
+    )  # type: ignore[return-value]
+
+
+def _edges(t: np.ndarray, ends: tuple[int, int], span: tuple[int, int], thick: int) -> list[tuple[int, int]] | None:
+    """The rows (first, last + 1) of the unbroken runs across columns `span` of bool (H, W) `t` near the rows
+    `ends` (top, bottom) of two upright sides, or None when either end has none or is a filled blob."""
     found = []
-    for outer, end in ((0, min(ay0, by0)), (-1, max(ay1, by1) - 1)):
+    for outer, end in zip((0, -1), ends):
         # NOTE: corner to corner, over the sides too: a box's corners are square, a 0's or an 8's ends are round
-        rows = t[max(0, end - END_REACH) : end + END_REACH + 1, ax0:bx1]
+        rows = t[max(0, end - END_REACH) : end + END_REACH + 1, span[0] : span[1]]
         full = np.flatnonzero(rows.all(1))
         if full.size == 0 or full.size == rows.shape[0]:  # NOTE: a thin run across, not a filled blob
             return None
@@ -589,10 +607,8 @@ def _joins(a: Segment, b: Segment, faint: np.ndarray, inner: np.ndarray) -> tupl
             # A stroke lying along the edge inside the box (a 2's base): the edge is the outermost rows.
             full = full[:thick] if outer == 0 else full[-thick:]
         r0 = max(0, end - END_REACH) + int(full[0])
-        found.append((ax1, r0, bx0, r0 + int(full.size)))
-    return tuple(
-        Segment(1 - a.axis, *(box if a.axis == 1 else (box[1], box[0], box[3], box[2])), float(thick)) for box in found
-    )  # type: ignore[return-value]
+        found.append((r0, r0 + int(full.size)))
+    return found
 
 
 def _empty_inside(left: np.ndarray, kept: list[Segment]) -> bool:
