@@ -325,3 +325,30 @@ def test_a_box_is_found_when_a_stroke_touching_a_side_widens_it(heldout_digits):
     edges run from side to side but not over the stroke's pixels beyond the line (0 of 7 right before)."""
     right_p, _ = _right("boxed-touching", [59, 64, 108, 139, 200, 229, 286], heldout_digits)
     assert right_p >= 6
+
+
+def test_a_dark_stroke_along_a_light_ruled_line_keeps_its_pixels_on_the_line():
+    """A pen's stroke lying along a light grey ruled line is darker than the line: where they overlap, the
+    stroke's pixels stay and the line's go (the 7's bar was cut in two before)."""
+    ink = np.zeros((100, 120), np.float32)
+    ink[::25, :] = 0.5  # light ruled lines at rows 0, 25, 50, 75, edge to edge
+    ink[48:53, 40:75] = 1.0  # a 7's bar, dark, lying on the line at row 50
+    ink[53:90, 70:75] = 1.0  # its stem, crossing the line at row 75
+    assert len(find_rulings(ink).horizontal) == 4
+    left = remove_rulings(ink)
+    assert (left[48:53, 40:75] == 1.0).all() and (left[53:90, 70:75] == 1.0).all()
+    assert not left[50, :35].any() and not left[50, 80:].any() and not left[25].any()
+
+
+def test_a_dark_border_along_the_pictures_side_ends_no_ruling(heldout_digits):
+    """A photo's paper edge shows as a dark band along the picture's side; the lines meeting it are rulings all
+    the same (graph paper's lines there stayed, and boxed the digit with them: 0 of 4 right before)."""
+    images, labels = heldout_digits
+    rec = _recognizer()
+    right = 0
+    for i, how in ((0, "predict"), (374, "predict"), (31, "read"), (232, "read")):
+        rng = np.random.default_rng(i)
+        picture = formsynth.captured(formsynth.single("graph", images[i], rng), rng)
+        got = rec.predict(picture).digit if how == "predict" else read_digits(rec, picture).digits
+        right += str(got) == str(int(labels[i]))
+    assert right >= 3

@@ -67,6 +67,7 @@ LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this f
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
 MAX_PAIR_RUNS = 400  # long runs compared pairwise in the cheap test at most (more: let the full test decide)
+DARKER = 0.2  # ink this much darker than its ruling's typical peak is a pen's stroke over the line, kept
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
 
@@ -495,7 +496,8 @@ def find_rulings(ink: np.ndarray) -> Rulings:
         for s in segs:
             if s.length < RULE_STROKES * max(s.thickness, width):
                 continue
-            ending = [p for p in found[1 - axis][0] if not _crosses(p, s, on.shape)]
+            # NOTE: a photo's paper edge or a scan's dark border along the picture's side ends every line on it
+            ending = [p for p in found[1 - axis][0] if not _crosses(p, s, on.shape) and not _at_border(p, on.shape)]
             other = other_ink | (_mask_of(ending, found[1 - axis][1]) & on) if ending else other_ink
             # NOTE: a thick digit's straight strokes (a 7's bar and stem) are long segments too, far thicker than a
             # thin line across them: they are ink beside that line, not lines like it
@@ -648,6 +650,12 @@ def _crosses(p: Segment, s: Segment, shape: tuple[int, int]) -> bool:
     return lo <= s.position - margin and hi >= s.position + margin
 
 
+def _at_border(p: Segment, shape: tuple[int, int]) -> bool:
+    """True when `p` runs along the picture's side (within END_REACH of its first or last row or column)."""
+    lo, hi, side = (p.y0, p.y1, shape[0]) if p.axis == 0 else (p.x0, p.x1, shape[1])
+    return lo <= END_REACH or hi >= side - END_REACH
+
+
 def _mask_of(segs: list[Segment], own: np.ndarray) -> np.ndarray:
     """bool (H, W): the line pixels of `segs` (not their whole boxes: lines may slant)."""
     mask = np.zeros(own.shape, bool)
@@ -686,6 +694,20 @@ def _crossings(rulings: Rulings, keep: np.ndarray) -> np.ndarray:
         for d in range(2, span + 1):
             out |= line & _shifted(before, d, side) & _shifted(after, -d, side)
             out |= line & _shifted(before, -d, side) & _shifted(after, d, side)
+    return out
+
+
+def _darker_than_lines(ink: np.ndarray, rulings: Rulings) -> np.ndarray:
+    """bool (H, W): ruling pixels of float32 (H, W) `ink` clearly darker than their line (DARKER over the median
+    of its columns' peaks): a pen's stroke over a light grey or coloured ruling, lying along it or crossing it."""
+    out = np.zeros(ink.shape, bool)
+    for s in rulings.segments:
+        own = rulings.mask[s.y0 : s.y1, s.x0 : s.x1]
+        box = np.where(own, ink[s.y0 : s.y1, s.x0 : s.x1], 0.0)
+        peaks = box.max(axis=0 if s.axis == 0 else 1)
+        peaks = peaks[peaks > 0]
+        if peaks.size:
+            out[s.y0 : s.y1, s.x0 : s.x1] |= own & (box > float(np.median(peaks)) + DARKER)
     return out
 
 
@@ -754,6 +776,7 @@ def remove_rulings(ink: np.ndarray, rulings: Rulings | None = None) -> np.ndarra
     gone = _grow(rulings.mask, FRINGE)
     strokes = (ink > INK_ON) & ~gone
     gone &= ~_crossings(rulings, strokes)
+    gone &= ~_darker_than_lines(ink, rulings)
     # NOTE: the fringe goes only where it is faint: a stroke running along the line keeps its own pixels.
     gone &= rulings.mask | (ink < INK_ON)
     gone |= _remnants(ink > LINE_ON, gone, _grow(rulings.mask, REMNANT_REACH))
