@@ -59,7 +59,7 @@ def _rulings_off():
         (preprocess, "remove_rulings"): lambda ink, found=None: ink,
         (segment, "find_rulings"): empty,
         (segment, "remove_rulings"): lambda ink, found=None: ink,
-        (segment, "with_faint_lines"): lambda ink, strength: ink,
+        (segment, "with_faint_lines"): lambda ink, strength, along=False: ink,
     }
     saved = {key: getattr(*key) for key in swaps}
     for (module, name), fn in swaps.items():

@@ -55,3 +55,22 @@ def test_strings_photographed_askew_are_read(seed_recognizer, test_split):
         turned = img.rotate(float(rng.choice([-1, 1]) * rng.uniform(10, 15)), Image.BILINEAR, True, fillcolor=255)
         right += read_digits(seed_recognizer, turned).digits == truth
     assert right >= 16, f"{right} of 20 turned strings exact"  # measured 18
+
+
+def test_strings_turned_25_to_35_degrees_are_read(seed_recognizer, test_split):
+    """A phone held well askew: strings of 2-6 digits turned 25-35 degrees. Lines steeper than 30 degrees were
+    not turned, two digits gave no page slope (split in two), and neighbours dropped over 0.75 of a digit."""
+    rng = np.random.default_rng(11)
+    right = 0
+    for _ in range(20):
+        truth, img = clean_string(test_split, rng, (2, 7))
+        turned = img.rotate(float(rng.choice([-1, 1]) * rng.uniform(25, 35)), Image.BILINEAR, True, fillcolor=255)
+        right += read_digits(seed_recognizer, turned).digits == truth
+    assert right >= 16, f"{right} of 20 turned strings exact"
+
+
+def test_two_digits_tilted_steeply_are_grouped_and_turned():
+    pair = _strokes([(20, 60), (70, 32)], shape=(100, 120))  # rising 29 degrees
+    _, stats, keep = components(pair)
+    assert page_slope(stats, keep, typical_height(stats[keep, 3])) < -0.5
+    assert len(find_lines(pair)) == 1 and abs(level(pair).angle) > 25

@@ -21,8 +21,9 @@ import numpy as np
 from .lines import LineChar, digit_strokes
 
 MIN_TILT = 2.0  # degrees: a line tilted less is read as it is (jitter of level digits tips a short line this much)
-MAX_TILT = 30.0  # degrees: a steeper "line" is not one line of digits turned
-MIN_STROKES = 3  # digit-tall strokes needed to measure a tilt
+MAX_TILT = 40.0  # degrees: a steeper "line" is not one line of digits turned (a phone held askew turns it 30 and more)
+MIN_STROKES = 3  # digit-tall strokes needed to measure a tilt ...
+PAIR_TILT = 25.0  # ... or two, tilted at least this many degrees (two digits written unevenly on a level line tip less)
 FLATTER = 0.8  # a line is turned only when that leaves it at most this share of its rows (a tilted line's shrink)
 
 
@@ -57,7 +58,7 @@ class Leveled:
 def tilt(ink: np.ndarray) -> float:
     """Degrees float32 (h, w) line ink is turned (positive: rising to the right, as cv2 turns), 0 when unknown."""
     tall = digit_strokes(ink)
-    if len(tall) < MIN_STROKES:
+    if len(tall) < 2:
         return 0.0
     x, y = tall[:, 0] + tall[:, 2] / 2, tall[:, 1] + tall[:, 3] / 2
     i, j = np.triu_indices(len(x), 1)
@@ -66,7 +67,8 @@ def tilt(ink: np.ndarray) -> float:
     if not apart.any():
         return 0.0
     slope = float(np.median((y[j] - y[i])[apart] / dx[apart]))
-    return -float(np.degrees(np.arctan(slope)))  # NOTE: rows grow downwards; cv2's angles turn anticlockwise
+    angle = -float(np.degrees(np.arctan(slope)))  # NOTE: rows grow downwards; cv2's angles turn anticlockwise
+    return angle if len(tall) >= MIN_STROKES or abs(angle) >= PAIR_TILT else 0.0
 
 
 def level(ink: np.ndarray) -> Leveled:

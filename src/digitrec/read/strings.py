@@ -62,9 +62,9 @@ TINY_DIGIT = 16  # px: digits under this tall (a low-resolution scan) are read f
 DIGIT_PX = 40  # ... about to this height ...
 MAX_ENLARGE = 4  # ... this many times at most
 NEIGHBOUR_GAP = 1.5  # digit heights: a digit's neighbour in its line is this close to its right ...
-NEIGHBOUR_DROP = 0.75  # ... and this far up or down at most (a string turned 35 degrees)
+NEIGHBOUR_DROP = 1.0  # ... and this far up or down at most (a string turned 40 degrees)
 MIN_SLOPE = 0.07  # rows per column (4 degrees): a page tilted less is grouped level, as written
-MAX_SLOPE = 0.58  # rows per column: lines are grouped along a tilt of up to 30 degrees
+MAX_SLOPE = 0.84  # rows per column: lines are grouped along a tilt of up to 40 degrees
 
 
 @dataclass
@@ -347,7 +347,7 @@ def page_slope(stats: np.ndarray, keep: list[int], height: float) -> float:
     near = (dx > 0) & (tall[None, :, 0] - tall[:, None, 0] - tall[:, None, 2] <= NEIGHBOUR_GAP * height)
     near &= np.abs(y[None, :] - y[:, None]) <= NEIGHBOUR_DROP * height
     has = near.any(1)
-    if has.sum() < 2:
+    if not has.any():
         return 0.0
     j = np.where(near, dx, np.inf).argmin(1)[has]  # each one's nearest neighbour to the right
     k = np.flatnonzero(has)
