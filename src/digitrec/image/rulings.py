@@ -37,10 +37,13 @@ KERNEL_MIN = 12  # px: shortest run that may be part of a ruling (a digit's stro
 RUN_SHARE = 0.8  # ... and this share of a ruling's least length (a thick digit's strokes hold runs of 12 px)
 MIN_RULE = 24  # px: no ruling is shorter (the stem of a 4 in a 28 x 28 picture is 20)
 KERNEL_SHARE = 1 / 40  # ... or this share of the picture's longer side, whichever is longer
+DIGIT_STROKES = 9.0  # a digit is about this many stroke widths tall
 RULE_STROKES = 7.0  # a ruling is at least this many stroke widths long: a digit is ~9 strokes tall, its bars ~4
 THIN = 0.25  # a ruling is at most this thick for its length (a filled blob is not a line)
 BEYOND = 0.1  # a free line reaches past the ink near it by this share of its length at both ends ...
 BEYOND_STROKES = 2.0  # ... or by this many stroke widths if less (a long line), and by 2 px at least
+LONG_RULE = 1.5  # ... less (END_CLEAR) for a level line this many times as long as the ink beside it is tall
+UNDER_SHARE = 0.1  # ... with at most this share of that ink below it (an underline: the string stands on it)
 TALL_ONE = 0.3  # ... and a free vertical line no other line crosses (graph paper's do) by this share of its length
 FRAME_SIDES = 4  # rulings that are all the ink there is are taken for the digit when there are this few ...
 INSIDE_MARGIN = 0.25  # ... and the middle of their box (this share of its sides in) holds no ink
@@ -177,6 +180,8 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
         # NOTE: as the full test's margin (BEYOND): the ink beside a free ruling stops this far short of its ends;
         # a box's edge that a digit touches ends on the box's sides, and only its very ends are clear there.
         margin = np.maximum(END_CLEAR, np.minimum(BEYOND * length, BEYOND_STROKES * width)).astype(int)
+        if axis == 0:  # NOTE: as the full test's LONG_RULE, with a digit's height taken as DIGIT_STROKES widths
+            margin[length >= LONG_RULE * DIGIT_STROKES * width] = END_CLEAR
         if not (_sum(ink, top, bottom, x0, x0 + margin) + _sum(ink, top, bottom, x1 - margin, x1)).all():
             return True
         near = (_sum(ink, top, bottom, x0, x0 + END_CLEAR) + _sum(ink, top, bottom, x1 - END_CLEAR, x1)) == 0
@@ -418,6 +423,8 @@ def _reaches_past(s: Segment, other: np.ndarray, width: float, crossed: bool = F
     if inked.size == 0:
         return False
     margin = max(2.0, min(BEYOND * s.length, BEYOND_STROKES * width))
+    if s.axis == 0 and _underlines(s, band, max(0, s.y0 - reach)):
+        margin = float(END_CLEAR)
     if s.axis == 1 and not crossed:  # NOTE: a 1, or a 0's side, often stands out of its neighbours
         margin = max(margin, TALL_ONE * s.length)
     return inked[0] >= margin and inked[-1] < profile.size - margin
@@ -438,6 +445,17 @@ def _along_longer(s: Segment, parallel: list[Segment]) -> bool:
         if abs(p.position - s.position) <= (p.thickness + s.thickness) / 2 + END_REACH:
             return True
     return False
+
+
+def _underlines(s: Segment, band: np.ndarray, top: int) -> bool:
+    """True when level `s` lies under the ink of bool `band` (rows from `top` on, its columns) and is LONG_RULE
+    times as long as that ink is tall: a line under a whole string, far longer than any digit's bar (two 7s' bars
+    in a row lie over their ink), drawn with little to spare at its ends."""
+    rows = np.flatnonzero(band.any(1)) + top
+    if rows.size == 0 or s.length < LONG_RULE * (rows[-1] - rows[0] + 1):
+        return False
+    below = band[max(0, s.y1 - top) :].sum()
+    return bool(below <= UNDER_SHARE * band.sum())
 
 
 def _ink_extent(s: Segment, other: np.ndarray) -> int:
