@@ -176,3 +176,18 @@ def test_read_line_checks_only_with_a_digit_model(sure_digits, strong):
     plain = read_line(strong.line_reader(), ink)
     both = read_line(strong.line_reader(), ink, recognizer=strong)
     assert plain.text == both.text == "345"  # clear digits: the check agrees and changes nothing
+
+
+def test_a_thin_line_clear_of_the_digits_is_no_character(test_split):
+    """What is left of a ruled line a photo's frame cut off, or an underline clear of the digits: as much ink as
+    a digit, but a thin line several digits long. It joined the string's line as a mark and the line model read
+    half the string (or nothing) beside it."""
+    ink = np.zeros((80, 330), np.float32)
+    for k, i in enumerate(range(6)):  # six MNIST test digits, 2x: 56 px tall
+        ink[14:70, 8 + 52 * k : 64 + 52 * k] = np.maximum(
+            ink[14:70, 8 + 52 * k : 64 + 52 * k], cv2.resize(test_split.images[i], (56, 56)) / 255
+        )
+    ink[2:5, 0:330] = 1.0  # the thin line above them, clear of them
+    labels, stats, keep = glyphs.components(ink)
+    assert all(stats[k, 2] < 200 for k in keep)  # the line is not kept (nor as a mark)
+    assert len(find_lines(ink)) == 1 and find_lines(ink)[0][0][1] >= 10  # the line's box starts at the digits

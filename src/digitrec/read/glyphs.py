@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from .digits import Recognizer
 
 SPECK = 0.02  # a component with less ink than this share of the 90th-percentile one is dust ...
+RULE_LONG = 2.5  # a component this many digit heights long ...
+RULE_THIN = 0.2  # ... and at most this share of one tall is a line, not writing
 MARK_SIDE = 0.06  # ... unless it is a pen mark: this share of the digits' height long or tall at least ...
 MARK_BELOW = 0.2  # ... with its centre in the rows of a digit within a digit's height of it (a comma: a little below)
 MARK_DARK = 0.4  # ... and darker than INK_LEVEL by a margin somewhere (a small dot blurs to ~0.5)
@@ -111,7 +113,13 @@ def components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
         return labels, stats, []
     # NOTE: a dot, a colon's dots or a thin dash are far smaller than digits: dust by area alone
     height = typical_height(stats[keep, 3])
-    marks = [i for i in range(len(stats)) if i not in keep and _mark(i, ink, labels, stats, keep, height)]
+    # NOTE: what is left of a ruled line (cut off by a photo's frame) or an underline clear of the digits is
+    # as much ink as a digit, but a thin line several digits long: no character
+    rules = {i for i in range(len(stats)) if stats[i, 2] >= RULE_LONG * height and stats[i, 3] <= RULE_THIN * height}
+    keep = [i for i in keep if i not in rules]
+    marks = [
+        i for i in range(len(stats)) if i not in keep and i not in rules and _mark(i, ink, labels, stats, keep, height)
+    ]
     return labels, stats, sorted(keep + marks)
 
 
