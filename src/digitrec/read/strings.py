@@ -64,6 +64,7 @@ MAX_ENLARGE = 4  # ... this many times at most
 NEIGHBOUR_GAP = 1.5  # digit heights: a digit's neighbour in its line is this close to its right ...
 NEIGHBOUR_DROP = 1.0  # ... and this far up or down at most (a string turned 40 degrees)
 MIN_SLOPE = 0.07  # rows per column (4 degrees): a page tilted less is grouped level, as written
+WHOLE_LINE = 0.8  # a ruling this share of the picture's side long runs across it (paper's, not a box's)
 MAX_SLOPE = 0.84  # rows per column: lines are grouped along a tilt of up to 40 degrees
 
 
@@ -211,15 +212,36 @@ def read_page(source: ImageSource, name: str | None = None, along_lines: bool = 
 
 
 def _page(gray: np.ndarray, along_lines: bool, size: tuple[int, int]) -> Page:
-    """The Page of float32 (H, W) gray read as it is; `size` (width, height) the file's pixels."""
+    """The Page of float32 (H, W) gray read as it is; `size` (width, height) the file's pixels.
+
+    A photo whose light rulings show partly (one line whole, others in
+    pieces: noise broke them) is looked at again along rows and columns
+    (`with_faint_lines(along=True)`), kept when that finds more whole lines.
+    """
     ink = clean_ink(gray)  # a clean digital image needs no photo clean-up
-    lines = ink
+    lines, strength = ink, None
     if ink is None:
         ink, strength = recover_ink(gray)
         lines = with_faint_lines(ink, strength, along_lines)
     rulings = find_rulings(lines)
+    if strength is not None and not along_lines and _broken(rulings, gray.shape):
+        second = find_rulings(with_faint_lines(ink, strength, True))
+        if _whole(second, gray.shape) > _whole(rulings, gray.shape):
+            rulings = second
     ink = remove_rulings(ink, rulings)
     return Page(ink, rulings, (size[0] / gray.shape[1], size[1] / gray.shape[0]), size)
+
+
+def _whole(rulings: Rulings, shape: tuple[int, int]) -> int:
+    """How many of `rulings` run across most of the picture (WHOLE_LINE of its width or height)."""
+    return sum(s.length >= WHOLE_LINE * shape[1 - s.axis] for s in rulings.segments)
+
+
+def _broken(rulings: Rulings, shape: tuple[int, int]) -> bool:
+    """True when some of `rulings` run across the picture and others are pieces (a ruled or graph paper's light
+    lines that noise broke)."""
+    whole = _whole(rulings, shape)
+    return 0 < whole < len(rulings.segments)
 
 
 def _enlargement(ink: np.ndarray, shape: tuple[int, int]) -> int:
