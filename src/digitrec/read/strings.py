@@ -50,7 +50,7 @@ from .ctc import DIGITS_ONLY, Pattern
 from .decoding import DECODERS, LineDecoding, read_line
 from .glyphs import box_of, components, own_ink, typical_height
 from .lines import DIGIT_TALL, INK_LEVEL, LineChar, digit_strokes, hard_edged
-from .skew import level
+from .skew import PAIR_TILT, level
 
 if TYPE_CHECKING:
     from .digits import Recognizer
@@ -63,7 +63,8 @@ DIGIT_PX = 40  # ... about to this height ...
 MAX_ENLARGE = 4  # ... this many times at most
 NEIGHBOUR_GAP = 1.5  # digit heights: a digit's neighbour in its line is this close to its right ...
 NEIGHBOUR_DROP = 1.0  # ... and this far up or down at most (a string turned 40 degrees)
-MIN_SLOPE = 0.07  # rows per column (4 degrees): a page tilted less is grouped level, as written
+MIN_SLOPE = 0.07  # rows per column (4 degrees): a page tilted less is grouped level, as written ...
+PAIR_SLOPE = float(np.tan(np.radians(PAIR_TILT)))  # ... and with one neighbour pair only, less than skew's PAIR_TILT
 WHOLE_LINE = 0.8  # a ruling this share of the picture's side long runs across it (paper's, not a box's)
 MAX_SLOPE = 0.84  # rows per column: lines are grouped along a tilt of up to 40 degrees
 
@@ -375,8 +376,10 @@ def page_slope(stats: np.ndarray, keep: list[int], height: float) -> float:
     k = np.flatnonzero(has)
     slopes = (y[j] - y[k]) / (x[j] - x[k])
     slope = float(np.median(slopes))
-    # NOTE: digits written at different heights on a level line give slopes of both signs, or small ones
-    if abs(slope) < MIN_SLOPE or (np.sign(slopes) != np.sign(slope)).any():
+    # NOTE: digits written at different heights on a level line give slopes of both signs, or small ones; one
+    # pair cannot tell, but two digits unevenly written do not tip PAIR_SLOPE
+    least = MIN_SLOPE if len(slopes) > 1 else PAIR_SLOPE
+    if abs(slope) < least or (np.sign(slopes) != np.sign(slope)).any():
         return 0.0
     return float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE))
 
