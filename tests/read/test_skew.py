@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import clean_string
 from PIL import Image
 
@@ -46,25 +47,23 @@ def test_page_slope_is_zero_for_level_lines_and_follows_a_tilted_one():
     assert len(find_lines(falling)) == 1  # level grouping splits it: each bar overlaps the line's rows too little
 
 
-def test_strings_photographed_askew_are_read(seed_recognizer, test_split):
-    """Clean strings of MNIST test digits, the picture turned 10-15 degrees: 5 of 20 exact read as they were."""
-    rng = np.random.default_rng(5)
+@pytest.mark.parametrize(
+    "seed, lengths, degrees",
+    [
+        # 10-15 degrees: 5 of 20 exact read as they were (measured 18 now)
+        (5, (4, 7), (10, 15)),
+        # 25-35 degrees, 2-6 digits: lines steeper than 30 degrees were not turned, two digits gave no page slope
+        # (split in two), and neighbours dropped over 0.75 of a digit (11 of 20 before)
+        (11, (2, 7), (25, 35)),
+    ],
+)
+def test_strings_photographed_askew_are_read(seed, lengths, degrees, seed_recognizer, test_split):
+    """Clean strings of MNIST test digits, the picture turned `degrees` either way (a phone held askew)."""
+    rng = np.random.default_rng(seed)
     right = 0
     for _ in range(20):
-        truth, img = clean_string(test_split, rng, (4, 7))
-        turned = img.rotate(float(rng.choice([-1, 1]) * rng.uniform(10, 15)), Image.BILINEAR, True, fillcolor=255)
-        right += read_digits(seed_recognizer, turned).digits == truth
-    assert right >= 16, f"{right} of 20 turned strings exact"  # measured 18
-
-
-def test_strings_turned_25_to_35_degrees_are_read(seed_recognizer, test_split):
-    """A phone held well askew: strings of 2-6 digits turned 25-35 degrees. Lines steeper than 30 degrees were
-    not turned, two digits gave no page slope (split in two), and neighbours dropped over 0.75 of a digit."""
-    rng = np.random.default_rng(11)
-    right = 0
-    for _ in range(20):
-        truth, img = clean_string(test_split, rng, (2, 7))
-        turned = img.rotate(float(rng.choice([-1, 1]) * rng.uniform(25, 35)), Image.BILINEAR, True, fillcolor=255)
+        truth, img = clean_string(test_split, rng, lengths)
+        turned = img.rotate(float(rng.choice([-1, 1]) * rng.uniform(*degrees)), Image.BILINEAR, True, fillcolor=255)
         right += read_digits(seed_recognizer, turned).digits == truth
     assert right >= 16, f"{right} of 20 turned strings exact"
 
