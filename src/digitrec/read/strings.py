@@ -363,7 +363,7 @@ def page_slope(stats: np.ndarray, keep: list[int], height: float) -> float:
     """Rows per column that a page's lines drop (negative: rise) to the right: the median slope from each
     digit-tall component (rows of `components`' stats) to its nearest neighbour on the right that is within
     NEIGHBOUR_GAP digit heights and NEIGHBOUR_DROP of a height up or down; 0 unless two or more such slopes
-    agree in sign and their median is MIN_SLOPE or steeper."""
+    agree in sign and their median is MIN_SLOPE or steeper, or the one slope there is is PAIR_SLOPE or steeper."""
     tall = stats[[k for k in keep if stats[k, 3] >= DIGIT_TALL * height]]
     x, y = tall[:, 0] + tall[:, 2] / 2, tall[:, 1] + tall[:, 3] / 2
     dx = x[None, :] - x[:, None]  # [k, j]: from k to j
