@@ -225,9 +225,11 @@ def _page(gray: np.ndarray, along_lines: bool, size: tuple[int, int]) -> Page:
         ink, strength = recover_ink(gray)
         lines = with_faint_lines(ink, strength, along_lines)
     rulings = find_rulings(lines)
-    if strength is not None and not along_lines and _broken(rulings, gray.shape):
+    whole = _whole(rulings, gray.shape)
+    # NOTE: some lines whole and others in pieces: a ruled or graph paper's light lines that noise broke
+    if strength is not None and not along_lines and 0 < whole < len(rulings.segments):
         second = find_rulings(with_faint_lines(ink, strength, True))
-        if _whole(second, gray.shape) > _whole(rulings, gray.shape):
+        if _whole(second, gray.shape) > whole:
             rulings = second
     ink = remove_rulings(ink, rulings)
     return Page(ink, rulings, (size[0] / gray.shape[1], size[1] / gray.shape[0]), size)
@@ -236,13 +238,6 @@ def _page(gray: np.ndarray, along_lines: bool, size: tuple[int, int]) -> Page:
 def _whole(rulings: Rulings, shape: tuple[int, int]) -> int:
     """How many of `rulings` run across most of the picture (WHOLE_LINE of its width or height)."""
     return sum(s.length >= WHOLE_LINE * shape[1 - s.axis] for s in rulings.segments)
-
-
-def _broken(rulings: Rulings, shape: tuple[int, int]) -> bool:
-    """True when some of `rulings` run across the picture and others are pieces (a ruled or graph paper's light
-    lines that noise broke)."""
-    whole = _whole(rulings, shape)
-    return 0 < whole < len(rulings.segments)
 
 
 def _enlargement(ink: np.ndarray, shape: tuple[int, int]) -> int:
