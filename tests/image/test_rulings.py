@@ -91,6 +91,44 @@ def test_the_cheap_test_turns_down_plain_digits_before_the_full_search(test_digi
     assert turned_down >= 34, f"only {turned_down} of 40 plain digits turned down by the cheap test"
 
 
+def _cheap_test(lines: np.ndarray) -> bool:
+    """The cheap test on float32 soft ink, with the thresholds find_rulings gives it."""
+    from digitrec.image.rulings import (
+        INK_ON,
+        KERNEL_MIN,
+        LINE_ON,
+        MIN_RULE,
+        RULE_STROKES,
+        _may_hold_rulings,
+        stroke_width,
+    )
+
+    on = lines > INK_ON
+    width = stroke_width(on)
+    need = int(np.ceil(max(KERNEL_MIN, max(on.shape) / 40, RULE_STROKES * width, MIN_RULE)))
+    return _may_hold_rulings(on, lines > LINE_ON, need, width)
+
+
+def test_the_cheap_test_turns_down_photographed_strings(test_digits):
+    """Speed without rulings on photos: a shadow lifted as faint ink, or a bold 0's level top and bottom, passed
+    15 of 40 photographed strings to the full search (which found nothing); a shadow is a band no thin straight
+    line fits, and a loop's sides are as thick as the ink across them."""
+    from digitrec.image.preprocess import limit_side, recover_ink
+    from digitrec.image.rulings import with_faint_lines
+    from digitrec.io.decode import load_gray
+    from digitrec.read.strings import READ_SIDE
+    from digitrec.synth import paper
+
+    rng = np.random.default_rng(0)
+    passed = 0
+    for _ in range(40):
+        picks = rng.choice(len(test_digits.images), 5, replace=False)
+        line = paper.digit_line(test_digits.images[picks], [int(g) for g in rng.integers(2, 8, 4)], rng)
+        ink, strength = recover_ink(limit_side(load_gray(paper.photo(line, rng))[0], READ_SIDE))
+        passed += _cheap_test(with_faint_lines(ink, strength))
+    assert passed <= 8, f"{passed} of 40 photographed strings passed to the full search"
+
+
 def test_a_thin_tilted_ruled_line_through_a_digit_is_found():
     """A photo's faint ruled line 2 degrees off level steps a row every ~30 px: its pieces end inside the digit,
     and the cheap test must see the whole line (edge to edge) to let it through. Soft ink drawn directly."""

@@ -70,6 +70,8 @@ LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this f
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
 MAX_PAIR_RUNS = 400  # long runs compared pairwise in the cheap test at most (more: let the full test decide)
+SAME_BAND = 0.9  # runs in one window sharing this share of their columns are one band, looked at once
+THICK_PCT = 20  # percentile of a line's columns taken for its thickness (a stroke joining it thickens a few)
 DARKER = 0.2  # ink this much darker than its ruling's typical peak is a pen's stroke over the line, kept
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
@@ -116,12 +118,21 @@ class Rulings:
 # ---------------------------------------------------------------- steps
 
 
-def long_runs(on: np.ndarray, k: int) -> np.ndarray:
-    """bool (H, W): pixels of bool (H, W) `on` that lie in a horizontal run of at least `k` pixels.
+def long_runs(on: np.ndarray, k: int, axis: int = 1) -> np.ndarray:
+    """bool (H, W): pixels of bool (H, W) `on` that lie in a run of at least `k` pixels along `axis` (1: horizontal
+    runs, along a row; 0: vertical ones).
 
-    The same as an opening by a 1 x k line, in O(H W) whatever k is.
+    An opening by a 1 x k line (k x 1), as an erosion anchored at the line's
+    first pixel and a dilation anchored at its last: exact, and O(H W)
+    whatever k is (OpenCV's van Herk / Gil-Werman filters).
     """
-    return _run_mask(on.shape, *_run_ends(on, k))
+    import cv2
+
+    line = np.ones((1, k) if axis == 1 else (k, 1), np.uint8)
+    last = (k - 1, 0) if axis == 1 else (0, k - 1)
+    edge = {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0}  # NOTE: past the picture is no ink
+    eroded = cv2.erode(np.ascontiguousarray(on).view(np.uint8), line, anchor=(0, 0), **edge)
+    return cv2.dilate(eroded, line, anchor=last, **edge).view(bool)
 
 
 def _run_ends(on: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,17 +145,6 @@ def _run_ends(on: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     keep = (ends - starts) >= k
     rows = starts[keep] // (w + 2)
     return rows, starts[keep] - rows * (w + 2), ends[keep] - rows * (w + 2)  # edges[i]: padded[i + 1] - padded[i]
-
-
-def _run_mask(shape: tuple[int, int], rows: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
-    """bool `shape` (H, W): the runs (row, first column, end column) filled in."""
-    out = np.zeros((shape[0], shape[1] + 1), np.int8)
-    if rows.size == 0:
-        return np.zeros(shape, bool)
-    # NOTE: runs do not overlap, and no two start (end) alike: plain indexed adds, and an int8 sum of 0s and 1s.
-    out[rows, x0] += 1
-    out[rows, x1] -= 1
-    return np.cumsum(out, 1, dtype=np.int8)[:, :-1] > 0
 
 
 def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float) -> bool:
@@ -166,13 +166,15 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
     box = slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2)
     on, faint = on[box], faint[box]
     # NOTE: runs of the ink thickened a pixel across, so that a line a degree off level (a photo) runs on unbroken
-    found = [_run_ends(_grow(faint, 1, 0), need), _run_ends(_grow(faint, 1, 1).T, need)]
-    masks = [_run_mask(on.shape, *found[0]), _run_mask(on.shape[::-1], *found[1]).T]
+    grown = [_grow(faint, 1, 0), _grow(faint, 1, 1)]
+    masks = [long_runs(grown[0], need), long_runs(grown[1], need, axis=0)]
+    grown[1] = grown[1].T  # NOTE: vertical runs are looked at as the transposed picture's rows
+    found = [_run_ends(g, need) for g in grown]
     rest = _integral(on & ~masks[0] & ~masks[1])  # its transpose is the transposed picture's
     for axis, (rows, x0, x1) in enumerate(found):
         if rows.size == 0:
             continue
-        if _level_pair(rows, x0, x1, axis, faint, width):
+        if _level_pair(rows, x0, x1, axis, grown[axis], faint, width):
             return True  # NOTE: a box's two sides, its short edges maybe too short to count (a narrow box round a 1)
         ink = rest if axis == 0 else rest.T
         length = x1 - x0
@@ -182,28 +184,90 @@ def _may_hold_rulings(on: np.ndarray, faint: np.ndarray, need: int, width: float
         margin = np.maximum(END_CLEAR, np.minimum(BEYOND * length, BEYOND_STROKES * width)).astype(int)
         if axis == 0:  # NOTE: as the full test's LONG_RULE, with a digit's height taken as DIGIT_STROKES widths
             margin[length >= LONG_RULE * DIGIT_STROKES * width] = END_CLEAR
-        if not (_sum(ink, top, bottom, x0, x0 + margin) + _sum(ink, top, bottom, x1 - margin, x1)).all():
-            return True
+        maybe = (_sum(ink, top, bottom, x0, x0 + margin) + _sum(ink, top, bottom, x1 - margin, x1)) == 0
         near = (_sum(ink, top, bottom, x0, x0 + END_CLEAR) + _sum(ink, top, bottom, x1 - END_CLEAR, x1)) == 0
+        near &= ~maybe
         across = masks[1] if axis == 0 else masks[0].T  # the other direction's long runs, in this one's frame
-        if near.any() and _framed(across, rows[near], x0[near], x1[near]).any():
+        if near.any():
+            maybe[near] = _framed(across, rows[near], x0[near], x1[near])
+        # NOTE: a photo's shadow, lifted as faint ink, runs on as far, but as a band that no straight thin line fits
+        if maybe.any() and _any_line(grown[axis], faint if axis == 0 else faint.T, rows[maybe], x0[maybe], x1[maybe]):
             return True
     return False
 
 
-def _level_pair(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, axis: int, faint: np.ndarray, width: float) -> bool:
+def _any_line(grown: np.ndarray, faint: np.ndarray, rows: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> bool:
+    """True when one of the runs (row, [x0, x1)) of bool (H, W) `grown` (`faint` thickened a pixel up and down)
+    lies on a line the full test would take (`_line_pixels`: straight and level; RULE_STROKES times as long as
+    thick; COVER), looked for in the `faint` ink across each of its columns. Runs of one band (a shadow) are
+    looked at once: those in the window of one looked at before, over the same columns nearly (SAME_BAND).
+    """
+    across, start = _across(grown)
+    seen: list[tuple[int, int, int, int]] = []  # the windows looked at: rows [lo, hi), columns [a, b)
+    span = np.arange(grown.shape[0])[:, None]
+    for r, a, b in zip(rows, x0, x1):
+        if any(lo <= r < hi and min(b, b_) - max(a, a_) >= SAME_BAND * max(b - a, b_ - a_) for lo, hi, a_, b_ in seen):
+            continue
+        top, end = start[r, a:b], start[r, a:b] + across[r, a:b]
+        lo, hi = int(top.min()), int(end.max())
+        seen.append((lo, hi, a, b))
+        window = (span[lo:hi] >= top) & (span[lo:hi] < end)
+        line = _line_pixels(window & faint[lo:hi, a:b], window & faint[lo:hi, a:b])
+        if line is None:
+            continue
+        cols = np.flatnonzero(line[0].any(0))
+        # NOTE: as long as RULE_STROKES of its thickness (thin for its length, THIN, with it): a bold 1 is no ruling
+        if cols.size and RULE_STROKES * line[1] <= cols[-1] - cols[0] + 1 and cols.size >= COVER * (b - a):
+            return True
+    return False
+
+
+def _thickness(grown: np.ndarray, rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    """float per picked run (row, [x0, x1)) of bool (H, W) `grown` (faint ink thickened a pixel up and down): how
+    thick the ink is across it, as the full test measures a line (a low percentile over its columns)."""
+    across = _across(grown)[0]
+    return np.array(
+        [max(_quantile(across[r, a:b], THICK_PCT) - 2, 1.0) for r, a, b in zip(rows[pick], x0[pick], x1[pick])]
+    )
+
+
+def _across(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int32 (H, W) twice: the length of the vertical run of bool (H, W) `on` through each pixel (0 off it), and
+    the row that run starts on."""
+    cols, y0, y1 = _run_ends(np.ascontiguousarray(on.T), 1)
+    length = np.zeros((on.shape[1], on.shape[0] + 1), np.int32)
+    start = np.zeros_like(length)
+    # NOTE: one run per start and per end, and no run ends where another starts: plain indexed adds
+    for out, up, down in ((length, y1 - y0, y1 - y0), (start, y0, y0)):
+        out[cols, y0] += up
+        out[cols, y1] -= down
+    return np.cumsum(length, 1)[:, :-1].T, np.cumsum(start, 1)[:, :-1].T
+
+
+def _level_pair(
+    rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, axis: int, grown: np.ndarray, faint: np.ndarray, width: float
+) -> bool:
     """True when two of the runs (row, [x0, x1)) along `axis` of bool (H, W) `faint` ink make a box's two sides
-    with its short edges (`_joins`: level ends, joined corner to corner, ink inside), edges `width` px thick at most."""
+    with its short edges (`_joins`: level ends, joined corner to corner, ink inside), edges `width` px thick at
+    least, or as thick as the ink is across them (`grown`: `faint` thickened a pixel across, in the runs' frame).
+    """
     if rows.size > MAX_PAIR_RUNS:
         return True
     level = (np.abs(x0[:, None] - x0[None]) <= END_REACH) & (np.abs(x1[:, None] - x1[None]) <= END_REACH)
     apart = rows[:, None] - rows[None]  # NOTE: as `_joins` asks: sides apart, not PAIR_ASPECT wider than long
     level &= (apart > max(2 * END_REACH, 2 * width)) & (apart <= PAIR_ASPECT * np.minimum(x1 - x0, (x1 - x0)[:, None]))
+    if not level.any():
+        return False
+    # NOTE: as thick as the full test measures the sides: a bold digit's loop (a 0, a 6) has level runs too
+    paired = level.any(0) | level.any(1)
+    thick = np.full(rows.size, float(width))
+    thick[paired] = np.maximum(width, _thickness(grown, rows, x0, x1, paired))
+    level &= apart - 1 >= 2 * np.ceil(np.maximum(thick[:, None], thick[None]))  # NOTE: as `_joins` asks, at once
     for i, j in zip(*np.nonzero(level)):
         sides = [
-            Segment(axis, int(x0[k]), int(rows[k]), int(x1[k]), int(rows[k]) + 1, width)
+            Segment(axis, int(x0[k]), int(rows[k]), int(x1[k]), int(rows[k]) + 1, float(thick[k]))
             if axis == 0
-            else Segment(axis, int(rows[k]), int(x0[k]), int(rows[k]) + 1, int(x1[k]), width)
+            else Segment(axis, int(rows[k]), int(x0[k]), int(rows[k]) + 1, int(x1[k]), float(thick[k]))
             for k in (j, i)
         ]
         if _joins(*sides, faint, faint) is not None:
@@ -213,9 +277,9 @@ def _level_pair(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, axis: int, fai
 
 def _integral(on: np.ndarray) -> np.ndarray:
     """int32 (H + 1, W + 1) integral image of bool (H, W) `on`: any box's count of pixels in four look-ups."""
-    table = np.zeros((on.shape[0] + 1, on.shape[1] + 1), np.int32)
-    np.cumsum(np.cumsum(on, 0, dtype=np.int32), 1, out=table[1:, 1:])
-    return table
+    import cv2
+
+    return cv2.integral(np.ascontiguousarray(on).view(np.uint8), sdepth=cv2.CV_32S)
 
 
 def _sum(table: np.ndarray, r0: np.ndarray, r1: np.ndarray, c0: np.ndarray, c1: np.ndarray) -> np.ndarray:
@@ -255,10 +319,11 @@ def _bridged(on: np.ndarray, axis: int, gap: int = END_REACH) -> np.ndarray:
 
 
 def _line_runs(faint: np.ndarray, axis: int, k: int) -> np.ndarray:
-    """bool (H, W): pixels of bool (H, W) `faint` in horizontal runs at least `k` long, gaps bridged, once the ink
-    is thickened a pixel up and down so that a line a degree or two off level still runs on unbroken."""
-    on = _bridged(faint, 1)
-    return long_runs(_grow(on, 1, 0), k) & faint
+    """bool (H, W): pixels of bool (H, W) `faint` in runs at least `k` long of level (`axis` 0) or upright (1)
+    lines, gaps bridged, once the ink is thickened a pixel across so that a line a degree or two off level
+    still runs on unbroken."""
+    along, across = (1, 0) if axis == 0 else (0, 1)  # NOTE: `_reach`'s axes: 0 moves along columns, 1 along rows
+    return long_runs(_grow(_bridged(faint, along), 1, across), k, axis=along) & faint
 
 
 def stroke_width(on: np.ndarray) -> float:
@@ -378,7 +443,7 @@ def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float
         return None
     rows = np.arange(group.shape[0], dtype=np.float64)[:, None]
     middle = (group * rows).sum(0)[cols] / counts[cols]
-    thickness = _quantile(counts[cols], 20)
+    thickness = _quantile(counts[cols], THICK_PCT)
     clean = counts[cols] <= 2 * thickness
     if clean.sum() < max(2, CLEAN_SHARE * cols.size):
         return None
@@ -498,7 +563,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     if not _may_hold_rulings(on, faint, need, width):
         return empty
     kernel = max(kernel, round(RUN_SHARE * min_length))
-    runs = (_line_runs(faint, 0, kernel), _line_runs(faint.T, 0, kernel).T)
+    runs = (_line_runs(faint, 0, kernel), _line_runs(faint, 1, kernel))
     found = [_segments(runs[axis], axis, min_length) for axis in (0, 1)]
     if not (found[0][0] or found[1][0]):
         return empty

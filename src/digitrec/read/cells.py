@@ -238,15 +238,16 @@ def read_cells(
     be read, ConfigError for a bad pattern.
     """
     from .ctc import DIGITS_ONLY
-    from .strings import LINE_MIN_CONFIDENCE, expectation, read_ink, read_page
+    from .strings import LINE_MIN_CONFIDENCE, decode_page, expectation, page_of, read_ink
 
     field_pattern = expectation(expect, digits_only)
     cell_pattern = DIGITS_ONLY if field_pattern is not None else None
     path = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
-    page = read_page(source, name)
+    gray, size = decode_page(source, name)
+    page = page_of(gray, size)
     if not find_cells(page.rulings):
         # NOTE: a photographed form's light rulings break into dashes; look again along rows and columns
-        second = read_page(source, name, along_lines=True)
+        second = page_of(gray, size, along_lines=True)
         page = second if find_cells(second.rulings) else page
     reader = reader or recognizer.line_reader()
     floor = LINE_MIN_CONFIDENCE[reject or recognizer.reject]

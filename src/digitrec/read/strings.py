@@ -193,12 +193,23 @@ def read_page(source: ImageSource, name: str | None = None, along_lines: bool = 
     `along_lines`: faint rulings are looked for in the ink averaged along rows
     and columns (`with_faint_lines(along=True)`: a second look for a grid).
     Raises BadImage if it cannot be read."""
+    return page_of(*decode_page(source, name), along_lines)
+
+
+def decode_page(source: ImageSource, name: str | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """(float32 (H, W) gray in [0, 1], its longer side READ_SIDE at most; the file's (width, height) in pixels).
+
+    Raises BadImage if it cannot be read, or has no pixels."""
     gray, decoded = load_gray(source, name)
     if gray.size == 0:
         label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<image>")
         raise BadImage(f"{label}: image has no pixels")
     size = round(gray.shape[1] * decoded), round(gray.shape[0] * decoded)  # the file's pixels (width, height)
-    gray = limit_side(gray, READ_SIDE)
+    return limit_side(gray, READ_SIDE), size
+
+
+def page_of(gray: np.ndarray, size: tuple[int, int], along_lines: bool = False) -> Page:
+    """The Page of float32 (H, W) gray from `decode_page`, `size` the file's (width, height); as `read_page`."""
     page = _page(gray, along_lines, size)
     k = _enlargement(page.ink, gray.shape)
     if k == 1:
@@ -418,4 +429,7 @@ def _group_lines(stats: np.ndarray, keep: list[int], height: float) -> list[list
     return [members[i] for i in order]
 
 
-__all__ = ["DigitBox", "Page", "Reading", "expectation", "find_lines", "read_digits", "read_ink", "read_page"]
+__all__ = [
+    "DigitBox", "Page", "Reading", "decode_page", "expectation", "find_lines", "page_of", "read_digits", "read_ink",
+    "read_page",
+]  # fmt: skip
