@@ -66,6 +66,7 @@ NEIGHBOUR_DROP = 1.0  # ... and this far up or down at most (a string turned 40 
 MIN_SLOPE = 0.07  # rows per column (4 degrees): a page tilted less is grouped level, as written ...
 PAIR_SLOPE = float(np.tan(np.radians(PAIR_TILT)))  # ... and with one neighbour pair only, less than skew's PAIR_TILT
 WHOLE_LINE = 0.8  # a ruling this share of the picture's side long runs across it (paper's, not a box's)
+AGREE = 0.75  # share of a page's slopes that agree in sign with their median for it to be tilted
 MAX_SLOPE = 0.84  # rows per column: lines are grouped along a tilt of up to 40 degrees
 
 
@@ -366,10 +367,16 @@ def find_lines(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], np.ndar
 
 
 def page_slope(stats: np.ndarray, keep: list[int], height: float) -> float:
-    """Rows per column that a page's lines drop (negative: rise) to the right: the median slope from each
-    digit-tall component (rows of `components`' stats) to its nearest neighbour on the right that is within
-    NEIGHBOUR_GAP digit heights and NEIGHBOUR_DROP of a height up or down; 0 unless two or more such slopes
-    agree in sign and their median is MIN_SLOPE or steeper, or the one slope there is is PAIR_SLOPE or steeper."""
+    """Rows per column that a page's lines drop (negative: rise) to the right, 0 when level.
+
+    Each digit-tall component (rows of `components`' stats) is linked to its
+    nearest neighbour on the right within NEIGHBOUR_GAP digit heights and
+    NEIGHBOUR_DROP of a height up or down; the slope is the median over all
+    pairs of one chain of links (a line; Theil-Sen), where one digit written
+    high (a 6 or an 8 beside a 7) tips one pair, not the line. 0 unless
+    AGREE of these slopes share the median's sign and it is MIN_SLOPE or
+    steeper, or the one slope there is is PAIR_SLOPE or steeper.
+    """
     tall = stats[[k for k in keep if stats[k, 3] >= DIGIT_TALL * height]]
     x, y = tall[:, 0] + tall[:, 2] / 2, tall[:, 1] + tall[:, 3] / 2
     dx = x[None, :] - x[:, None]  # [k, j]: from k to j
@@ -378,14 +385,16 @@ def page_slope(stats: np.ndarray, keep: list[int], height: float) -> float:
     has = near.any(1)
     if not has.any():
         return 0.0
-    j = np.where(near, dx, np.inf).argmin(1)[has]  # each one's nearest neighbour to the right
-    k = np.flatnonzero(has)
-    slopes = (y[j] - y[k]) / (x[j] - x[k])
+    chain = np.arange(len(x))
+    for k, j in zip(np.flatnonzero(has), np.where(near, dx, np.inf).argmin(1)[has]):  # each to its nearest right
+        chain[chain == chain[j]] = chain[k]
+    k, j = np.nonzero((chain[:, None] == chain[None, :]) & (dx > 0))
+    slopes = (y[j] - y[k]) / dx[k, j]
     slope = float(np.median(slopes))
     # NOTE: digits written at different heights on a level line give slopes of both signs, or small ones; one
     # pair cannot tell, but two digits unevenly written do not tip PAIR_SLOPE
     least = MIN_SLOPE if len(slopes) > 1 else PAIR_SLOPE
-    if abs(slope) < least or (np.sign(slopes) != np.sign(slope)).any():
+    if abs(slope) < least or np.mean(np.sign(slopes) == np.sign(slope)) < AGREE:
         return 0.0
     return float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE))
 
