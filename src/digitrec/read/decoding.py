@@ -23,7 +23,7 @@ import numpy as np
 
 from ..formats import settle_separators
 from .ctc import DIGITS_ONLY, MIN_MATCH_RATIO, Pattern, beam_search, best_path
-from .glyphs import check_line
+from .glyphs import check_line, find_glyphs, mostly_unread, refused_shape
 from .lines import ALPHABET, STRIDE, LineChar, ctc_greedy, normalize_line, to_ink_columns
 
 if TYPE_CHECKING:
@@ -61,16 +61,24 @@ def read_line(
     """Float32 (h, w) ink of one line, ink bright -> its answer, characters' columns in `ink`'s pixels.
 
     With `refuse`, a line whose steps are mostly unsure is refused as not
-    digits, whatever the pattern (see `not_digits`). With a `recognizer`
-    (a digit model), the reading is checked glyph by glyph against the ink
-    (`digitrec.read.glyphs`).
+    digits, whatever the pattern (see `not_digits`), and so is one whose
+    strokes mostly got no character (`glyphs.mostly_unread`: words, where a
+    letter or two read as digits). With a `recognizer` (a digit model), so is
+    a short line one digit wide that it is sure is no digit
+    (`glyphs.refused_shape`: a spiral, rings), and the reading is checked
+    glyph by glyph against the ink (`digitrec.read.glyphs`).
     """
     line, scale = normalize_line(ink)
     probs = reader.step_probabilities(line)
     if refuse and not_digits(probs):
         return LineDecoding([], None, 0.0, "not digits: most of this line reads as no character surely")
     decoded = decode_line(probs, pattern, decoder)
-    checked = None if recognizer is None else check_line(decoded.chars, probs, ink, scale, recognizer, pattern)
+    glyphs = find_glyphs(ink) if refuse or recognizer is not None else []
+    if refuse and decoded.text is not None and mostly_unread(decoded.chars, glyphs, ink, scale, len(probs)):
+        return LineDecoding([], None, 0.0, "not digits: most of this line's strokes read as no character")
+    if refuse and recognizer is not None and refused_shape(decoded.chars, ink, recognizer):
+        return LineDecoding([], None, 0.0, "not digits: the digit model takes this shape for no digit")
+    checked = None if recognizer is None else check_line(decoded.chars, probs, ink, scale, recognizer, pattern, glyphs)
     if checked:
         text = "".join(c.char for c in checked)
         confidence = line_confidence(decoded.posterior, min(c.confidence for c in checked))

@@ -67,6 +67,12 @@ EMPTY_COST = 3.0  # steps of distance an alignment pays for leaving a digit glyp
 EXTRA_COST = 3.0  # ... and for each second character on a glyph one digit wide
 MARK_CHANCE = 0.5  # a mark replaces a digit only where the line model gives it at least this probability
 MARK_CONFIDENCE = 0.9  # the confidence of a mark the ink shows (dash, dot, colon), for the line's weakest char
+NO_SHAPE = 0.75  # a line read as one character, one digit wide, that the digit model takes for no digit this surely
+#                 is none (a spiral read 6, rings read 0: the line model has no "not a digit" answer); at 0.5, three
+#                 forms-bench digits whose ruling's crossing was mended (0.63-0.65) were lost. Two characters on
+#                 ink no wider than tall (a spiral read 61) lost 3 of 500 pairs of digits: left
+UNREAD_MIN = 3  # a line of this many digit-tall glyphs at least ...
+UNREAD_SHARE = 0.5  # ... more than this share of them given no character is words, not digits ("Street" read "5")
 
 
 @dataclass
@@ -245,16 +251,16 @@ def _colon(stats: np.ndarray, members: list[int], tall_height: float) -> bool:
 
 def check_line(
     chars: list[LineChar], probs: np.ndarray, ink: np.ndarray, scale: float, recognizer: Recognizer,
-    pattern: Pattern | None = None,
+    pattern: Pattern | None = None, glyphs: list[Glyph] | None = None,
 ) -> list[LineChar] | None:  # fmt: skip
     """A read line's characters (columns in the normalized line) corrected by the glyphs of its float32 (h, w) ink.
 
     `probs` are the line model's (T, 1 + len(ALPHABET)) step probabilities,
     `scale` the normalized line's pixels per ink pixel. Returns None when
     nothing changes; a changed reading still fits the pattern. A digit both
-    models read gets their joint confidence.
+    models read gets their joint confidence. `glyphs`: `find_glyphs(ink)`, when the caller has them.
     """
-    glyphs = find_glyphs(ink)
+    glyphs = find_glyphs(ink) if glyphs is None else glyphs
     if not chars or not glyphs:
         return None
     left = int(np.flatnonzero(ink.max(0) > 0.05)[0])
@@ -268,6 +274,39 @@ def check_line(
     if checked == chars or (text != "".join(c.char for c in chars) and not _fits(text, pattern, digits_ok=True)):
         return None
     return checked
+
+
+def mostly_unread(chars: list[LineChar], glyphs: list[Glyph], ink: np.ndarray, scale: float, count: int) -> bool:
+    """Whether the line model gave no character to most (UNREAD_SHARE) of a line's UNREAD_MIN or more digit-tall
+    glyphs: letters, which it reads as blank surely, and a digit-like letter or two among them (an S read 5).
+
+    `chars` have columns in the normalized line, `count` is its number of steps, `scale` and float32 (h, w)
+    `ink` as for `check_line`.
+    """
+    tall = [g for g in glyphs if g.kind == "digit"]
+    if len(tall) < UNREAD_MIN:
+        return False
+    left = int(np.flatnonzero(ink.max(0) > 0.05)[0])
+    where = [(c.x0 + c.x1) / 2 / STRIDE for c in chars]
+    unread = 0
+    for g in tall:
+        t0, t1 = _steps(g, left, scale, count)
+        unread += not any(t0 <= w <= t1 for w in where)
+    return unread > UNREAD_SHARE * len(tall)
+
+
+def refused_shape(chars: list[LineChar], ink: np.ndarray, recognizer: Recognizer) -> bool:
+    """Whether a line of float32 (h, w) `ink` read as one character, about one digit wide (ONE_WIDE heights), is
+    a shape `recognizer` surely takes for no digit (NO_SHAPE; never with a model without a "not a digit" class):
+    the whole ink read as `predict` reads a picture, a digit's loose pieces with it."""
+    from ..image.preprocess import prepare_ink
+
+    if len(chars) != 1:
+        return False
+    rows, cols = np.flatnonzero(ink.max(1) > INK_LEVEL), np.flatnonzero(ink.max(0) > INK_LEVEL)
+    if not rows.size or cols[-1] - cols[0] + 1 > ONE_WIDE * (rows[-1] - rows[0] + 1):
+        return False
+    return bool(recognizer.classify(prepare_ink(ink).image[None, None], "off").nondigit[0] >= NO_SHAPE)
 
 
 def _fits(text: str, pattern: Pattern | None, digits_ok: bool = False) -> bool:
@@ -414,4 +453,6 @@ def _which_mark(kind: str, probs: np.ndarray, steps: tuple[int, int]) -> str:
     return "," if comma > point else "."
 
 
-__all__ = ["Glyph", "box_of", "check_line", "components", "find_glyphs", "own_ink", "typical_height"]
+__all__ = [
+    "Glyph", "box_of", "check_line", "components", "find_glyphs", "mostly_unread", "own_ink", "refused_shape", "typical_height",
+]  # fmt: skip
