@@ -11,6 +11,8 @@ is kept only if
    (STRONG_RATIO), with plausible values (a date's day and month, a time's
    hours and minutes).
 
+Two or more separators that make a plausible known format together (a date's
+two slashes) need each only be likelier than a digit by FORMAT_RATIO.
 Otherwise every separator of the line reads as its best digit: `6224/8` is
 `622418`, a doubtful `33/03` is `33103` (no 33rd month or day). Numpy only.
 """
@@ -24,6 +26,7 @@ import numpy as np
 from .read.ctc import Pattern
 
 CLEAR_RATIO = 5.0  # a separator this much likelier than any digit at its steps is written as a separator
+FORMAT_RATIO = 1.5  # ... or this much, for two or more separators that together make a plausible known format
 STRONG_RATIO = 30.0  # one this much likelier is beyond doubt: "41/37" is what was written, date or not
 KNOWN_FORMATS = Pattern.parse(
     "|".join(
@@ -70,6 +73,10 @@ def settle_separators(text: str, steps: list[list[int]], probs: np.ndarray, alph
         return text
     chars = list(text)
     odds = {i: _separator_odds(probs, steps[i], alphabet.index(text[i]) + 1) for i in seps}
+    # NOTE: two or more separators where a format puts them (a date's two slashes) are evidence together: each
+    # need only be likelier than a digit, the whole line a plausible known format
+    if len(seps) >= 2 and all(odds[i] >= FORMAT_RATIO for i in seps) and plausible(text):
+        return text
     for i in seps:
         if odds[i] < CLEAR_RATIO:
             chars[i] = _best_digit(probs, steps[i])
@@ -90,4 +97,4 @@ def _best_digit(probs: np.ndarray, steps: list[int]) -> str:
     return str(int(probs[steps][:, 1:11].max(0).argmax()))
 
 
-__all__ = ["CLEAR_RATIO", "KNOWN_FORMATS", "STRONG_RATIO", "plausible", "settle_separators"]
+__all__ = ["CLEAR_RATIO", "FORMAT_RATIO", "KNOWN_FORMATS", "STRONG_RATIO", "plausible", "settle_separators"]

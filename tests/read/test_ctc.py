@@ -123,6 +123,21 @@ def test_settle_separators_reads_a_separator_out_of_format_as_its_best_digit():
     assert settle_separators("1-7", [[0], [1], [2]], probs, ALPHABET) == "147"  # "1-7" is no format
 
 
+def test_a_dates_two_slashes_stand_together_when_one_alone_would_not():
+    """`04/04/0948` was read so and then `0410410948`: its second slash only 4 times likelier than a 1 (under
+    CLEAR_RATIO), and `04/0410948` no format. Two separators making a plausible date are evidence together."""
+    weak = {"/": 0.8, "1": 0.19}  # 4.2 times likelier
+    chars = "04/04/0948"
+    probs = steps(*(weak if i == 5 else ch for i, ch in enumerate(chars)))
+    assert settle_separators(chars, [[i] for i in range(len(chars))], probs, ALPHABET) == chars
+    late = "04/44/0948"  # no 44th day or month: both weak slashes are 1s
+    probs = steps(*(weak if ch == "/" else ch for ch in late))
+    assert settle_separators(late, [[i] for i in range(len(late))], probs, ALPHABET) == "0414410948"
+    alone = "4/0948"  # one weak separator alone stays a digit, format or not
+    probs = steps(*(weak if i == 1 else ch for i, ch in enumerate(alone)))
+    assert settle_separators(alone, [[i] for i in range(len(alone))], probs, ALPHABET) == "410948"
+
+
 @pytest.mark.parametrize(
     ("text", "ok"),
     [
