@@ -12,7 +12,9 @@ is kept only if
    hours and minutes).
 
 Two or more separators that make a plausible known format together (a date's
-two slashes) need each only be likelier than a digit by FORMAT_RATIO.
+two slashes) need each only be likelier than a digit by FORMAT_RATIO; with
+one of them so read, a 1 where the other belongs is read as it when the line
+model gives it SWAP_RATIO of the digit's odds there.
 Otherwise every separator of the line reads as its best digit: `6224/8` is
 `622418`, a doubtful `33/03` is `33103` (no 33rd month or day). Numpy only.
 """
@@ -27,6 +29,7 @@ from .read.ctc import Pattern
 
 CLEAR_RATIO = 5.0  # a separator this much likelier than any digit at its steps is written as a separator
 FORMAT_RATIO = 1.5  # ... or this much, for two or more separators that together make a plausible known format
+SWAP_RATIO = 0.1  # ... and with one of them read, a 1 where the other belongs may be it at this share of a digit's odds
 STRONG_RATIO = 30.0  # one this much likelier is beyond doubt: "41/37" is what was written, date or not
 KNOWN_FORMATS = Pattern.parse(
     "|".join(
@@ -77,6 +80,10 @@ def settle_separators(text: str, steps: list[list[int]], probs: np.ndarray, alph
     # need only be likelier than a digit, the whole line a plausible known format
     if len(seps) >= 2 and all(odds[i] >= FORMAT_RATIO for i in seps) and plausible(text):
         return text
+    if len(seps) == 1 and odds[seps[0]] >= FORMAT_RATIO:
+        second = _second_separator(text, seps[0], steps, probs, alphabet)
+        if second is not None:
+            return second
     for i in seps:
         if odds[i] < CLEAR_RATIO:
             chars[i] = _best_digit(probs, steps[i])
@@ -85,6 +92,22 @@ def settle_separators(text: str, steps: list[list[int]], probs: np.ndarray, alph
     if any(not ch.isdigit() for ch in kept) and (plausible(kept) if not sure else KNOWN_FORMATS.matches(kept)):
         return kept
     return "".join(ch if ch.isdigit() else _best_digit(probs, steps[i]) for i, ch in enumerate(kept))
+
+
+def _second_separator(text: str, i: int, steps: list[list[int]], probs: np.ndarray, alphabet: str) -> str | None:
+    """`text` with one of its 1s read as its separator at `i` too, where the line model gives that separator
+    SWAP_RATIO of the best digit's odds there and the two make a plausible known format (a date's first slash
+    read as a 1: `23110/2597` is `23/10/2597`); None when no 1 does."""
+    k = alphabet.index(text[i]) + 1
+    found: tuple[float, str] | None = None
+    for j, ch in enumerate(text):
+        if ch != "1":
+            continue
+        swapped = text[:j] + text[i] + text[j + 1 :]
+        odds = _separator_odds(probs, steps[j], k)
+        if odds >= SWAP_RATIO and plausible(swapped) and (found is None or odds > found[0]):
+            found = (odds, swapped)
+    return None if found is None else found[1]
 
 
 def _separator_odds(probs: np.ndarray, steps: list[int], k: int) -> float:

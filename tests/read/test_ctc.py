@@ -138,6 +138,15 @@ def test_a_dates_two_slashes_stand_together_when_one_alone_would_not():
     assert settle_separators(alone, [[i] for i in range(len(alone))], probs, ALPHABET) == "410948"
 
 
+@pytest.mark.parametrize(("slash", "read"), [(0.3, "23/10/2597"), (0.03, "2311012597")])
+def test_a_dates_first_slash_read_as_a_one_is_a_slash_beside_the_second(slash, read):
+    """`23/10/2597` read `23110/2597` by the beam: its first slash a 1, half as likely as a slash there."""
+    chars = "23110/2597"
+    second = {"/": 0.9, "1": 0.08}  # clear, 11 times a 1: kept with a format, else a 1
+    probs = steps(*({"1": 0.6, "/": slash} if i == 2 else second if i == 5 else ch for i, ch in enumerate(chars)))
+    assert settle_separators(chars, [[i] for i in range(len(chars))], probs, ALPHABET) == read
+
+
 @pytest.mark.parametrize(
     ("text", "ok"),
     [
