@@ -66,6 +66,7 @@ NOISE_SIGMAS = 5.0  # ink strength this many noise sigmas over the paper's may b
 FAINT_SHARE = 0.3  # ... which shows at INK_ON (as strong as a stroke's edge) once this share of the ink's peak
 LINE_SMOOTH = 7  # px: a second look for faint lines averages the ink strength this far along rows and columns ...
 RIDGE_GAPS = (3, 6)  # ... and compares it with the paper this many px to either side (thin and thick lines)
+LEVELS = 65536  # bins of the histogram the faint lines' noise and peak are read from
 LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this far out of the paper
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
@@ -816,12 +817,23 @@ def with_faint_lines(ink: np.ndarray, strength: np.ndarray, along: bool = False)
     """
     strength = _along_lines(strength) if along else strength
     sample = strength[:: max(1, strength.shape[0] // 200), :: max(1, strength.shape[1] // 200)]
-    med, peak = (float(v) for v in np.percentile(sample, (50, 99.5)))  # one partition for both
-    noise = med + NOISE_SIGMAS * 1.4826 * float(np.median(np.abs(sample - med)))
+    med, peak = _percentiles(sample, (50, 99.5))
+    noise = med + NOISE_SIGMAS * 1.4826 * _percentiles(np.abs(sample - med), (50,))[0]
     if peak - noise < LINE_CONTRAST:
         return ink
     faint = np.clip((strength - noise) / (FAINT_SHARE * (peak - noise)), 0.0, 1.0) * INK_ON
     return np.maximum(ink, faint).astype(np.float32)
+
+
+def _percentiles(values: np.ndarray, pcts: tuple[float, ...]) -> list[float]:
+    """Percentiles of float array `values`, to within half of 1/LEVELS of their range: from one histogram, where a
+    photo's sample of ink strengths (most of it the paper's, in ties) takes a partition a millisecond per look."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        return [lo] * len(pcts)
+    scale = (LEVELS - 1) / (hi - lo)
+    counts = np.cumsum(np.bincount(((values - lo) * scale).astype(np.int32).ravel(), minlength=LEVELS))
+    return [lo + (float(np.searchsorted(counts, p / 100 * counts[-1])) + 0.5) / scale for p in pcts]
 
 
 def _along_lines(strength: np.ndarray) -> np.ndarray:
