@@ -15,6 +15,7 @@ Two or more separators that make a plausible known format together (a date's
 two slashes) need each only be likelier than a digit by FORMAT_RATIO; with
 one of them so read, a 1 where the other belongs is read as it when the line
 model gives it SWAP_RATIO of the digit's odds there.
+
 Otherwise every separator of the line reads as its best digit: `6224/8` is
 `622418`, a doubtful `33/03` is `33103` (no 33rd month or day). Numpy only.
 """
@@ -120,4 +121,6 @@ def _best_digit(probs: np.ndarray, steps: list[int]) -> str:
     return str(int(probs[steps][:, 1:11].max(0).argmax()))
 
 
-__all__ = ["CLEAR_RATIO", "FORMAT_RATIO", "KNOWN_FORMATS", "STRONG_RATIO", "plausible", "settle_separators"]
+__all__ = [
+    "CLEAR_RATIO", "FORMAT_RATIO", "KNOWN_FORMATS", "STRONG_RATIO", "SWAP_RATIO", "plausible", "settle_separators",
+]  # fmt: skip

@@ -454,5 +454,6 @@ def _which_mark(kind: str, probs: np.ndarray, steps: tuple[int, int]) -> str:
 
 
 __all__ = [
-    "Glyph", "box_of", "check_line", "components", "find_glyphs", "mostly_unread", "own_ink", "refused_shape", "typical_height",
+    "Glyph", "box_of", "check_line", "components", "find_glyphs", "mostly_unread", "own_ink", "refused_shape",
+    "typical_height",
 ]  # fmt: skip
