@@ -442,3 +442,82 @@ def test_a_photographed_graph_papers_broken_light_lines_get_a_second_look_in_str
     page = read_page(picture)
     assert sum(s.length >= 0.8 * page.ink.shape[1 - s.axis] for s in page.rulings.segments) >= 10
     assert read_digits(rec, picture).digits == truth
+
+
+def test_a_thick_stem_from_a_boxs_top_edge_to_its_bottom_is_the_digits():
+    """A 4's stem touching its box's top and bottom edges is framed like a divider, but three times as thick as
+    the edges it ends on; its own bar, as thick, must not pass for a frame that thick (the stem went before)."""
+    ink = np.zeros((100, 80), np.float32)
+    ink[10:12, 10:70] = ink[88:90, 10:70] = 1.0  # the box: edges 2 px
+    ink[10:90, 10:12] = ink[10:90, 68:70] = 1.0
+    ink[12:88, 44:50] = 1.0  # the stem, 6 px, edge to edge
+    ink[55:61, 20:60] = 1.0  # the bar, 6 px, touching neither side
+    ink[30:55, 20:26] = 1.0  # the upright stroke above its left end
+    found = find_rulings(ink)
+    assert len(found.segments) == 4 and max(s.thickness for s in found.segments) <= 3
+    left = remove_rulings(ink, found) > 0.35
+    assert left[15:85, 44:50].all() and not left[10:12].any() and not left[:, 68:70].any()
+
+
+def test_dark_graph_paper_filling_a_photo_leaves_its_digit(heldout_digits):
+    """A photo of dark graph paper whose lines fill a third of the picture: the paper's noise measured over every
+    pixel came out as wide as the ink's contrast, and no ink was found at all (0 of 6 right before)."""
+    images, labels = heldout_digits
+    rec = _recognizer()
+    right_p = right_r = 0
+    for i in (23, 108, 235, 316, 318, 336):
+        picture = formsynth.captured(formsynth.single("graph", images[i], np.random.default_rng(i)),
+                                     np.random.default_rng(10000 + i))  # fmt: skip
+        right_p += rec.predict(picture).digit == int(labels[i])
+        right_r += read_digits(rec, picture).digits == str(int(labels[i]))
+    assert right_p >= 5 and right_r >= 5, (right_p, right_r)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_photographed_blank_ruled_page_reads_as_blank(seed):
+    """Ruled lines across a picture and nothing else: a lone line may be a dash or a 1, but two or more across a
+    page are its rulings (a photo of a blank ruled page read as `41111111 4111114`, and its fringe as a 6)."""
+    rng = np.random.default_rng(seed)
+    gray = np.full((140, 90), 245, np.uint8)
+    for y in range(20, 140, 34):
+        gray[y : y + 3] = 60
+    picture = formsynth.captured(gray, rng)
+    assert read_digits(_recognizer(), picture).digits == ""
+    assert _recognizer().predict(picture).digit is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_empty_printed_box_is_no_zero(seed):
+    """A form's empty box: four thin straight sides around nothing. A square 0 is that too, but its strokes are
+    about a ninth of its height; a box's sides a twentieth or less (its empty boxes were predicted as 0)."""
+    rng = np.random.default_rng(seed)
+    h, w, t = (int(v) for v in (rng.integers(60, 90), rng.integers(24, 60), rng.integers(1, 4)))
+    gray = np.full((h + 40, w + 40), 250, np.uint8)
+    gray[20 : 20 + t, 20 : 20 + w] = gray[20 + h - t : 20 + h, 20 : 20 + w] = 30
+    gray[20 : 20 + h, 20 : 20 + t] = gray[20 : 20 + h, 20 + w - t : 20 + w] = 30
+    for picture in (gray, formsynth.captured(gray, rng)):
+        assert _recognizer().predict(picture).digit is None
+        assert read_digits(_recognizer(), picture).digits == ""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_lone_photographed_dash_is_no_digits(seed):
+    """One flat stroke and nothing else (a dash, an underline with nothing written above it): a line holding a
+    digit is about nine stroke widths tall, this one two or three (the line model read it `18`)."""
+    rng = np.random.default_rng(seed)
+    gray = np.full((120, 80), 245, np.uint8)
+    gray[80 : 80 + int(rng.integers(2, 5)), 10:70] = 40
+    reading = read_digits(_recognizer(), formsynth.captured(gray, rng))
+    assert reading.digits == "" and "flat stroke" in reading.line_reasons[0]
+
+
+def test_a_lone_thick_one_with_a_bump_on_its_side_is_no_ruling():
+    """A 1 is an upright stroke; a bump on its side (or a speck beside it) is no ink that a ruling could reach past
+    (a photographed 1 was taken for a vertical ruling and the picture read blank)."""
+    gray = np.full((200, 120), 240, np.uint8)
+    gray[50:150, 56:64] = 30  # the 1, 8 px thick
+    gray[95:101, 64:67] = 30  # a bump on its right side
+    gray[30, 90] = 30  # and a speck of dirt
+    ink = _ink(gray)
+    assert not find_rulings(ink).segments
+    assert _recognizer().predict(gray).digit == 1

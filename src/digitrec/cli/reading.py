@@ -48,7 +48,7 @@ WEAK_DIGIT = 0.9  # `read` text output brackets digits read with less confidence
     "--digits-only", is_flag=True, help="Never read a separator: a mark between digits is read as its likeliest digit."
 )
 @reject_option(
-    "When to refuse a line as 'not digits': normal refuses lines that read as nothing or mostly unsure (letters, scribble), whose strokes mostly read as no character (words), or one character on a shape the digit model is sure is no digit; strict also refuses lines read with under 80% confidence, off answers every line in which the line model reads a digit (a line where it reads none still has no answer).",
+    "When to refuse a line as 'not digits': normal refuses lines that read as nothing or mostly unsure (letters, scribble), whose strokes mostly read as no character (words), one character on a shape the digit model is sure is no digit, or one flat stroke alone (a dash, a rule); strict also refuses lines read with under 80% confidence, off answers every line in which the line model reads a digit (a line where it reads none still has no answer).",
 )
 @click.option(
     "--mark-below",

@@ -22,7 +22,7 @@ from PIL import Image, ImageFilter
 
 from ..errors import BadImage
 from ..io.decode import ImageSource, load_gray
-from .rulings import find_rulings, remove_rulings
+from .rulings import Rulings, find_rulings, remove_rulings
 from .rulings import stroke_width as mask_stroke_width
 
 WORK_SIDE = 512  # photos are reduced to this longest side to find the ink; the digit is then re-read at full size
@@ -46,6 +46,8 @@ SEPARATOR_AREA = 0.03  # a shorter part between two characters with this share o
 ONE_WIDE = 1.6  # a single part wider than this is several touching characters (MNIST digits: 95% under 1.1)
 STROKES_TALL = 3.0  # a wide part under this many stroke widths tall is one stroke (a dash, a bar), not characters
 KEPT_EXTENT = 0.85  # thinning a marker stroke may shrink the digit's height or width to this share, no more
+GRID_FRINGE = 2  # px: a ruling's blurred edge, left out with it when the paper's noise is measured between lines
+GRID_PAPER = 0.2  # ... which needs this share of the picture left to measure on
 CHAR_WIDTH = 0.6  # the width of one of several touching characters when no separate one shows it (MNIST: 0.7)
 # A border (or a clean image's one tone) darker than DARK_TONE is a board or MNIST's black, lighter than
 # LIGHT_TONE is paper; in between the polarity is left to the ink itself.
@@ -185,8 +187,10 @@ def robust_level(a: np.ndarray) -> tuple[float, float]:
     fit), not the MAD, which the clipping shrinks and a large digit inflates. A background that is mostly exact
     zeros (a clean scan, a drawing) has sigma from the MAD: about 0.
     """
-    step = int(np.ceil(np.sqrt(a.size / 65536))) if a.ndim == 2 else 1
-    a = a[::step, ::step]  # NOTE: a 256x256 sample estimates the level as well as every pixel, 4x faster at 512
+    step = int(np.ceil(np.sqrt(a.size / 65536)))
+    a = (
+        a[::step, ::step] if a.ndim == 2 else a
+    )  # NOTE: a 256x256 sample estimates the level as well as every pixel, 4x faster at 512
     flat = a.ravel()
     med = float(np.median(flat))
     zeros = float(np.mean(flat <= 0.0))
@@ -258,7 +262,7 @@ def otsu_threshold(a: np.ndarray, bins: int = 256) -> float:
     return float(edges[int(np.nanargmax(between)) + 1]) if np.isfinite(between).any() else 0.5
 
 
-def soft_threshold(ink: np.ndarray, min_contrast: float = 0.1) -> np.ndarray:
+def soft_threshold(ink: np.ndarray, min_contrast: float = 0.1, level: tuple[float, float] | None = None) -> np.ndarray:
     """Soft mask float32 (H, W) in [0, 1] of float32 (H, W) ink strength (ink bright).
 
     0 at the background's noise level, ramping to 1 at the typical strong ink;
@@ -266,12 +270,13 @@ def soft_threshold(ink: np.ndarray, min_contrast: float = 0.1) -> np.ndarray:
     the background noise (so a small digit in a large photo is not swamped).
     Unlike a hard cut this keeps anti-aliased stroke edges, which MNIST has too.
     Returns zeros when nothing stands out by `min_contrast` and 6 noise sigmas
-    (a blank page, or noise only).
+    (a blank page, or noise only). `level`: the background's (median, noise sigma) when measured elsewhere
+    (`robust_level` of the paper between a grid's lines).
     """
     if ink.size == 0:
         return np.zeros_like(ink)
     flat = ink.ravel()
-    med, sigma = robust_level(ink)
+    med, sigma = robust_level(ink) if level is None else level
     k = flat.size - 1 - min(8, flat.size - 1)  # NOTE: the 9th strongest pixel: a few hot pixels make no digit
     peak = float(np.partition(flat, k)[k])
     if peak - med < max(min_contrast, 6 * sigma):
@@ -300,7 +305,30 @@ def recover_ink(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from reading. Rulings are still in both.
     """
     strength = ink_strength(gray)
-    return soft_threshold(strength), strength
+    soft = soft_threshold(strength)
+    return (soft if soft.any() else _between_rulings(strength)), strength
+
+
+def _between_rulings(strength: np.ndarray) -> np.ndarray:
+    """Soft ink of float32 (H, W) ink strength whose paper noise is measured between its rulings, or zeros.
+
+    Dark graph paper (lines a few pixels apart, as dark as the pen) fills so
+    much of a picture that the paper's noise, measured on every pixel, comes
+    out as wide as the ink's contrast, and `soft_threshold` finds nothing.
+    The lines found in the strength cut at Otsu's threshold are left out of
+    that measure; they stay in the ink, for `remove_rulings` to take out with
+    the strokes crossing them put back.
+    """
+    if strength.size == 0 or float(strength.max()) <= 0:
+        return np.zeros_like(strength)
+    hard = (strength > otsu_threshold(strength)).astype(np.float32)
+    found = find_rulings(hard)
+    if not found.segments:
+        return np.zeros_like(strength)
+    paper = strength[~square_filter(found.mask.astype(np.float32), 2 * GRID_FRINGE + 1, grow=True).astype(bool)]
+    if paper.size < GRID_PAPER * strength.size:
+        return np.zeros_like(strength)
+    return soft_threshold(strength, level=robust_level(paper))
 
 
 def _median(a: np.ndarray) -> float:
@@ -666,13 +694,13 @@ def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     """
     clean = clean_ink(gray)
     if clean is not None:
-        return remove_rulings(clean)
+        return _without_rulings(clean, find_rulings(clean))
     ink, flat = recover_ink(gray)
     rulings = find_rulings(ink)
     if rulings.segments:
         # NOTE: rulings found go by their own pixels, strokes crossing them put back; the rows' median of
         # `remove_lines` would cut a white gap through every thick stroke a ruled line crosses.
-        return remove_rulings(ink, rulings)
+        return _without_rulings(ink, rulings)
     lined = remove_lines(flat, min_lines)
     soft = soft_threshold(lined)
     if soft.any() or max(gray.shape) > PLATEAU_SIDE or float(lined.max(initial=0.0)) < FILLED_CONTRAST:
@@ -682,6 +710,15 @@ def find_ink(gray: np.ndarray, min_lines: int = 2) -> np.ndarray:
     h, w = lined.shape
     padded = np.pad(lined, ((h, h), (w, w)))
     return soft_threshold(padded)[h:-h, w:-w]
+
+
+def _without_rulings(ink: np.ndarray, rulings: Rulings) -> np.ndarray:
+    """float32 (H, W) soft ink less its `rulings`; zeros when all that is left is fainter than a stroke (PART_INK):
+    a blank ruled page leaves only its lines' faint fringe, which the digit's box would scale up to a digit."""
+    if not rulings.segments:
+        return ink
+    left = remove_rulings(ink, rulings)
+    return left if float(left.max(initial=0.0)) >= PART_INK else np.zeros_like(left)
 
 
 def _only_rulings(gray: np.ndarray) -> bool:

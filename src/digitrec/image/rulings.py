@@ -46,6 +46,7 @@ LONG_RULE = 1.5  # ... less (END_CLEAR) for a level line this many times as long
 UNDER_SHARE = 0.1  # ... with at most this share of that ink below it (an underline: the string stands on it)
 TALL_ONE = 0.3  # ... and a free vertical line no other line crosses (graph paper's do) by this share of its length
 FRAME_SIDES = 4  # rulings that are all the ink there is are taken for the digit when there are this few ...
+EMPTY_BOX_STROKES = 18  # ... unless their box is this many times as tall (or wide) as they are thick (a 0: ~9)
 INSIDE_MARGIN = 0.25  # ... and the middle of their box (this share of its sides in) holds no ink
 FRAME_COVER = 0.9  # a framing line (box edge, divider) is at least this long for the ink beside it
 END_REACH = 4  # px: a line "meets" another when its end comes this close to it (gaps in scans, thick corners)
@@ -71,6 +72,8 @@ LINE_CONTRAST = 0.05  # no faint lines are looked for when nothing stands this f
 FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
 MAX_PAIR_RUNS = 400  # long runs compared pairwise in the cheap test at most (more: let the full test decide)
+SPECK_STROKES = 4.0  # the one line found, beside less ink than this many squared stroke widths, is a lone 1
+RULED_PAGE = 0.9  # lines across this share of a picture with no other ink, two or more of them, are a blank page's
 SAME_BAND = 0.9  # runs in one window sharing this share of their columns are one band, looked at once
 THICK_PCT = 20  # percentile of a line's columns taken for its thickness (a stroke joining it thickens a few)
 DARKER = 0.2  # ink this much darker than its ruling's typical peak is a pen's stroke over the line, kept
@@ -471,29 +474,37 @@ def _line_pixels(group: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, float
     return pool & (np.abs(rows - centre[None, :]) <= thickness / 2 + 1), thickness
 
 
-def _reaches_past(s: Segment, other: np.ndarray, width: float, crossed: bool = False) -> bool:
+def _reaches_past(s: Segment, other: np.ndarray, width: float, crossed: bool = False, alone: bool = False) -> bool:
     """True when ink of bool (H, W) `other` lies along `s` and `s` goes past all of it at both ends.
 
     The ink counted is within one line length across `s` (the digits it
     underlines, crosses or frames); none there means a lone stroke (a 1, a
-    dash), never a ruling by this test.
+    dash), never a ruling by this test, and so do mere specks (under
+    SPECK_STROKES squared stroke widths in all) when `s` is the `alone` line
+    found off the picture's border (a 1 on graph paper is a line too, and
+    only its fringe is left beside the grid's lines).
     """
-    reach = s.length
-    if s.axis == 0:
-        band = other[max(0, s.y0 - reach) : s.y1 + reach, s.x0 : s.x1]
-        profile = band.any(0)
-    else:
-        band = other[s.y0 : s.y1, max(0, s.x0 - reach) : s.x1 + reach]
-        profile = band.any(1)
+    band = _band(s, other)
+    # NOTE: a bump on a lone 1's side, or specks of a photo's paper, are no ink that a ruling could underline
+    if alone and int(np.count_nonzero(band)) < SPECK_STROKES * width**2:
+        return False
+    profile = band.any(0) if s.axis == 0 else band.any(1)
     inked = np.flatnonzero(profile)
     if inked.size == 0:
         return False
     margin = max(2.0, min(BEYOND * s.length, BEYOND_STROKES * width))
-    if s.axis == 0 and _underlines(s, band, max(0, s.y0 - reach)):
+    if s.axis == 0 and _underlines(s, band, max(0, s.y0 - s.length)):
         margin = float(END_CLEAR)
     if s.axis == 1 and not crossed:  # NOTE: a 1, or a 0's side, often stands out of its neighbours
         margin = max(margin, TALL_ONE * s.length)
     return inked[0] >= margin and inked[-1] < profile.size - margin
+
+
+def _band(s: Segment, on: np.ndarray) -> np.ndarray:
+    """The part of bool (H, W) `on` within one line length across `s`, over its length (a view)."""
+    if s.axis == 0:
+        return on[max(0, s.y0 - s.length) : s.y1 + s.length, s.x0 : s.x1]
+    return on[s.y0 : s.y1, max(0, s.x0 - s.length) : s.x1 + s.length]
 
 
 def _along_longer(s: Segment, parallel: list[Segment]) -> bool:
@@ -535,15 +546,30 @@ def _ink_extent(s: Segment, other: np.ndarray) -> int:
     return int(inked[-1] - inked[0] + 1) if inked.size else 0
 
 
+def _ends(s: Segment) -> list[tuple[int, int, int, int]]:
+    """The two boxes (rows a..b, columns c..d, inclusive) within END_REACH of the ends of `s`."""
+    r = END_REACH
+    if s.axis == 0:
+        return [(s.y0 - r, s.y1 + r, s.x0 - r, s.x0 + r), (s.y0 - r, s.y1 + r, s.x1 - 1 - r, s.x1 - 1 + r)]
+    return [(s.y0 - r, s.y0 + r, s.x0 - r, s.x1 + r), (s.y1 - 1 - r, s.y1 - 1 + r, s.x0 - r, s.x1 + r)]
+
+
 def _meets_at_both_ends(s: Segment, across: np.ndarray) -> bool:
     """True when both ends of `s` touch bool (H, W) `across`, the long lines of the other direction."""
     h, w = across.shape
-    r = END_REACH
-    if s.axis == 0:
-        ends = [(s.y0 - r, s.y1 + r, s.x0 - r, s.x0 + r), (s.y0 - r, s.y1 + r, s.x1 - 1 - r, s.x1 - 1 + r)]
-    else:
-        ends = [(s.y0 - r, s.y0 + r, s.x0 - r, s.x1 + r), (s.y1 - 1 - r, s.y1 - 1 + r, s.x0 - r, s.x1 + r)]
-    return all(across[max(0, a) : min(h, b + 1), max(0, c) : min(w, d + 1)].any() for a, b, c, d in ends)
+    return all(across[max(0, a) : min(h, b + 1), max(0, c) : min(w, d + 1)].any() for a, b, c, d in _ends(s))
+
+
+def _frame_thickness(s: Segment, others: list[Segment]) -> float:
+    """The thickest of `others` (lines of the other direction) that an end of `s` meets (0 when none does)."""
+    return max(
+        (
+            p.thickness
+            for p in others
+            if any(a <= p.y1 - 1 and p.y0 <= b and c <= p.x1 - 1 and p.x0 <= d for a, b, c, d in _ends(s))
+        ),
+        default=0.0,
+    )
 
 
 def find_rulings(ink: np.ndarray) -> Rulings:
@@ -575,6 +601,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     other_ink = on & ~long_mask[0] & ~long_mask[1]
     free: list[Segment] = []
     framed: list[Segment] = []
+    inside = [p for segs, _ in found for p in segs if not _at_border(p, on.shape)]  # NOTE: a photo's paper edge
     for axis, (segs, _) in enumerate(found):
         across = long_mask[1 - axis]
         for s in segs:
@@ -589,7 +616,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
             if strokes[0] or strokes[1]:
                 other = other | ((_mask_of(strokes[0], found[0][1]) | _mask_of(strokes[1], found[1][1])) & on)
             crossed = len(found[1 - axis][0]) - len(ending) >= 2
-            if _reaches_past(s, other, width, crossed):
+            if _reaches_past(s, other, width, crossed, alone=len(inside) == 1):
                 free.append(s)
             elif (
                 _meets_at_both_ends(s, across)
@@ -597,21 +624,47 @@ def find_rulings(ink: np.ndarray) -> Rulings:
                 and not _along_longer(s, segs)
             ):
                 # NOTE: a digit's stroke from a box's top edge to its bottom one is framed too, and far thicker
-                thickest = max(p.thickness for p in found[1 - axis][0])
-                if s.thickness <= ALIKE * thickest + 1:
+                # than the edges it ends on (not than any line across: a digit's own bar may be as thick)
+                if s.thickness <= ALIKE * _frame_thickness(s, found[1 - axis][0]) + 1:
                     framed.append(s)
     kept = free + _mutual_frames(framed, free, found)
     rest = [s for s in found[0][0] + found[1][0] if s not in kept and not _along_longer(s, found[s.axis][0])]
     boxes, edges = _joined_pairs(rest, faint, found)
     kept += boxes
+    if not kept and not other_ink.any():
+        kept = _blank_ruled_page(found, on.shape)
     if not kept:
         return empty
     mask = _mask_of([s for s in kept if s.axis == 0], found[0][1] | edges)
     mask |= _mask_of([s for s in kept if s.axis == 1], found[1][1] | edges)
-    # NOTE: a square 0 is four straight strokes that frame each other: a "box" around nothing is the digit itself.
-    if len(kept) <= FRAME_SIDES and {s.axis for s in kept} == {0, 1} and _empty_inside(on & ~_grow(mask, FRINGE), kept):
+    # NOTE: a square 0 is four straight strokes that frame each other: a "box" around nothing is the digit itself,
+    # unless its sides are far thinner than a digit's strokes for its size (a printed form's empty box).
+    if (
+        len(kept) <= FRAME_SIDES
+        and {s.axis for s in kept} == {0, 1}
+        and _empty_inside(on & ~_grow(mask, FRINGE), kept)
+        and not _printed_box(kept)
+    ):
         return empty
     return Rulings(mask, kept)
+
+
+def _printed_box(kept: list[Segment]) -> bool:
+    """True when the box `kept` spans is EMPTY_BOX_STROKES times as long as its thickest side is thick."""
+    w = max(s.x1 for s in kept) - min(s.x0 for s in kept)
+    h = max(s.y1 for s in kept) - min(s.y0 for s in kept)
+    return max(w, h) >= EMPTY_BOX_STROKES * max(s.thickness for s in kept)
+
+
+def _blank_ruled_page(found: list, shape: tuple[int, int]) -> list[Segment]:
+    """The lines of a ruled or graph page with nothing written on it, from `found` ([(segments, pixels)] per axis)
+    in a picture of `shape`: two or more level lines across it (RULED_PAGE of its width), and the upright lines
+    across it that cross them. [] otherwise: a lone line is a dash or a 1, and upright ones alone a 1 or an 11.
+    """
+    level = [s for s in found[0][0] if s.length >= RULED_PAGE * shape[1]]
+    if len(level) < 2:
+        return []
+    return level + [s for s in found[1][0] if s.length >= RULED_PAGE * shape[0]]
 
 
 def _joined_pairs(segs: list[Segment], faint: np.ndarray, found: list) -> tuple[list[Segment], np.ndarray]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..formats import settle_separators
 from .ctc import DIGITS_ONLY, MIN_MATCH_RATIO, Pattern, beam_search, best_path
-from .glyphs import check_line, find_glyphs, mostly_unread, refused_shape
+from .glyphs import check_line, find_glyphs, flat_stroke, mostly_unread, refused_shape
 from .lines import ALPHABET, STRIDE, LineChar, ctc_greedy, normalize_line, to_ink_columns
 
 if TYPE_CHECKING:
@@ -60,7 +60,8 @@ def read_line(
 ) -> LineDecoding:  # fmt: skip
     """Float32 (h, w) ink of one line, ink bright -> its answer, characters' columns in `ink`'s pixels.
 
-    With `refuse`, a line whose steps are mostly unsure is refused as not
+    With `refuse`, a line that is one flat stroke (`glyphs.flat_stroke`: a dash
+    or a rule alone) or whose steps are mostly unsure is refused as not
     digits, whatever the pattern (see `not_digits`), and so is one whose
     strokes mostly got no character (`glyphs.mostly_unread`: words, where a
     letter or two read as digits). With a `recognizer` (a digit model), so is
@@ -68,6 +69,8 @@ def read_line(
     (`glyphs.refused_shape`: a spiral, rings), and the reading is checked
     glyph by glyph against the ink (`digitrec.read.glyphs`).
     """
+    if refuse and flat_stroke(ink):
+        return LineDecoding([], None, 0.0, "not digits: one flat stroke (a dash or a rule), no digit")
     line, scale = normalize_line(ink)
     probs = reader.step_probabilities(line)
     if refuse and not_digits(probs):

@@ -67,6 +67,7 @@ EMPTY_COST = 3.0  # steps of distance an alignment pays for leaving a digit glyp
 EXTRA_COST = 3.0  # ... and for each second character on a glyph one digit wide
 MARK_CHANCE = 0.5  # a mark replaces a digit only where the line model gives it at least this probability
 MARK_CONFIDENCE = 0.9  # the confidence of a mark the ink shows (dash, dot, colon), for the line's weakest char
+FLAT_STROKES = 3.0  # a line under this many stroke widths tall holds no digit (one is about 9 tall)
 NO_SHAPE = 0.75  # a line read as one character, one digit wide, that the digit model takes for no digit this surely
 #                 is none (a spiral read 6, rings read 0: the line model has no "not a digit" answer); at 0.5, three
 #                 forms-bench digits whose ruling's crossing was mended (0.63-0.65) were lost. Two characters on
@@ -293,6 +294,19 @@ def mostly_unread(chars: list[LineChar], glyphs: list[Glyph], ink: np.ndarray, s
         t0, t1 = _steps(g, left, scale, count)
         unread += not any(t0 <= w <= t1 for w in where)
     return unread > UNREAD_SHARE * len(tall)
+
+
+def flat_stroke(ink: np.ndarray) -> bool:
+    """Whether a line of float32 (h, w) `ink` is one flat stroke and nothing else: DASH_LONG times as wide as tall
+    and under FLAT_STROKES of its stroke widths tall (a dash, a rule or a crossing-out alone). A digit is about nine
+    stroke widths tall, so any line holding one is taller; the line model reads such a stroke as `18` or `11`."""
+    from ..image.preprocess import stroke_width
+
+    rows, cols = np.flatnonzero(ink.max(1) > INK_LEVEL), np.flatnonzero(ink.max(0) > INK_LEVEL)
+    if not rows.size:
+        return False
+    tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    return bool(wide >= DASH_LONG * tall and tall < FLAT_STROKES * stroke_width(ink))
 
 
 def refused_shape(chars: list[LineChar], ink: np.ndarray, recognizer: Recognizer) -> bool:
