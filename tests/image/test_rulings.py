@@ -521,3 +521,21 @@ def test_a_lone_thick_one_with_a_bump_on_its_side_is_no_ruling():
     ink = _ink(gray)
     assert not find_rulings(ink).segments
     assert _recognizer().predict(gray).digit == 1
+
+
+def test_a_thick_flat_foot_from_divider_to_divider_is_no_underline():
+    """A 2's flat foot drawn with a thick pen from one divider of a comb field to the next reaches past the rest
+    of the 2 like an underline; it is three times as thick as every printed line of the form, and short: a stroke
+    (it was taken out, and cut the field's cell in two)."""
+    ink = np.zeros((80, 260), np.float32)
+    ink[10:12, 10:250] = ink[70:72, 10:250] = 1.0  # the comb's top and bottom edges, 2 px
+    for x in (10, 70, 130, 190, 248):
+        ink[10:72, x : x + 2] = 1.0  # its dividers
+    ink[58:64, 72:130] = 1.0  # the 2's foot, 6 px, divider to divider
+    ink[20:26, 85:118] = 1.0  # its top
+    ink[26:40, 112:118] = 1.0  # its right side
+    for k in range(18):  # its diagonal, down to the foot's left end
+        ink[40 + k, 106 - 2 * k : 112 - 2 * k] = 1.0
+    found = find_rulings(ink)
+    assert len(found.segments) == 7 and max(s.thickness for s in found.segments) <= 2
+    assert (remove_rulings(ink, found)[59:63, 75:127] == 1.0).all()

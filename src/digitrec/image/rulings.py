@@ -73,6 +73,7 @@ FRINGE = 1  # px: the faint anti-aliased edge of a ruling, removed with it
 END_CLEAR = 2  # px at least at each end of a long run that no other ink may cover for it to be taken for a ruling
 MAX_PAIR_RUNS = 400  # long runs compared pairwise in the cheap test at most (more: let the full test decide)
 SPECK_STROKES = 4.0  # the one line found, beside less ink than this many squared stroke widths, is a lone 1
+GRID_LINES = 4  # rulings found together that tell the form's own line thickness (a box's four sides)
 RULED_PAGE = 0.9  # lines across this share of a picture with no other ink, two or more of them, are a blank page's
 SAME_BAND = 0.9  # runs in one window sharing this share of their columns are one band, looked at once
 THICK_PCT = 20  # percentile of a line's columns taken for its thickness (a stroke joining it thickens a few)
@@ -630,7 +631,7 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     kept = free + _mutual_frames(framed, free, found)
     rest = [s for s in found[0][0] + found[1][0] if s not in kept and not _along_longer(s, found[s.axis][0])]
     boxes, edges = _joined_pairs(rest, faint, found)
-    kept += boxes
+    kept = _without_thick_strokes(kept + boxes)
     if not kept and not other_ink.any():
         kept = _blank_ruled_page(found, on.shape)
     if not kept:
@@ -654,6 +655,18 @@ def _printed_box(kept: list[Segment]) -> bool:
     w = max(s.x1 for s in kept) - min(s.x0 for s in kept)
     h = max(s.y1 for s in kept) - min(s.y0 for s in kept)
     return max(w, h) >= EMPTY_BOX_STROKES * max(s.thickness for s in kept)
+
+
+def _without_thick_strokes(kept: list[Segment]) -> list[Segment]:
+    """`kept` less a short segment far thicker (ALIKE, and a pixel) than the typical one among GRID_LINES or more:
+    a thick pen's straight stroke (a 2's flat foot from one divider of a comb field to the next) that passes for
+    an underline, in a form whose printed lines are all alike and thin. Short: under half the longest line its way.
+    """
+    if len(kept) < GRID_LINES:
+        return kept
+    typical = float(np.median([s.thickness for s in kept]))
+    longest = [max((s.length for s in kept if s.axis == a), default=0) for a in (0, 1)]
+    return [s for s in kept if s.thickness <= ALIKE * typical + 1 or 2 * s.length >= longest[s.axis]]
 
 
 def _blank_ruled_page(found: list, shape: tuple[int, int]) -> list[Segment]:
