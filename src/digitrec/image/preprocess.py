@@ -187,10 +187,9 @@ def robust_level(a: np.ndarray) -> tuple[float, float]:
     fit), not the MAD, which the clipping shrinks and a large digit inflates. A background that is mostly exact
     zeros (a clean scan, a drawing) has sigma from the MAD: about 0.
     """
+    # NOTE: a 256x256 sample estimates the level as well as every pixel, 4x faster at 512
     step = int(np.ceil(np.sqrt(a.size / 65536)))
-    a = (
-        a[::step, ::step] if a.ndim == 2 else a
-    )  # NOTE: a 256x256 sample estimates the level as well as every pixel, 4x faster at 512
+    a = a[::step, ::step] if a.ndim == 2 else a
     flat = a.ravel()
     med = float(np.median(flat))
     zeros = float(np.mean(flat <= 0.0))
