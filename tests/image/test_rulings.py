@@ -539,3 +539,17 @@ def test_a_thick_flat_foot_from_divider_to_divider_is_no_underline():
     found = find_rulings(ink)
     assert len(found.segments) == 7 and max(s.thickness for s in found.segments) <= 2
     assert (remove_rulings(ink, found)[59:63, 75:127] == 1.0).all()
+
+
+def test_level_runs_with_no_short_edges_between_them_are_no_box():
+    """The cheap test's box-sides check drops level pairs of runs (a line's digit stems) whose ends no ink joins
+    before it measures their thickness: only a pair joined at both ends, within END_REACH, can be a box."""
+    from digitrec.image.rulings import _joined_ends
+
+    faint = np.zeros((60, 100), bool)
+    faint[10, 20:80] = faint[40, 20:80] = True  # a box's two long sides ...
+    faint[10:41, 18] = faint[10:41, 81] = True  # ... joined at both ends, a pixel or two past them
+    faint[50, 20:80] = True  # a third level run, joined to neither
+    rows, x0, x1 = np.array([10, 40, 50]), np.array([20, 20, 20]), np.array([80, 80, 80])
+    i, j = np.array([1, 2, 2]), np.array([0, 0, 1])
+    assert _joined_ends(rows, x0, x1, i, j, faint).tolist() == [True, False, False]

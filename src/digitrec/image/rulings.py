@@ -263,6 +263,11 @@ def _level_pair(
     level &= (apart > max(2 * END_REACH, 2 * width)) & (apart <= PAIR_ASPECT * np.minimum(x1 - x0, (x1 - x0)[:, None]))
     if not level.any():
         return False
+    i, j = np.nonzero(level)
+    joined = _joined_ends(rows, x0, x1, i, j, faint if axis == 0 else faint.T)
+    level[i[~joined], j[~joined]] = False
+    if not level.any():
+        return False  # NOTE: most level pairs (a line's digit stems) have no short edges at all: no thickness needed
     # NOTE: as thick as the full test measures the sides: a bold digit's loop (a 0, a 6) has level runs too
     paired = level.any(0) | level.any(1)
     thick = np.full(rows.size, float(width))
@@ -278,6 +283,26 @@ def _level_pair(
         if _joins(*sides, faint, faint) is not None:
             return True
     return False
+
+
+def _joined_ends(
+    rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, i: np.ndarray, j: np.ndarray, faint: np.ndarray
+) -> np.ndarray:
+    """bool per pair (i[k], j[k]) of the runs (row, [x0, x1)) in bool (H, W) `faint` ink (in the runs' frame): at
+    both ends some column within END_REACH is inked all the way from one run's row to the other's. `_joins` finds
+    a box's short edges nowhere else (one-row sides: its spans run from row to row), so a pair without them is no
+    box; counted in an integral image, where `_joins` would slice the picture pair by pair.
+    """
+    table = _integral(faint)
+    w = faint.shape[1]
+    lo, hi = np.minimum(rows[i], rows[j])[:, None], np.maximum(rows[i], rows[j])[:, None] + 1
+    ok = np.ones(i.size, bool)
+    for end in (np.minimum(x0[i], x0[j]), np.maximum(x1[i], x1[j]) - 1):
+        cols = end[:, None] + np.arange(-END_REACH, END_REACH + 1)[None]
+        c = np.clip(cols, 0, w - 1)
+        inked = table[hi, c + 1] - table[lo, c + 1] - table[hi, c] + table[lo, c]
+        ok &= ((inked == hi - lo) & (cols >= 0) & (cols < w)).any(1)
+    return ok
 
 
 def _integral(on: np.ndarray) -> np.ndarray:
