@@ -625,6 +625,26 @@ def find_rulings(ink: np.ndarray) -> Rulings:
     # the both-ends test; a 7's bar ends on its stem, and is no ruling).
     long_mask = [_mask_of(segs, own) for segs, own in found]
     other_ink = on & ~long_mask[0] & ~long_mask[1]
+    free, framed = _free_and_framed(found, long_mask, on, other_ink, width)
+    kept = free + _mutual_frames(framed, free, found)
+    rest = [s for s in found[0][0] + found[1][0] if s not in kept and not _along_longer(s, found[s.axis][0])]
+    boxes, edges = _joined_pairs(rest, faint, found)
+    kept = _without_thick_strokes(kept + boxes)
+    if not kept and not other_ink.any():
+        kept = _blank_ruled_page(found, on.shape)
+    if not kept:
+        return empty
+    mask = _mask_of([s for s in kept if s.axis == 0], found[0][1] | edges)
+    mask |= _mask_of([s for s in kept if s.axis == 1], found[1][1] | edges)
+    return empty if _square_zero(kept, on, mask) else Rulings(mask, kept)
+
+
+def _free_and_framed(
+    found: list, long_mask: list[np.ndarray], on: np.ndarray, other_ink: np.ndarray, width: float
+) -> tuple[list[Segment], list[Segment]]:
+    """The candidate lines `found` ([(segments, pixels)] per axis) of bool (H, W) ink `on` that reach past the ink
+    beside them (free), and those whose both ends meet lines across (framed, to be confirmed by each other).
+    `long_mask`: each axis's candidates' pixels; `other_ink`: the ink that is none of them; `width`: the strokes'."""
     free: list[Segment] = []
     framed: list[Segment] = []
     inside = [p for segs, _ in found for p in segs if not _at_border(p, on.shape)]  # NOTE: a photo's paper edge
@@ -653,26 +673,19 @@ def find_rulings(ink: np.ndarray) -> Rulings:
                 # than the edges it ends on (not than any line across: a digit's own bar may be as thick)
                 if s.thickness <= ALIKE * _frame_thickness(s, found[1 - axis][0]) + 1:
                     framed.append(s)
-    kept = free + _mutual_frames(framed, free, found)
-    rest = [s for s in found[0][0] + found[1][0] if s not in kept and not _along_longer(s, found[s.axis][0])]
-    boxes, edges = _joined_pairs(rest, faint, found)
-    kept = _without_thick_strokes(kept + boxes)
-    if not kept and not other_ink.any():
-        kept = _blank_ruled_page(found, on.shape)
-    if not kept:
-        return empty
-    mask = _mask_of([s for s in kept if s.axis == 0], found[0][1] | edges)
-    mask |= _mask_of([s for s in kept if s.axis == 1], found[1][1] | edges)
-    # NOTE: a square 0 is four straight strokes that frame each other: a "box" around nothing is the digit itself,
-    # unless its sides are far thinner than a digit's strokes for its size (a printed form's empty box).
-    if (
+    return free, framed
+
+
+def _square_zero(kept: list[Segment], on: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the `kept` lines (their pixels `mask`) of bool (H, W) ink `on` are a square 0: four or fewer straight
+    strokes that frame each other round nothing (a "box" round no ink is the digit itself), unless its sides are
+    far thinner than a digit's strokes for its size (a printed form's empty box)."""
+    return (
         len(kept) <= FRAME_SIDES
         and {s.axis for s in kept} == {0, 1}
         and _empty_inside(on & ~_grow(mask, FRINGE), kept)
         and not _printed_box(kept)
-    ):
-        return empty
-    return Rulings(mask, kept)
+    )
 
 
 def _printed_box(kept: list[Segment]) -> bool:
