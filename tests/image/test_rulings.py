@@ -553,3 +553,19 @@ def test_level_runs_with_no_short_edges_between_them_are_no_box():
     rows, x0, x1 = np.array([10, 40, 50]), np.array([20, 20, 20]), np.array([80, 80, 80])
     i, j = np.array([1, 2, 2]), np.array([0, 0, 1])
     assert _joined_ends(rows, x0, x1, i, j, faint).tolist() == [True, False, False]
+
+
+def test_a_dark_bar_along_most_of_its_boxs_light_top_edge_stays():
+    """A 7 whose dark bar lies along most of its box's light top edge: the edge's median column is the bar's, so
+    a box's edge is measured by its lighter columns (its 20th percentile) to tell the pen from the line (the bar
+    went with the edge, and the 7 read 1). Lines across a whole page keep the median: light varies along them."""
+    ink = np.zeros((100, 70), np.float32)
+    ink[10:12, 10:60] = ink[88:90, 10:60] = 0.5  # a light box, 2 px edges
+    ink[10:90, 10:12] = ink[10:90, 58:60] = 0.5
+    ink[9:13, 20:54] = 1.0  # the 7's bar, dark, along 34 of the top edge's 50 columns
+    for k in range(70):  # its stem, slanting down to the left from the bar's right end
+        ink[13 + k, 50 - k // 3 : 54 - k // 3] = 1.0
+    found = find_rulings(ink)
+    assert len(found.horizontal) == 2
+    left = remove_rulings(ink, found)
+    assert (left[10:12, 22:52] == 1.0).all() and not left[88:90].any()

@@ -77,6 +77,7 @@ GRID_LINES = 4  # rulings found together that tell the form's own line thickness
 RULED_PAGE = 0.9  # lines across this share of a picture with no other ink, two or more of them, are a blank page's
 SAME_BAND = 0.9  # runs in one window sharing this share of their columns are one band, looked at once
 THICK_PCT = 20  # percentile of a line's columns taken for its thickness (a stroke joining it thickens a few)
+LINE_PCT = 20  # percentile of the column peaks of one of a few lines taken for its own darkness
 DARKER = 0.2  # ink this much darker than its ruling's typical peak is a pen's stroke over the line, kept
 REPAIR_SPAN = 3  # px beyond a ruling's thickness in which a crossing stroke must show on both sides
 
@@ -895,7 +896,11 @@ def _darker_than_lines(ink: np.ndarray, rulings: Rulings) -> np.ndarray:
         peaks = box.max(axis=0 if s.axis == 0 else 1)
         peaks = peaks[peaks > 0]
         if peaks.size:
-            out[s.y0 : s.y1, s.x0 : s.x1] |= own & (box > float(np.median(peaks)) + DARKER)
+            # NOTE: a box's edge: a 7's bar may lie along most of it, darkening its median; a line across the picture
+            # (ruled or graph paper) is long enough for its median, and the light along it varies more
+            boxed = len(rulings.segments) <= FRAME_SIDES and s.length < RULED_PAGE * ink.shape[1 - s.axis]
+            level = _quantile(peaks, LINE_PCT) if boxed else float(np.median(peaks))
+            out[s.y0 : s.y1, s.x0 : s.x1] |= own & (box > level + DARKER)
     return out
 
 
