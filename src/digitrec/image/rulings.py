@@ -888,7 +888,8 @@ def _crossings(rulings: Rulings, keep: np.ndarray) -> np.ndarray:
 
 def _darker_than_lines(ink: np.ndarray, rulings: Rulings) -> np.ndarray:
     """bool (H, W): ruling pixels of float32 (H, W) `ink` clearly darker than their line (DARKER over the median
-    of its columns' peaks): a pen's stroke over a light grey or coloured ruling, lying along it or crossing it."""
+    of its columns' peaks, or over their LINE_PCT percentile for a box's edge): a pen's stroke over a light grey or
+    coloured ruling, lying along it or crossing it."""
     out = np.zeros(ink.shape, bool)
     for s in rulings.segments:
         own = rulings.mask[s.y0 : s.y1, s.x0 : s.x1]
