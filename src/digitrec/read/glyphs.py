@@ -67,7 +67,6 @@ EMPTY_COST = 3.0  # steps of distance an alignment pays for leaving a digit glyp
 EXTRA_COST = 3.0  # ... and for each second character on a glyph one digit wide
 MARK_CHANCE = 0.5  # a mark replaces a digit only where the line model gives it at least this probability
 MARK_CONFIDENCE = 0.9  # the confidence of a mark the ink shows (dash, dot, colon), for the line's weakest char
-FLAT_STROKES = 3.0  # a line under this many stroke widths tall holds no digit (one is about 9 tall)
 NO_SHAPE = 0.75  # a line read as one character, one digit wide, that the digit model takes for no digit this surely
 #                 is none (a spiral read 6, rings read 0: the line model has no "not a digit" answer); at 0.5, three
 #                 forms-bench digits whose ruling's crossing was mended (0.63-0.65) were lost. Two characters on
@@ -296,17 +295,20 @@ def mostly_unread(chars: list[LineChar], glyphs: list[Glyph], ink: np.ndarray, s
     return unread > UNREAD_SHARE * len(tall)
 
 
+def _extent(ink: np.ndarray) -> tuple[int, int] | None:
+    """(height, width) of the rows and columns float32 (h, w) line ink reaches INK_LEVEL in; None when it never does."""
+    rows, cols = np.flatnonzero(ink.max(1) > INK_LEVEL), np.flatnonzero(ink.max(0) > INK_LEVEL)
+    return (int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)) if rows.size else None
+
+
 def flat_stroke(ink: np.ndarray) -> bool:
     """Whether a line of float32 (h, w) `ink` is one flat stroke and nothing else: DASH_LONG times as wide as tall
-    and under FLAT_STROKES of its stroke widths tall (a dash, a rule or a crossing-out alone). A digit is about nine
-    stroke widths tall, so any line holding one is taller; the line model reads such a stroke as `18` or `11`."""
-    from ..image.preprocess import stroke_width
+    and under `preprocess.STROKES_TALL` of its stroke widths tall (a dash, a rule or a crossing-out alone). A digit
+    is about nine stroke widths tall, so any line holding one is taller; the line model reads such a stroke `18`."""
+    from ..image.preprocess import STROKES_TALL, stroke_width
 
-    rows, cols = np.flatnonzero(ink.max(1) > INK_LEVEL), np.flatnonzero(ink.max(0) > INK_LEVEL)
-    if not rows.size:
-        return False
-    tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    return bool(wide >= DASH_LONG * tall and tall < FLAT_STROKES * stroke_width(ink))
+    extent = _extent(ink)
+    return extent is not None and extent[1] >= DASH_LONG * extent[0] and extent[0] < STROKES_TALL * stroke_width(ink)
 
 
 def refused_shape(chars: list[LineChar], ink: np.ndarray, recognizer: Recognizer) -> bool:
@@ -317,8 +319,8 @@ def refused_shape(chars: list[LineChar], ink: np.ndarray, recognizer: Recognizer
 
     if len(chars) != 1:
         return False
-    rows, cols = np.flatnonzero(ink.max(1) > INK_LEVEL), np.flatnonzero(ink.max(0) > INK_LEVEL)
-    if not rows.size or cols[-1] - cols[0] + 1 > ONE_WIDE * (rows[-1] - rows[0] + 1):
+    extent = _extent(ink)
+    if extent is None or extent[1] > ONE_WIDE * extent[0]:
         return False
     return bool(recognizer.classify(prepare_ink(ink).image[None, None], "off").nondigit[0] >= NO_SHAPE)
 
@@ -468,6 +470,6 @@ def _which_mark(kind: str, probs: np.ndarray, steps: tuple[int, int]) -> str:
 
 
 __all__ = [
-    "Glyph", "box_of", "check_line", "components", "find_glyphs", "mostly_unread", "own_ink", "refused_shape",
-    "typical_height",
+    "Glyph", "box_of", "check_line", "components", "find_glyphs", "flat_stroke", "mostly_unread", "own_ink",
+    "refused_shape", "typical_height",
 ]  # fmt: skip
